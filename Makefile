@@ -1,0 +1,90 @@
+# lvs.h - build, test, fuzz and benchmark. Outputs go to $(BUILD) (default build/).
+#   make              the tools: build/lvs, build/lvs-convert, and the examples
+#   make test         build and run every test; ends with "N passed, N failed"
+#   make test-san     the tests under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make test-nommap  the tests with LVS_NO_MMAP (read-into-memory file layer)
+#   make check        strict-warning builds: gcc and clang (C99, with and without OpenMP),
+#                     g++ (C++17), x86_64-w64-mingw32-gcc (Windows, compile only)
+#   make fuzz         libFuzzer on the JSON and safetensors readers, FUZZ_SECONDS each
+#   make bench        speed figures (JSON parsing, safetensors I/O, conversion)
+#   make clean
+
+CC      ?= cc
+BUILD   ?= build
+CFLAGS  ?= -O2 -g
+OMP     ?= -fopenmp
+WARN     = -std=c99 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes
+LDLIBS   = -lm
+FUZZ_SECONDS ?= 60
+
+TOOLS    = $(BUILD)/lvs $(BUILD)/lvs-convert
+EXAMPLES = $(BUILD)/st_dump
+TEST_SRC = tests/runner.c tests/util.c tests/lvs_impl.c $(wildcard tests/test_*.c)
+
+.PHONY: all test test-san test-nommap check fuzz bench clean
+
+all: $(TOOLS) $(EXAMPLES)
+
+$(BUILD):
+	@mkdir -p $(BUILD)
+
+$(BUILD)/lvs: tools/lvs.c lvs.h | $(BUILD)
+	$(CC) $(WARN) $(CFLAGS) $(OMP) -o $@ tools/lvs.c $(LDLIBS)
+
+$(BUILD)/lvs-convert: tools/lvs-convert.c lvs.h | $(BUILD)
+	$(CC) $(WARN) $(CFLAGS) $(OMP) -o $@ tools/lvs-convert.c $(LDLIBS)
+
+# examples build exactly as documented: cc -O2 examples/NAME.c -lm
+$(BUILD)/%: examples/%.c lvs.h | $(BUILD)
+	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS)
+
+$(BUILD)/run_tests: $(TEST_SRC) tests/test.h lvs.h | $(BUILD)
+	$(CC) $(WARN) $(CFLAGS) $(OMP) -o $@ $(TEST_SRC) $(LDLIBS)
+
+test: all $(BUILD)/run_tests
+	@LVS_BUILD=$(BUILD) ./$(BUILD)/run_tests $(T)
+
+SAN = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+test-san:
+	@$(MAKE) --no-print-directory BUILD=build/san CFLAGS="$(SAN)" test
+
+test-nommap:
+	@$(MAKE) --no-print-directory BUILD=build/nommap CFLAGS="-O2 -g -DLVS_NO_MMAP" test
+
+STRICT = -std=c99 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Werror
+CHECK_SRC = tests/lvs_impl.c tools/lvs.c tools/lvs-convert.c examples/st_dump.c
+check:
+	@for cc in gcc clang; do for omp in "" "-fopenmp"; do \
+	  for f in $(CHECK_SRC); do \
+	    echo "$$cc $$omp $$f"; $$cc $(STRICT) $$omp -fsyntax-only $$f || exit 1; \
+	  done; done; done
+	@for f in $(CHECK_SRC); do \
+	  echo "g++ -x c++ -std=c++17 $$f"; g++ -x c++ -std=c++17 -Wall -Wextra -Werror -fsyntax-only $$f || exit 1; \
+	  echo "g++ -x c++ -std=c++17 -fopenmp $$f"; g++ -x c++ -std=c++17 -Wall -Wextra -Werror -fopenmp -fsyntax-only $$f || exit 1; \
+	done
+	@for f in $(CHECK_SRC); do \
+	  echo "x86_64-w64-mingw32-gcc $$f"; x86_64-w64-mingw32-gcc $(STRICT) -c $$f -o /dev/null || exit 1; \
+	  x86_64-w64-mingw32-gcc $(STRICT) -DLVS_NO_MMAP -c $$f -o /dev/null || exit 1; \
+	done
+	@echo "check: all strict builds are clean"
+
+FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+$(BUILD)/fuzz/%: tests/fuzz/%.c lvs.h
+	@mkdir -p $(BUILD)/fuzz
+	clang $(FUZZ_CFLAGS) -o $@ $< $(LDLIBS)
+
+fuzz: $(BUILD)/fuzz/fuzz_json $(BUILD)/fuzz/fuzz_safetensors
+	@mkdir -p $(BUILD)/fuzz/corpus_json $(BUILD)/fuzz/corpus_safetensors
+	$(BUILD)/fuzz/fuzz_json -max_total_time=$(FUZZ_SECONDS) -dict=tests/fuzz/json.dict \
+	    $(BUILD)/fuzz/corpus_json tests/fuzz/seeds/json
+	$(BUILD)/fuzz/fuzz_safetensors -max_total_time=$(FUZZ_SECONDS) -dict=tests/fuzz/safetensors.dict \
+	    $(BUILD)/fuzz/corpus_safetensors tests/fuzz/seeds/safetensors
+
+$(BUILD)/bench: tests/bench.c lvs.h | $(BUILD)
+	$(CC) $(WARN) -O2 -g $(OMP) -o $@ tests/bench.c $(LDLIBS)
+
+bench: $(BUILD)/bench
+	@LVS_SHARED=$${LVS_SHARED:-../shared} ./$(BUILD)/bench
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,3 @@
+/* The one translation unit of the tests that compiles the implementation. */
+#define LVS_IMPLEMENTATION
+#include "../lvs.h"

@@ -1,0 +1,52 @@
+/* A tiny test framework: CHECK macros record failures with file:line; the runner counts
+   cases (each test function, and each sub-case a test opens) and prints "N passed, N failed". */
+#ifndef LVS_TEST_H
+#define LVS_TEST_H
+#include "../lvs.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+
+void t_fail(const char *file, int line, const char *fmt, ...);
+void t_sub_begin(const char *fmt, ...); /* a sub-case: counted on its own */
+void t_sub_end(void);
+void t_skip(const char *why);           /* the current case is not counted */
+const char *t_tmp(void);                /* a scratch folder for this run */
+const char *t_build(void);              /* folder with the built tools */
+const char *t_shared(void);             /* ../shared (tokenizers), or NULL */
+char *t_path(const char *name);         /* t_tmp()/name, malloc'd */
+int t_run(const char *cmd);             /* runs a shell command; exit status, or 128+signal */
+int t_write(const char *path, const void *data, size_t n);
+char *t_slurp(const char *path, size_t *n); /* whole file (NUL-terminated) or NULL */
+
+#define CHECK(c) do { if (!(c)) t_fail(__FILE__, __LINE__, "%s", #c); } while (0)
+#define CHECKF(c, ...) do { if (!(c)) t_fail(__FILE__, __LINE__, __VA_ARGS__); } while (0)
+#define CHECK_ST(expr, want)                                                                      \
+    do {                                                                                          \
+        lvs_status s_ = (expr);                                                                   \
+        if (s_ != (want))                                                                         \
+            t_fail(__FILE__, __LINE__, "%s returned %s, expected %s", #expr, lvs_status_name(s_), \
+                   lvs_status_name(want));                                                        \
+    } while (0)
+#define CHECK_OK(expr, errp)                                                                      \
+    do {                                                                                          \
+        lvs_status s_ = (expr);                                                                   \
+        if (s_ != LVS_OK)                                                                         \
+            t_fail(__FILE__, __LINE__, "%s returned %s: %s", #expr, lvs_status_name(s_),          \
+                   (errp)->message);                                                              \
+    } while (0)
+
+/* helpers shared by the tests (util.c) */
+typedef struct t_model {
+    const char *config;   /* config.json text */
+    int dtype;            /* lvs_dtype of the stored weights */
+    int shards;           /* 0/1: model.safetensors; >1: that many shards and an index */
+    int gpt2_prefix;      /* GPT-2: 1 = "transformer." names */
+    int extra_buffers;    /* add buffers a converter must skip */
+    double scale;         /* weight std */
+    unsigned long long seed;
+} t_model;
+/* Writes a random model folder that matches the config; returns 0 on success. */
+int t_make_model(const char *dir, const t_model *m);
+#endif

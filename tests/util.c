@@ -1,0 +1,108 @@
+/* Test helpers: random model folders in Hugging Face layout. */
+#include "test.h"
+
+static void fill_dtype(void *dst, int dtype, const float *src, size_t n) {
+    size_t i;
+    for (i = 0; i < n; i++) {
+        if (dtype == LVS_F32) ((float *)dst)[i] = src[i];
+        else if (dtype == LVS_F16) ((uint16_t *)dst)[i] = lvs_f32_to_f16(src[i]);
+        else if (dtype == LVS_BF16) ((uint16_t *)dst)[i] = lvs_f32_to_bf16(src[i]);
+        else ((double *)dst)[i] = (double)src[i];
+    }
+}
+
+int t_make_model(const char *dir, const t_model *m) {
+    lvs_config c;
+    lvs_error err;
+    lvs_tensor_spec *specs = NULL;
+    size_t n = 0, i;
+    int k, nshards = m->shards > 1 ? m->shards : 1, rc = -1;
+    char cmd[700], path[700];
+    void **bufs = NULL;
+    char **names = NULL;
+    lvs_st_writer **w = NULL;
+    lvs_rng r;
+    size_t esz = lvs_dtype_size((lvs_dtype)m->dtype);
+    float extra[64];
+    int64_t extra_shape[4] = {1, 1, 4, 4};
+    const char *gen = "{\"eos_token_id\": [1, 2]}\n";
+    const char *tok = "{\"note\": \"\xc3\xbcn\xc3\xaf" "c\xc3\xb6\x64\xc3\xa9 \xe2\x96\x81\\u0000\"}\n";
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
+    if (system(cmd) != 0) return -1;
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    if (t_write(path, m->config, strlen(m->config)) != 0) return -1;
+    if (lvs_config_parse(&c, m->config, strlen(m->config), &err) != LVS_OK ||
+        lvs_arch_tensors(&c, NULL, &specs, &n, &err) != LVS_OK) {
+        printf("t_make_model: %s\n", err.message);
+        return -1;
+    }
+    bufs = (void **)calloc(n, sizeof *bufs);
+    names = (char **)calloc(n, sizeof *names);
+    w = (lvs_st_writer **)calloc((size_t)nshards, sizeof *w);
+    lvs_rng_seed(&r, m->seed);
+    for (k = 0; k < nshards; k++) w[k] = lvs_st_writer_create();
+    for (i = 0; i < n; i++) {
+        size_t numel = (size_t)specs[i].shape[0] * (size_t)(specs[i].ndim == 2 ? specs[i].shape[1] : 1), j;
+        float *tmp = (float *)malloc(numel * sizeof(float) + 1);
+        const char *nm = specs[i].name;
+        for (j = 0; j < numel; j++) tmp[j] = (float)(m->scale * lvs_rng_normal(&r));
+        bufs[i] = malloc(numel * esz + 1);
+        fill_dtype(bufs[i], m->dtype, tmp, numel);
+        free(tmp);
+        if (!m->gpt2_prefix && strncmp(nm, "transformer.", 12) == 0) nm += 12;
+        names[i] = (char *)malloc(strlen(nm) + 1);
+        strcpy(names[i], nm);
+        if (lvs_st_writer_add(w[i % (size_t)nshards], names[i], (lvs_dtype)m->dtype, specs[i].ndim, specs[i].shape,
+                              bufs[i], &err) != LVS_OK)
+            goto done;
+    }
+    for (i = 0; i < 64; i++) extra[i] = (float)i;
+    if (m->extra_buffers) {
+        if (c.arch == LVS_ARCH_GPT2 || c.arch == LVS_ARCH_GPT2_CLS) {
+            const char *p = m->gpt2_prefix ? "transformer." : "";
+            snprintf(path, sizeof path, "%sh.0.attn.bias", p);
+            lvs_st_writer_add(w[0], path, LVS_F32, 4, extra_shape, extra, &err);
+            snprintf(path, sizeof path, "%sh.0.attn.masked_bias", p);
+            lvs_st_writer_add(w[0], path, LVS_F32, 0, NULL, extra, &err);
+        } else {
+            int64_t half = c.head_dim / 2;
+            lvs_st_writer_add(w[0], "model.layers.0.self_attn.rotary_emb.inv_freq", LVS_F32, 1, &half, extra, &err);
+        }
+    }
+    for (k = 0; k < nshards; k++) {
+        if (m->shards > 1) snprintf(path, sizeof path, "%s/model-%05d-of-%05d.safetensors", dir, k + 1, nshards);
+        else snprintf(path, sizeof path, "%s/model.safetensors", dir);
+        lvs_st_writer_set_meta(w[k], "format", "pt", 2, &err);
+        if (lvs_st_writer_save(w[k], path, &err) != LVS_OK) goto done;
+    }
+    if (m->shards > 1) {
+        size_t cap = 256 + n * 200, len = 0;
+        char *idx = (char *)malloc(cap);
+        len += (size_t)snprintf(idx + len, cap - len, "{\n  \"metadata\": {\"total_size\": 0},\n  \"weight_map\": {");
+        for (i = 0; i < n; i++)
+            len += (size_t)snprintf(idx + len, cap - len, "%s\n    \"%s\": \"model-%05d-of-%05d.safetensors\"",
+                                    i ? "," : "", names[i], (int)(i % (size_t)nshards) + 1, nshards);
+        if (m->extra_buffers && c.arch != LVS_ARCH_GPT2 && c.arch != LVS_ARCH_GPT2_CLS)
+            len += (size_t)snprintf(idx + len, cap - len,
+                                    ",\n    \"model.layers.0.self_attn.rotary_emb.inv_freq\": \"model-00001-of-%05d.safetensors\"",
+                                    nshards);
+        snprintf(idx + len, cap - len, "\n  }\n}\n");
+        snprintf(path, sizeof path, "%s/model.safetensors.index.json", dir);
+        t_write(path, idx, strlen(idx));
+        free(idx);
+    }
+    snprintf(path, sizeof path, "%s/generation_config.json", dir);
+    t_write(path, gen, strlen(gen));
+    snprintf(path, sizeof path, "%s/tokenizer.json", dir);
+    t_write(path, tok, strlen(tok));
+    rc = 0;
+done:
+    if (rc) printf("t_make_model: %s\n", err.message);
+    for (k = 0; k < nshards; k++) lvs_st_writer_destroy(w[k]);
+    for (i = 0; i < n; i++) { free(bufs[i]); free(names[i]); }
+    free(bufs);
+    free(names);
+    free(w);
+    lvs_free(specs);
+    return rc;
+}
