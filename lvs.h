@@ -700,7 +700,7 @@ LVSDEF double lvs_rng_normal(lvs_rng *r) {
 /* ---- growable byte buffer (writers); failed = 1 after an allocation failure */
 typedef struct lvs__buf { char *data; size_t len, cap; int failed; } lvs__buf;
 static void lvs__buf_put(lvs__buf *b, const void *p, size_t n) {
-    if (b->failed) return;
+    if (b->failed || n == 0) return;
     if (!lvs__grow(&b->data, &b->cap, b->len + n + 1, 1)) { b->failed = 1; return; }
     memcpy(b->data + b->len, p, n);
     b->len += n;
@@ -1321,7 +1321,7 @@ static lvs_status lvs__jclose(lvs__jp *jp) {
         }
     }
     jp->nvals = f.first;
-    v = lvs__jpush(jp); /* cannot fail: the slot was just released */
+    if (!(v = lvs__jpush(jp))) return lvs__oom(jp->err);
     v->type = f.type;
     v->items = items;
     v->n = n;
@@ -1548,8 +1548,11 @@ static int lvs__st_cmp_offsets(const void *a, const void *b) {
 static int lvs__st_cmp_name(const void *a, const void *b) {
     return strcmp(((const lvs_st_tensor *)a)->name, ((const lvs_st_tensor *)b)->name);
 }
-static int lvs__st_cmp_meta(const void *a, const void *b) {
-    return strcmp(((const lvs_st_meta *)a)->key, ((const lvs_st_meta *)b)->key);
+typedef struct lvs__meta_ord { lvs_st_meta m; size_t order; } lvs__meta_ord;
+static int lvs__st_cmp_meta(const void *a, const void *b) { /* by key, then in the order read */
+    const lvs__meta_ord *x = (const lvs__meta_ord *)a, *y = (const lvs__meta_ord *)b;
+    int c = strcmp(x->m.key, y->m.key);
+    return c ? c : (x->order < y->order ? -1 : x->order > y->order);
 }
 
 /* Reads one non-negative integer that fits in 64 bits. */
@@ -1629,13 +1632,12 @@ static lvs_status lvs__st_entry(lvs_safetensors *st, lvs__st_impl *im, const lvs
 
 static lvs_status lvs__st_add_meta(lvs_safetensors *st, lvs__st_impl *im, const lvs_json *md,
                                    int64_t base, lvs_error *err) {
-    size_t i, j;
+    size_t i;
     if (md->type != LVS_JSON_OBJECT)
         return lvs__fail(err, LVS_ERR_ST_METADATA, base + (int64_t)md->offset,
                          "__metadata__ is a %s, not an object", lvs_json_type_name(md->type));
     for (i = 0; i < md->n; i++) {
         const lvs_json *v = &md->items[i];
-        int dup = 0;
         if (v->type != LVS_JSON_STRING)
             return lvs__fail(err, LVS_ERR_ST_METADATA, base + (int64_t)v->offset,
                              "__metadata__ \"%.200s\" is a %s, not a string", v->key,
@@ -1643,8 +1645,6 @@ static lvs_status lvs__st_add_meta(lvs_safetensors *st, lvs__st_impl *im, const 
         if (strlen(v->key) != v->key_len)
             return lvs__fail(err, LVS_ERR_ST_METADATA, base + (int64_t)v->offset,
                              "__metadata__ key contains a NUL character");
-        for (j = 0; j < st->n_meta && !dup; j++) dup = strcmp(st->meta[j].key, v->key) == 0;
-        if (dup) continue; /* an earlier shard already set it */
         if (!lvs__grow(&st->meta, &im->capmeta, st->n_meta + 1, sizeof(lvs_st_meta)))
             return lvs__oom(err);
         st->meta[st->n_meta].key = v->key;
@@ -1699,7 +1699,8 @@ static lvs_status lvs__st_parse_one(lvs_safetensors *st, lvs__st_impl *im, const
                 : lvs__st_entry(st, im, e, shard, 8, err);
         if (s != LVS_OK) return s;
     }
-    qsort(st->tensors + first, st->n_tensors - first, sizeof(lvs_st_tensor), lvs__st_cmp_offsets);
+    if (st->n_tensors - first > 1)
+        qsort(st->tensors + first, st->n_tensors - first, sizeof(lvs_st_tensor), lvs__st_cmp_offsets);
     for (i = first; i < st->n_tensors; i++) {
         lvs_st_tensor *t = &st->tensors[i];
         if (t->begin != pos || t->end < t->begin)
@@ -1788,7 +1789,17 @@ static lvs_status lvs__st_finish(lvs_safetensors *st, lvs_error *err) {
     lvs__st_impl *im = (lvs__st_impl *)st->impl_;
     size_t i;
     if (st->n_tensors > 1) qsort(st->tensors, st->n_tensors, sizeof(lvs_st_tensor), lvs__st_cmp_name);
-    if (st->n_meta > 1) qsort(st->meta, st->n_meta, sizeof(lvs_st_meta), lvs__st_cmp_meta);
+    if (st->n_meta > 1) { /* sort by key; of keys repeated across shards, the first shard's wins */
+        lvs__meta_ord *o = LVS__NEW(lvs__meta_ord, st->n_meta);
+        size_t k = 0;
+        if (!o) return lvs__oom(err);
+        for (i = 0; i < st->n_meta; i++) { o[i].m = st->meta[i]; o[i].order = i; }
+        qsort(o, st->n_meta, sizeof *o, lvs__st_cmp_meta);
+        for (i = 0; i < st->n_meta; i++)
+            if (k == 0 || strcmp(o[i].m.key, st->meta[k - 1].key) != 0) st->meta[k++] = o[i].m;
+        st->n_meta = k;
+        LVS_FREE(o);
+    }
     for (i = 1; i < st->n_tensors; i++)
         if (strcmp(st->tensors[i - 1].name, st->tensors[i].name) == 0)
             return lvs__fail(err, LVS_ERR_ST_INDEX, -1, "tensor \"%.200s\" is in two shards (%s and %s)",
@@ -2163,9 +2174,11 @@ static lvs_status lvs__stw_serialize(lvs_st_writer *w, lvs__sink *sink, lvs_erro
     if (!by_name || !by_data || !meta) { s = lvs__oom(err); goto done; }
     for (i = 0; i < w->n; i++) by_name[i] = by_data[i] = &w->e[i];
     for (i = 0; i < w->nm; i++) meta[i] = &w->m[i];
-    qsort(by_name, w->n, sizeof *by_name, lvs__stw_cmp_name);
-    qsort(by_data, w->n, sizeof *by_data, lvs__stw_cmp_data);
-    qsort(meta, w->nm, sizeof *meta, lvs__stw_cmp_meta);
+    if (w->n > 1) {
+        qsort(by_name, w->n, sizeof *by_name, lvs__stw_cmp_name);
+        qsort(by_data, w->n, sizeof *by_data, lvs__stw_cmp_data);
+    }
+    if (w->nm > 1) qsort(meta, w->nm, sizeof *meta, lvs__stw_cmp_meta);
     for (i = 0; i < w->n; i++) {
         by_data[i]->begin = pos;
         pos += by_data[i]->nbytes;
