@@ -54,7 +54,7 @@ test-nommap:
 STRICT = -std=c99 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Werror
 CHECK_SRC = tests/lvs_impl.c tools/lvs.c tools/lvs-convert.c examples/st_dump.c
 check:
-	@for cc in gcc clang; do for omp in "" "-fopenmp"; do \
+	@for cc in gcc clang; do for omp in "" "-fopenmp" "-DLVS_STATIC" "-DLVS_NO_MMAP"; do \
 	  for f in $(CHECK_SRC); do \
 	    echo "$$cc $$omp $$f"; $$cc $(STRICT) $$omp -fsyntax-only $$f || exit 1; \
 	  done; done; done

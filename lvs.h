@@ -498,9 +498,10 @@ LVSDEF lvs_status lvs_convert(const char *in_path, const char *out_path, lvs_wty
 #ifdef _OPENMP
 #include <omp.h>
 #define LVS__PRAGMA(x) _Pragma(#x)
-#define LVS__OMP_FOR LVS__PRAGMA(omp parallel for schedule(static))
+/* one parallel loop, run serially when `work` (about a FLOP or an element each) is small */
+#define LVS__OMP_FOR(work) LVS__PRAGMA(omp parallel for schedule(static) if ((work) >= 65536))
 #else
-#define LVS__OMP_FOR
+#define LVS__OMP_FOR(work)
 #endif
 
 #ifdef __cplusplus
@@ -2213,7 +2214,7 @@ static lvs_status lvs__stw_serialize(lvs_st_writer *w, lvs__sink *sink, lvs_erro
         lvs__buf_puts(&h, "]}");
     }
     lvs__buf_putc(&h, '}');
-    while (h.len % 8) lvs__buf_putc(&h, ' ');
+    while (h.len % 8 && !h.failed) lvs__buf_putc(&h, ' ');
     if (h.failed) { s = lvs__oom(err); goto done; }
     if (h.len > LVS_ST_MAX_HEADER) {
         s = lvs__fail(err, LVS_ERR_UNSUPPORTED, -1, "safetensors writer: header of %lu bytes exceeds the "
@@ -2909,10 +2910,10 @@ static void lvs__conv_rows(const lvs__conv_item *it, int64_t r0, int64_t r1, flo
         const int64_t nb = lvs_q8_nblocks(cols);
         const int8_t *q = (const int8_t *)it->t->data;
         const float *sc = (const float *)it->scale->data;
-        LVS__OMP_FOR
+        LVS__OMP_FOR((r1 - r0) * cols)
         for (r = r0; r < r1; r++) lvs_q8_dequantize_row(q + r * cols, sc + r * nb, cols, buf + (r - r0) * cols);
     } else {
-        LVS__OMP_FOR
+        LVS__OMP_FOR((r1 - r0) * cols)
         for (r = r0; r < r1; r++)
             lvs__to_f32(it->t->data, it->t->dtype, (size_t)(r * cols), (size_t)cols, buf + (r - r0) * cols);
     }
@@ -2988,7 +2989,7 @@ static lvs_status lvs__conv_fill_fn(void *user, void *dst, size_t nbytes, lvs_er
     for (r0 = 0; r0 < rows; r0 += chunk) {
         int64_t r1 = r0 + chunk < rows ? r0 + chunk : rows;
         lvs__conv_rows(it, r0, r1, buf);
-        LVS__OMP_FOR
+        LVS__OMP_FOR((r1 - r0) * cols)
         for (r = r0; r < r1; r++)
             lvs__conv_row(buf + (r - r0) * cols, cols, it->out, f->scale_part,
                           (char *)dst + (size_t)(r * out_cols) * esz, tmpf + (r - r0) * (cols + LVS_Q8_BLOCK),
@@ -3077,12 +3078,12 @@ LVSDEF lvs_status lvs_convert(const char *in_path, const char *out_path, lvs_wty
     src_out_in = m.is_lvs && layout && strcmp(layout->value, "out_in") == 0;
     if ((s = lvs_arch_tensors(&cfg, &m.st, &specs, &nspecs, err)) != LVS_OK) goto done;
     items = LVS__NEW(lvs__conv_item, nspecs + 1);
+    if (items) memset(items, 0, sizeof(lvs__conv_item) * (nspecs + 1));
     fills = LVS__NEW(lvs__conv_fill, 2 * nspecs + 1);
     used = LVS__NEW(unsigned char, m.st.n_tensors + 1);
+    if (used) memset(used, 0, m.st.n_tensors + 1);
     w = lvs_st_writer_create();
     if (!items || !fills || !used || !w) { s = lvs__oom(err); goto done; }
-    memset(items, 0, sizeof(lvs__conv_item) * (nspecs + 1));
-    memset(used, 0, m.st.n_tensors + 1);
     missing[0] = 0;
     for (i = 0; i < nspecs; i++) {
         const lvs_tensor_spec *sp = &specs[i];
