@@ -72,18 +72,31 @@
      must not be used from two threads at once. Read-only queries on an open lvs_safetensors
      (lvs_st_find, lvs_st_read_f32) are safe concurrently.
 
+   Files and paths
+     Paths are UTF-8 (on Windows they are passed to the wide-character API). Files are mapped
+     (mmap, MapViewOfFile) or, with LVS_NO_MMAP or where mapping fails, read into memory.
+     Every file the library writes goes first to PATH.tmp (PATH.tmp1 ... if that name exists:
+     an existing file or link is never opened), is synced to disk, and is then renamed over
+     PATH; on any failure the temporary file is removed and PATH is untouched.
+
    Limits
      Little-endian hosts only (checked at run time: LVS_ERR_UNSUPPORTED elsewhere).
-     Tensors have at most LVS_MAX_DIMS (8) dimensions. A safetensors header is at most
-     100,000,000 bytes, as in the reference implementation.
+     Tensors have at most LVS_MAX_DIMS (8) dimensions, each below 2^63. A safetensors header is
+     at most 100,000,000 bytes, as in the reference implementation, and may hold at most one
+     JSON value per 4 bytes (+64); every valid header does, and the cap bounds the memory a
+     hostile header can take to about 40 bytes per header byte (LVS_ERR_UNSUPPORTED beyond).
 
    JSON reader (lvs_json_parse)
      Strict RFC 8259: one value, optional whitespace around it, no comments, no trailing
      commas, no byte order mark, no NaN/Infinity, numbers that overflow a double are rejected.
+     Numbers are read without the C locale's help (a ',' decimal point changes nothing): an
+     exact fast path, else strtod on a decimal-point-free copy, so doubles are correctly
+     rounded wherever the C library's strtod is.
      Strings must be valid UTF-8 (no overlong forms, no surrogate code points, nothing above
      U+10FFFF); \u escapes are decoded, surrogate pairs combined, lone surrogates rejected.
      Duplicate keys in one object are rejected. Nesting deeper than the limit is rejected
-     (the parser is iterative, so the limit protects memory, not the stack). Integers are kept
+     (the parser is iterative, so the limit protects memory, not the stack). Duplicate keys
+     are found by sorting, never slower than O(n log n) whatever the keys. Integers are kept
      exactly when they fit in 64 bits: flag LVS_JSON_INT (value in .i as int64_t) or
      LVS_JSON_UINT (non-negative, value in (uint64_t).i); .num always holds the nearest double.
      Decoded strings are NUL-terminated and may contain NUL bytes (use .n).
@@ -92,12 +105,14 @@
      Enforces every rule of the reference implementation: file at least 8 bytes; header
      length at most 100,000,000 and inside the file; header valid UTF-8 JSON (the strict reader
      above, so duplicate names are rejected) and an object; each entry an object with "dtype"
-     (BOOL U8 I8 F8_E5M2 F8_E4M3 I16 U16 F16 BF16 I32 U32 F32 F64 I64 U64), "shape" (array of
-     non-negative integers) and "data_offsets" ([begin, end], non-negative integers); entries,
-     sorted by offsets, contiguous from 0 with no gap or overlap; end - begin equals
-     product(shape) x dtype size, computed with overflow checks; the last end is exactly the end
-     of the file; "__metadata__", when present, maps strings to strings. Extra keys inside an
-     entry are ignored (as the reference does). Tensor names must not contain NUL.
+     (BOOL U8 I8 F8_E5M2 F8_E4M3 F8_E8M0 F8_E4M3FNUZ F8_E5M2FNUZ I16 U16 F16 BF16 I32 U32 F32 F64
+     I64 U64 C64, and the sub-byte F4 F6_E2M3 F6_E3M2, whose tensors must fill whole bytes),
+     "shape" (array of non-negative integers) and "data_offsets" ([begin, end], non-negative
+     integers); entries, sorted by offsets, contiguous from 0 with no gap or overlap;
+     end - begin equals product(shape) x dtype size, computed with overflow checks; the last end
+     is exactly the end of the file; "__metadata__", when present and not null, maps strings to
+     strings. Extra keys inside an entry are ignored and "-0" reads as 0 (as the reference
+     does). Tensor names must not contain NUL.
      A folder is opened through model.safetensors.index.json (its weight_map must name plain
      file names in that folder, every listed tensor must be in the named shard and every shard
      tensor must be listed) or else through model.safetensors. Metadata of a sharded folder is
@@ -117,8 +132,9 @@
        NAME        I8  [rows, cols]              q[r][c]
        NAME.scale  F32 [rows, ceil(cols / 32)]   s[r][b]
      with W[r][c] ~= s[r][c / 32] * q[r][c]. Each block of 32 consecutive columns of a row
-     (the last one may be shorter) has s = max|w| / 127 over the block (0 for an all-zero
-     block) and q = round(w / s) (half away from zero), so |q| <= 127.
+     (the last one may be shorter) has s = max|w| / 127 over the block, in f32 (0 for an
+     all-zero block, or when that division underflows), and q = round(w / s) (half away from
+     zero), so |q| <= 127. Inputs must be finite (NaN gives q = 0; lvs_convert refuses them).
 
    Files written by lvs-convert
      One safetensors file that is a complete model: matrices (every 2-D tensor) in the chosen
@@ -279,9 +295,11 @@ typedef enum lvs_dtype {
     LVS_DTYPE_INVALID = 0,
     LVS_BOOL, LVS_U8, LVS_I8, LVS_F8_E5M2, LVS_F8_E4M3, LVS_I16, LVS_U16, LVS_F16, LVS_BF16,
     LVS_I32, LVS_U32, LVS_F32, LVS_F64, LVS_I64, LVS_U64,
+    LVS_F4, LVS_F6_E2M3, LVS_F6_E3M2, LVS_F8_E8M0, LVS_F8_E4M3FNUZ, LVS_F8_E5M2FNUZ, LVS_C64,
     LVS_DTYPE_COUNT
 } lvs_dtype;
-LVSDEF size_t lvs_dtype_size(lvs_dtype t);
+LVSDEF size_t lvs_dtype_bits(lvs_dtype t);                      /* 4 .. 64; 0 if invalid */
+LVSDEF size_t lvs_dtype_size(lvs_dtype t);                      /* bytes; 0 for F4, F6_* */
 LVSDEF const char *lvs_dtype_name(lvs_dtype t);                 /* "F32"; "?" if invalid */
 LVSDEF lvs_dtype lvs_dtype_from_name(const char *s, size_t len);  /* INVALID if unknown */
 
@@ -460,7 +478,6 @@ LVSDEF lvs_status lvs_convert(const char *in_path, const char *out_path, lvs_wty
 #include <stdarg.h>
 #include <math.h>
 #include <float.h>
-#include <locale.h>
 #include <assert.h>
 #include <errno.h>
 
@@ -750,40 +767,93 @@ static void lvs__buf_json_str(lvs__buf *b, const char *s, size_t n) {
     lvs__buf_putc(b, '"');
 }
 
-/* ---- files: one mapping layer (POSIX mmap, Windows file mapping, read-into-memory) */
+/* ---- files: one mapping layer (POSIX mmap, Windows file mapping, read-into-memory), and
+   output files created exclusively under a temporary name, synced, then renamed into place.
+   Paths are UTF-8; on Windows they go to the wide (UTF-16) API. */
+#if defined(_WIN32)
+static wchar_t *lvs__wpath(const char *path) {
+    int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path, -1, NULL, 0);
+    wchar_t *w;
+    if (n <= 0) return NULL;
+    w = LVS__NEW(wchar_t, n);
+    if (w && MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path, -1, w, n) != n) {
+        LVS_FREE(w);
+        w = NULL;
+    }
+    return w;
+}
+static HANDLE lvs__wcreate(const char *path, DWORD access, DWORD share, DWORD disposition, DWORD *error) {
+    wchar_t *w = lvs__wpath(path);
+    HANDLE h = w ? CreateFileW(w, access, share, NULL, disposition, FILE_ATTRIBUTE_NORMAL, NULL) : INVALID_HANDLE_VALUE;
+    *error = w ? GetLastError() : ERROR_INVALID_NAME;
+    LVS_FREE(w);
+    return h;
+}
+static DWORD lvs__wattr(const char *path) {
+    wchar_t *w = lvs__wpath(path);
+    DWORD a = w ? GetFileAttributesW(w) : INVALID_FILE_ATTRIBUTES;
+    LVS_FREE(w);
+    return a;
+}
+#define LVS__NOT_FOUND_ERROR(e) ((e) == ERROR_FILE_NOT_FOUND || (e) == ERROR_PATH_NOT_FOUND)
+#endif
+
 typedef struct lvs__file_impl {
-    void *owned;  /* read-into-memory buffer */
+    void *owned; /* read-into-memory buffer */
 #if defined(_WIN32) && !defined(LVS_NO_MMAP)
     HANDLE file, map;
 #endif
 } lvs__file_impl;
 
+/* Reads a whole file into memory: the fallback of the mapping layer. */
 static lvs_status lvs__read_all(lvs_file *f, lvs__file_impl *im, const char *path, lvs_error *err) {
-    FILE *fp;
     size_t cap = 0, len = 0;
     unsigned char *buf = NULL;
-    errno = 0;
-    fp = fopen(path, "rb");
-    if (!fp)
-        return lvs__fail(err, errno == ENOENT ? LVS_ERR_NOT_FOUND : LVS_ERR_IO, -1, "%s: cannot open file (%s)", path,
-                         strerror(errno));
+    lvs_status s = LVS_OK;
+#if defined(_WIN32)
+    DWORD e;
+    HANDLE h = lvs__wcreate(path, GENERIC_READ, FILE_SHARE_READ, OPEN_EXISTING, &e);
+    if (h == INVALID_HANDLE_VALUE)
+        return lvs__fail(err, LVS__NOT_FOUND_ERROR(e) ? LVS_ERR_NOT_FOUND : LVS_ERR_IO, -1, "%s: cannot open file",
+                         path);
+#else
+    int h = open(path, O_RDONLY);
+    if (h < 0) {
+        int e = errno;
+        return lvs__fail(err, e == ENOENT ? LVS_ERR_NOT_FOUND : LVS_ERR_IO, -1, "%s: cannot open file (%s)", path,
+                         strerror(e));
+    }
+#endif
     for (;;) {
-        size_t got;
-        if (!lvs__grow(&buf, &cap, len + 65536, 1)) {
-            fclose(fp);
-            LVS_FREE(buf);
-            return lvs__oom(err);
+        size_t want;
+        if (!lvs__grow(&buf, &cap, len + 65536, 1)) { s = lvs__oom(err); break; }
+        want = cap - len > ((size_t)1 << 30) ? ((size_t)1 << 30) : cap - len;
+#if defined(_WIN32)
+        {
+            DWORD got = 0;
+            if (!ReadFile(h, buf + len, (DWORD)want, &got, NULL)) { s = lvs__fail(err, LVS_ERR_IO, -1, "%s: read error", path); break; }
+            if (got == 0) break;
+            len += got;
         }
-        got = fread(buf + len, 1, cap - len, fp);
-        len += got;
-        if (got == 0) break;
+#else
+        {
+            ssize_t got = read(h, buf + len, want);
+            if (got < 0 && errno == EINTR) continue;
+            if (got < 0) { s = lvs__fail(err, LVS_ERR_IO, -1, "%s: read error (%s)", path, strerror(errno)); break; }
+            if (got == 0) break;
+            len += (size_t)got;
+        }
+#endif
     }
-    if (ferror(fp)) {
-        fclose(fp);
+#if defined(_WIN32)
+    CloseHandle(h);
+#else
+    close(h);
+#endif
+    if (s != LVS_OK) {
         LVS_FREE(buf);
-        return lvs__fail(err, LVS_ERR_IO, -1, "%s: read error", path);
+        return s;
     }
-    fclose(fp);
     im->owned = buf;
     f->data = buf;
     f->size = len;
@@ -793,7 +863,7 @@ static lvs_status lvs__read_all(lvs_file *f, lvs__file_impl *im, const char *pat
 
 LVSDEF int lvs_is_dir(const char *path) {
 #if defined(_WIN32)
-    DWORD a = GetFileAttributesA(path);
+    DWORD a = lvs__wattr(path);
     return a != INVALID_FILE_ATTRIBUTES && (a & FILE_ATTRIBUTE_DIRECTORY);
 #else
     struct stat sb;
@@ -802,7 +872,7 @@ LVSDEF int lvs_is_dir(const char *path) {
 }
 LVSDEF int lvs_is_file(const char *path) {
 #if defined(_WIN32)
-    DWORD a = GetFileAttributesA(path);
+    DWORD a = lvs__wattr(path);
     return a != INVALID_FILE_ATTRIBUTES && !(a & FILE_ATTRIBUTE_DIRECTORY);
 #else
     struct stat sb;
@@ -811,96 +881,73 @@ LVSDEF int lvs_is_file(const char *path) {
 }
 
 LVSDEF lvs_status lvs_file_open(lvs_file *f, const char *path, lvs_error *err) {
-    lvs__file_impl *im;
     static const unsigned char empty[1] = {0};
+    lvs__file_impl *im;
+    lvs_status s;
     if (!f || !path) return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_file_open: NULL argument");
     memset(f, 0, sizeof *f);
     if (lvs_is_dir(path)) return lvs__fail(err, LVS_ERR_IO, -1, "%s: is a directory", path);
     im = LVS__NEW(lvs__file_impl, 1);
     if (!im) return lvs__oom(err);
     memset(im, 0, sizeof *im);
-    f->impl_ = im;
     f->data = empty;
 #if defined(LVS_NO_MMAP)
-    {
-        lvs_status st = lvs__read_all(f, im, path, err);
-        if (st != LVS_OK) { LVS_FREE(im); f->impl_ = NULL; }
-        return st;
-    }
+    s = lvs__read_all(f, im, path, err);
 #elif defined(_WIN32)
     {
         LARGE_INTEGER sz;
-        im->file = CreateFileA(path, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING,
-                               FILE_ATTRIBUTE_NORMAL, NULL);
-        if (im->file == INVALID_HANDLE_VALUE) {
-            LVS_FREE(im);
-            f->impl_ = NULL;
-            return lvs__fail(err, GetLastError() == ERROR_FILE_NOT_FOUND ? LVS_ERR_NOT_FOUND
-                                                                         : LVS_ERR_IO,
-                             -1, "%s: cannot open file", path);
+        DWORD e;
+        s = LVS_OK;
+        im->file = lvs__wcreate(path, GENERIC_READ, FILE_SHARE_READ, OPEN_EXISTING, &e);
+        if (im->file == INVALID_HANDLE_VALUE)
+            s = lvs__fail(err, LVS__NOT_FOUND_ERROR(e) ? LVS_ERR_NOT_FOUND : LVS_ERR_IO, -1, "%s: cannot open file",
+                          path);
+        else if (!GetFileSizeEx(im->file, &sz) || (unsigned long long)sz.QuadPart > (size_t)-1)
+            s = lvs__fail(err, LVS_ERR_IO, -1, "%s: cannot get the file size", path);
+        else if ((f->size = (size_t)sz.QuadPart) > 0) {
+            im->map = CreateFileMappingW(im->file, NULL, PAGE_READONLY, 0, 0, NULL);
+            if (im->map) f->data = (const unsigned char *)MapViewOfFile(im->map, FILE_MAP_READ, 0, 0, 0);
+            if (im->map && f->data) f->mapped = 1;
+            else { /* mapping refused: read it */
+                if (im->map) CloseHandle(im->map);
+                CloseHandle(im->file);
+                im->map = im->file = NULL;
+                f->data = empty;
+                s = lvs__read_all(f, im, path, err);
+            }
         }
-        if (!GetFileSizeEx(im->file, &sz) || (unsigned long long)sz.QuadPart > (size_t)-1) {
-            CloseHandle(im->file);
-            LVS_FREE(im);
-            f->impl_ = NULL;
-            return lvs__fail(err, LVS_ERR_IO, -1, "%s: cannot get the file size", path);
-        }
-        f->size = (size_t)sz.QuadPart;
-        if (f->size == 0) return LVS_OK;
-        im->map = CreateFileMappingA(im->file, NULL, PAGE_READONLY, 0, 0, NULL);
-        if (im->map) f->data = (const unsigned char *)MapViewOfFile(im->map, FILE_MAP_READ, 0, 0, 0);
-        if (!im->map || !f->data) {
-            lvs_status st;
-            if (im->map) CloseHandle(im->map);
-            CloseHandle(im->file);
-            im->map = im->file = NULL;
-            st = lvs__read_all(f, im, path, err);
-            if (st != LVS_OK) { LVS_FREE(im); f->impl_ = NULL; }
-            return st;
-        }
-        f->mapped = 1;
-        return LVS_OK;
+        if (s != LVS_OK && im->file && im->file != INVALID_HANDLE_VALUE) CloseHandle(im->file);
     }
 #else
     {
         struct stat sb;
-        void *p;
         int fd = open(path, O_RDONLY);
+        s = LVS_OK;
         if (fd < 0) {
             int e = errno;
-            LVS_FREE(im);
-            f->impl_ = NULL;
-            return lvs__fail(err, e == ENOENT ? LVS_ERR_NOT_FOUND : LVS_ERR_IO, -1,
-                             "%s: cannot open file (%s)", path, strerror(e));
+            s = lvs__fail(err, e == ENOENT ? LVS_ERR_NOT_FOUND : LVS_ERR_IO, -1, "%s: cannot open file (%s)", path,
+                          strerror(e));
+        } else if (fstat(fd, &sb) != 0 || sb.st_size < 0 || (unsigned long long)sb.st_size > (size_t)-1) {
+            s = lvs__fail(err, LVS_ERR_IO, -1, "%s: cannot get the file size", path);
+        } else if (!S_ISREG(sb.st_mode)) { /* pipes and devices are read */
+            s = lvs__read_all(f, im, path, err);
+        } else if ((f->size = (size_t)sb.st_size) > 0) {
+            void *p = mmap(NULL, f->size, PROT_READ, MAP_PRIVATE, fd, 0);
+            if (p != MAP_FAILED) {
+                f->data = (const unsigned char *)p;
+                f->mapped = 1;
+            } else s = lvs__read_all(f, im, path, err);
         }
-        if (fstat(fd, &sb) != 0 || sb.st_size < 0 || (unsigned long long)sb.st_size > (size_t)-1) {
-            close(fd);
-            LVS_FREE(im);
-            f->impl_ = NULL;
-            return lvs__fail(err, LVS_ERR_IO, -1, "%s: cannot get the file size", path);
-        }
-        f->size = (size_t)sb.st_size;
-        if (f->size == 0 || !S_ISREG(sb.st_mode)) { /* pipes and devices are read */
-            close(fd);
-            if (f->size == 0 && S_ISREG(sb.st_mode)) return LVS_OK;
-            {
-                lvs_status st = lvs__read_all(f, im, path, err);
-                if (st != LVS_OK) { LVS_FREE(im); f->impl_ = NULL; }
-                return st;
-            }
-        }
-        p = mmap(NULL, f->size, PROT_READ, MAP_PRIVATE, fd, 0);
-        close(fd);
-        if (p == MAP_FAILED) {
-            lvs_status st = lvs__read_all(f, im, path, err);
-            if (st != LVS_OK) { LVS_FREE(im); f->impl_ = NULL; }
-            return st;
-        }
-        f->data = (const unsigned char *)p;
-        f->mapped = 1;
-        return LVS_OK;
+        if (fd >= 0) close(fd);
     }
 #endif
+    if (s != LVS_OK) {
+        LVS_FREE(im);
+        memset(f, 0, sizeof *f);
+        return s;
+    }
+    f->impl_ = im;
+    return LVS_OK;
 }
 
 LVSDEF void lvs_file_close(lvs_file *f) {
@@ -917,6 +964,112 @@ LVSDEF void lvs_file_close(lvs_file *f) {
 #endif
     LVS_FREE(im);
     memset(f, 0, sizeof *f);
+}
+
+/* Output files. The temporary PATH.tmp (or PATH.tmp1, ...) is created exclusively, so an
+   existing file of that name, or a link, is never overwritten. */
+#define LVS__OUT_BUF ((size_t)1 << 20)
+typedef struct lvs__out {
+    char *tmp;
+    unsigned char *buf;
+    size_t len;
+#if defined(_WIN32)
+    HANDLE h;
+#else
+    int fd;
+#endif
+} lvs__out;
+
+static lvs_status lvs__out_open(lvs__out *o, const char *path, lvs_error *err) {
+    size_t n = strlen(path);
+    int k;
+    memset(o, 0, sizeof *o);
+    o->tmp = LVS__NEW(char, n + 16);
+    o->buf = LVS__NEW(unsigned char, LVS__OUT_BUF);
+    if (!o->tmp || !o->buf) {
+        LVS_FREE(o->tmp);
+        LVS_FREE(o->buf);
+        return lvs__oom(err);
+    }
+    for (k = 0; k < 100; k++) {
+        memcpy(o->tmp, path, n);
+        snprintf(o->tmp + n, 16, k ? ".tmp%d" : ".tmp", k);
+#if defined(_WIN32)
+        {
+            DWORD e;
+            o->h = lvs__wcreate(o->tmp, GENERIC_WRITE, 0, CREATE_NEW, &e);
+            if (o->h != INVALID_HANDLE_VALUE) return LVS_OK;
+            if (e != ERROR_FILE_EXISTS && e != ERROR_ALREADY_EXISTS) break;
+        }
+#else
+        o->fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
+        if (o->fd >= 0) return LVS_OK;
+        if (errno != EEXIST) break;
+#endif
+    }
+    lvs__fail(err, LVS_ERR_IO, -1, "%s: cannot create the temporary file %s", path, o->tmp);
+    LVS_FREE(o->tmp);
+    LVS_FREE(o->buf);
+    return LVS_ERR_IO;
+}
+static lvs_status lvs__out_flush(lvs__out *o, lvs_error *err) {
+    size_t off = 0;
+    while (off < o->len) {
+#if defined(_WIN32)
+        DWORD put = 0;
+        if (!WriteFile(o->h, o->buf + off, (DWORD)(o->len - off), &put, NULL) || put == 0)
+            return lvs__fail(err, LVS_ERR_IO, -1, "%s: write failed (disk full?)", o->tmp);
+        off += put;
+#else
+        ssize_t put = write(o->fd, o->buf + off, o->len - off);
+        if (put < 0 && errno == EINTR) continue;
+        if (put <= 0) return lvs__fail(err, LVS_ERR_IO, -1, "%s: write failed (%s)", o->tmp, strerror(errno));
+        off += (size_t)put;
+#endif
+    }
+    o->len = 0;
+    return LVS_OK;
+}
+static lvs_status lvs__out_write(lvs__out *o, const void *p, size_t n, lvs_error *err) {
+    const unsigned char *c = (const unsigned char *)p;
+    while (n) {
+        size_t k = LVS__OUT_BUF - o->len < n ? LVS__OUT_BUF - o->len : n;
+        lvs_status s;
+        memcpy(o->buf + o->len, c, k);
+        o->len += k;
+        c += k;
+        n -= k;
+        if (o->len == LVS__OUT_BUF && (s = lvs__out_flush(o, err)) != LVS_OK) return s;
+    }
+    return LVS_OK;
+}
+/* Finishes an output: if s is LVS_OK, flushes, syncs and renames it over path; otherwise (or
+   if any of that fails) removes the temporary file. Returns the first failure. */
+static lvs_status lvs__out_close(lvs__out *o, const char *path, lvs_status s, lvs_error *err) {
+    if (s == LVS_OK) s = lvs__out_flush(o, err);
+#if defined(_WIN32)
+    if (s == LVS_OK && !FlushFileBuffers(o->h)) s = lvs__fail(err, LVS_ERR_IO, -1, "%s: cannot flush to disk", o->tmp);
+    CloseHandle(o->h);
+    {
+        wchar_t *wt = lvs__wpath(o->tmp), *wp = lvs__wpath(path);
+        if (s == LVS_OK && (!wt || !wp || !MoveFileExW(wt, wp, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)))
+            s = lvs__fail(err, LVS_ERR_IO, -1, "%s: cannot rename %s into place", path, o->tmp);
+        if (s != LVS_OK && wt) DeleteFileW(wt);
+        LVS_FREE(wt);
+        LVS_FREE(wp);
+    }
+#else
+    if (s == LVS_OK && fsync(o->fd) != 0)
+        s = lvs__fail(err, LVS_ERR_IO, -1, "%s: cannot sync to disk (%s)", o->tmp, strerror(errno));
+    if (close(o->fd) != 0 && s == LVS_OK)
+        s = lvs__fail(err, LVS_ERR_IO, -1, "%s: write failed (%s)", o->tmp, strerror(errno));
+    if (s == LVS_OK && rename(o->tmp, path) != 0)
+        s = lvs__fail(err, LVS_ERR_IO, -1, "%s: cannot rename %s into place (%s)", path, o->tmp, strerror(errno));
+    if (s != LVS_OK) unlink(o->tmp);
+#endif
+    LVS_FREE(o->tmp);
+    LVS_FREE(o->buf);
+    return s;
 }
 
 LVSDEF lvs_status lvs_read_file(const char *path, char **data, size_t *size, lvs_error *err) {
@@ -1036,6 +1189,7 @@ typedef struct lvs__jframe {
     unsigned char type;
 } lvs__jframe;
 
+typedef struct lvs__keyref { uint64_t h; const lvs_json *v; } lvs__keyref;
 typedef struct lvs__jp {
     const unsigned char *p, *end, *base;
     lvs__arena *arena;
@@ -1043,8 +1197,8 @@ typedef struct lvs__jp {
     size_t nvals, capvals;
     lvs__jframe *frames;
     size_t nframes, capframes;
-    size_t *htab;
-    size_t hcap;
+    lvs__keyref *keys;
+    size_t capkeys, nvalues, max_values;
     const char *key;
     size_t key_len;
     int max_depth;
@@ -1053,7 +1207,7 @@ typedef struct lvs__jp {
 
 static lvs_status lvs__jfail(lvs__jp *jp, lvs_status st, const unsigned char *at, const char *what) {
     size_t off = (size_t)(at - jp->base);
-    return lvs__fail(jp->err, st, (int64_t)off, "%s at byte %lu", what, (unsigned long)off);
+    return lvs__fail(jp->err, st, (int64_t)off, "%s at byte %llu", what, (unsigned long long)off);
 }
 static void lvs__jws(lvs__jp *jp) {
     const unsigned char *p = jp->p, *e = jp->end;
@@ -1181,49 +1335,48 @@ static int lvs__mul10_add(uint64_t *m, unsigned d) {
     return 0;
 }
 
+/* Numbers: exact integers when they fit 64 bits; otherwise the nearest double, by Clinger's
+   exact fast path or by strtod on "DIGITSeEXP" (no decimal point, so the locale is irrelevant). */
 static lvs_status lvs__jnumber(lvs__jp *jp, lvs_json *v) {
-    const unsigned char *s = jp->p, *p = s, *end = jp->end, *mag;
-    int neg = 0, is_int = 1, ovf = 0;
+    const unsigned char *s = jp->p, *p = s, *end = jp->end, *i0, *i1, *f0 = NULL, *f1 = NULL;
+    int neg = 0, ovf = 0;
     uint64_t m = 0;
-    long exp10 = 0;
+    long long fexp = 0, e = 0; /* fexp: fraction digits folded into m (negated) */
     double d;
     if (*p == '-') { neg = 1; p++; }
-    mag = p;
+    i0 = p;
     if (p >= end || !lvs__isdigit(*p)) return lvs__jfail(jp, LVS_ERR_JSON_SYNTAX, s, "invalid number");
     if (*p == '0') {
         p++;
         if (p < end && lvs__isdigit(*p))
             return lvs__jfail(jp, LVS_ERR_JSON_SYNTAX, s, "number with a leading zero");
     } else {
-        for (; p < end && lvs__isdigit(*p); p++) {
+        for (; p < end && lvs__isdigit(*p); p++)
             if (lvs__mul10_add(&m, (unsigned)(*p - '0'))) ovf = 1;
-        }
     }
+    i1 = p;
     if (p < end && *p == '.') {
-        is_int = 0;
-        p++;
+        f0 = ++p;
         if (p >= end || !lvs__isdigit(*p))
             return lvs__jfail(jp, LVS_ERR_JSON_SYNTAX, p, "expected a digit after '.'");
         for (; p < end && lvs__isdigit(*p); p++) {
             if (lvs__mul10_add(&m, (unsigned)(*p - '0'))) ovf = 1;
-            else exp10--;
+            else fexp--;
         }
+        f1 = p;
     }
     if (p < end && (*p == 'e' || *p == 'E')) {
         int eneg = 0;
-        long e = 0;
-        is_int = 0;
         p++;
         if (p < end && (*p == '+' || *p == '-')) { eneg = (*p == '-'); p++; }
         if (p >= end || !lvs__isdigit(*p))
             return lvs__jfail(jp, LVS_ERR_JSON_SYNTAX, p, "expected a digit in the exponent");
         for (; p < end && lvs__isdigit(*p); p++)
-            if (e < 100000) e = e * 10 + (*p - '0');
-        exp10 += eneg ? -e : e;
-    }
-    jp->p = p;
-    v->type = LVS_JSON_NUMBER;
-    if (is_int && !ovf) {
+            if (e < 1000000000000000LL) e = e * 10 + (*p - '0'); /* saturates far beyond any double */
+        if (eneg) e = -e;
+    } else if (!f0 && !ovf) { /* an integer that fits 64 bits */
+        jp->p = p;
+        v->type = LVS_JSON_NUMBER;
         if (neg) {
             if (m <= (uint64_t)1 << 63) {
                 v->flags = LVS_JSON_INT;
@@ -1231,25 +1384,34 @@ static lvs_status lvs__jnumber(lvs__jp *jp, lvs_json *v) {
             }
             v->num = -(double)m;
         } else {
-            v->flags = (unsigned char)(m <= (uint64_t)INT64_MAX ? (LVS_JSON_INT | LVS_JSON_UINT)
-                                                                 : LVS_JSON_UINT);
+            v->flags = (unsigned char)(m <= (uint64_t)INT64_MAX ? (LVS_JSON_INT | LVS_JSON_UINT) : LVS_JSON_UINT);
             memcpy(&v->i, &m, sizeof m);
             v->num = (double)m;
         }
         return LVS_OK;
     }
-    if (!ovf && m <= ((uint64_t)1 << 53) && exp10 >= -22 && exp10 <= 22) {
-        d = (double)m; /* exact; one rounding below (Clinger's fast path) */
-        d = exp10 >= 0 ? d * lvs__pow10[exp10] : d / lvs__pow10[-exp10];
-    } else { /* strtod on a copy of the magnitude, with the locale's decimal point */
-        char tmp[128], *buf = tmp, dp = localeconv()->decimal_point[0];
-        size_t n = (size_t)(p - mag), i;
-        if (n >= sizeof tmp) {
-            buf = LVS__NEW(char, n + 1);
+    jp->p = p;
+    v->type = LVS_JSON_NUMBER;
+    if (!ovf && m <= ((uint64_t)1 << 53) && fexp + e >= -22 && fexp + e <= 22) {
+        d = (double)m; /* exact, then one correctly rounded operation */
+        d = fexp + e >= 0 ? d * lvs__pow10[fexp + e] : d / lvs__pow10[-(fexp + e)];
+    } else {
+        size_t ni = (size_t)(i1 - i0), nf = f0 ? (size_t)(f1 - f0) : 0, k = 0;
+        long long x = e - (long long)nf;
+        char tmp[160], *buf = tmp, digits[24];
+        int nd = 0;
+        if (ni + nf + 32 > sizeof tmp) {
+            buf = LVS__NEW(char, ni + nf + 32);
             if (!buf) return lvs__oom(jp->err);
         }
-        for (i = 0; i < n; i++) buf[i] = (mag[i] == '.') ? dp : (char)mag[i];
-        buf[n] = 0;
+        memcpy(buf, i0, ni);
+        if (nf) memcpy(buf + ni, f0, nf);
+        k = ni + nf;
+        buf[k++] = 'e';
+        if (x < 0) { buf[k++] = '-'; x = -x; }
+        do { digits[nd++] = (char)('0' + x % 10); x /= 10; } while (x);
+        while (nd) buf[k++] = digits[--nd];
+        buf[k] = 0;
         d = strtod(buf, NULL);
         if (buf != tmp) LVS_FREE(buf);
     }
@@ -1263,14 +1425,26 @@ static uint64_t lvs__hash(const char *s, size_t n) {
     uint64_t h = 1469598103934665603ull;
     size_t i;
     for (i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h;
+    return h ^ (h >> 29);
 }
 static int lvs__keyeq(const lvs_json *a, const lvs_json *b) {
     return a->key_len == b->key_len && memcmp(a->key, b->key, a->key_len) == 0;
 }
-/* Returns the index of a key repeated in items[0..n), or n if all keys differ. */
+static int lvs__keyref_cmp(const void *a, const void *b) {
+    const lvs__keyref *x = (const lvs__keyref *)a, *y = (const lvs__keyref *)b;
+    size_t n;
+    int c;
+    if (x->h != y->h) return x->h < y->h ? -1 : 1;
+    if (x->v->key_len != y->v->key_len) return x->v->key_len < y->v->key_len ? -1 : 1;
+    n = x->v->key_len;
+    c = memcmp(x->v->key, y->v->key, n);
+    if (c) return c;
+    return x->v < y->v ? -1 : x->v > y->v; /* equal keys: in document order */
+}
+/* Returns the index of a key repeated in items[0..n), or n if all keys differ. Large objects
+   are checked by sorting, so crafted hash collisions cannot make this worse than O(n log n). */
 static size_t lvs__jdup(lvs__jp *jp, const lvs_json *items, size_t n, int *oom) {
-    size_t i, j, mask;
+    size_t i, j, dup = n;
     *oom = 0;
     if (n <= 8) {
         for (i = 1; i < n; i++)
@@ -1278,25 +1452,18 @@ static size_t lvs__jdup(lvs__jp *jp, const lvs_json *items, size_t n, int *oom) 
                 if (lvs__keyeq(&items[i], &items[j])) return i;
         return n;
     }
-    mask = 16;
-    while (mask < 2 * n) mask *= 2;
-    if (jp->hcap < mask) {
-        LVS_FREE(jp->htab);
-        jp->htab = LVS__NEW(size_t, mask);
-        jp->hcap = jp->htab ? mask : 0;
-        if (!jp->htab) { *oom = 1; return n; }
-    }
-    memset(jp->htab, 0, mask * sizeof(size_t));
-    mask -= 1;
+    if (!lvs__grow(&jp->keys, &jp->capkeys, n, sizeof(lvs__keyref))) { *oom = 1; return n; }
     for (i = 0; i < n; i++) {
-        size_t h = (size_t)lvs__hash(items[i].key, items[i].key_len) & mask;
-        while (jp->htab[h]) {
-            if (lvs__keyeq(&items[jp->htab[h] - 1], &items[i])) return i;
-            h = (h + 1) & mask;
-        }
-        jp->htab[h] = i + 1;
+        jp->keys[i].h = lvs__hash(items[i].key, items[i].key_len);
+        jp->keys[i].v = &items[i];
     }
-    return n;
+    qsort(jp->keys, n, sizeof(lvs__keyref), lvs__keyref_cmp);
+    for (i = 1; i < n; i++)
+        if (jp->keys[i].h == jp->keys[i - 1].h && lvs__keyeq(jp->keys[i].v, jp->keys[i - 1].v)) {
+            size_t k = (size_t)(jp->keys[i].v - items); /* the later of the pair */
+            if (dup == n || k < dup) dup = k;
+        }
+    return dup;
 }
 
 /* Closes the innermost container: its pending children move to the arena. */
@@ -1352,6 +1519,8 @@ static lvs_status lvs__jrun(lvs__jp *jp) {
         lvs__jws(jp);
         if (jp->p >= jp->end) return lvs__jfail(jp, LVS_ERR_JSON_SYNTAX, jp->p, "unexpected end of input");
         c = *jp->p;
+        if (jp->max_values && ++jp->nvalues > jp->max_values)
+            return lvs__jfail(jp, LVS_ERR_UNSUPPORTED, jp->p, "more JSON values than the limit for this input");
         if (c == '{' || c == '[') {
             lvs__jframe *f;
             if ((int)jp->nframes >= jp->max_depth)
@@ -1432,8 +1601,8 @@ static lvs_status lvs__jrun(lvs__jp *jp) {
     }
 }
 
-LVSDEF lvs_status lvs_json_parse(lvs_json_doc *doc, const char *text, size_t len, int max_depth,
-                                 lvs_error *err) {
+static lvs_status lvs__json_parse(lvs_json_doc *doc, const char *text, size_t len, int max_depth,
+                                  size_t max_values, lvs_error *err) {
     lvs__jp jp;
     lvs__arena *arena;
     lvs_status st;
@@ -1445,6 +1614,7 @@ LVSDEF lvs_status lvs_json_parse(lvs_json_doc *doc, const char *text, size_t len
     jp.base = jp.p = (const unsigned char *)(text ? text : "");
     jp.end = jp.p + len;
     jp.max_depth = max_depth > 0 ? max_depth : LVS_JSON_MAX_DEPTH;
+    jp.max_values = max_values;
     jp.err = err;
     if (len >= 3 && jp.p[0] == 0xef && jp.p[1] == 0xbb && jp.p[2] == 0xbf)
         return lvs__jfail(&jp, LVS_ERR_JSON_SYNTAX, jp.p, "byte order mark not allowed");
@@ -1460,7 +1630,7 @@ LVSDEF lvs_status lvs_json_parse(lvs_json_doc *doc, const char *text, size_t len
     }
     LVS_FREE(jp.vals);
     LVS_FREE(jp.frames);
-    LVS_FREE(jp.htab);
+    LVS_FREE(jp.keys);
     if (st != LVS_OK) {
         lvs__arena_free(arena);
         LVS_FREE(arena);
@@ -1469,6 +1639,11 @@ LVSDEF lvs_status lvs_json_parse(lvs_json_doc *doc, const char *text, size_t len
     }
     doc->impl_ = arena;
     return LVS_OK;
+}
+
+LVSDEF lvs_status lvs_json_parse(lvs_json_doc *doc, const char *text, size_t len, int max_depth,
+                                 lvs_error *err) {
+    return lvs__json_parse(doc, text, len, max_depth, 0, err);
 }
 
 LVSDEF void lvs_json_free(lvs_json_doc *doc) {
@@ -1501,13 +1676,32 @@ LVSDEF const char *lvs_json_type_name(int type) {
    data is aligned. Calls: base, JSON.
    ===================================================================================== */
 
-static const struct { const char *name; size_t size; } lvs__dtypes[LVS_DTYPE_COUNT] = {
-    {"?", 0},     {"BOOL", 1}, {"U8", 1},  {"I8", 1},  {"F8_E5M2", 1}, {"F8_E4M3", 1},
-    {"I16", 2},   {"U16", 2},  {"F16", 2}, {"BF16", 2}, {"I32", 4},    {"U32", 4},
-    {"F32", 4},   {"F64", 8},  {"I64", 8}, {"U64", 8}};
+static const struct { const char *name; size_t bits; } lvs__dtypes[LVS_DTYPE_COUNT] = {
+    {"?", 0},        {"BOOL", 8},    {"U8", 8},      {"I8", 8},          {"F8_E5M2", 8},
+    {"F8_E4M3", 8},  {"I16", 16},    {"U16", 16},    {"F16", 16},        {"BF16", 16},
+    {"I32", 32},     {"U32", 32},    {"F32", 32},    {"F64", 64},        {"I64", 64},
+    {"U64", 64},     {"F4", 4},      {"F6_E2M3", 6}, {"F6_E3M2", 6},     {"F8_E8M0", 8},
+    {"F8_E4M3FNUZ", 8}, {"F8_E5M2FNUZ", 8}, {"C64", 64}};
 
+LVSDEF size_t lvs_dtype_bits(lvs_dtype t) {
+    return ((int)t > 0 && (int)t < LVS_DTYPE_COUNT) ? lvs__dtypes[t].bits : 0;
+}
 LVSDEF size_t lvs_dtype_size(lvs_dtype t) {
-    return ((int)t > 0 && (int)t < LVS_DTYPE_COUNT) ? lvs__dtypes[t].size : 0;
+    size_t b = lvs_dtype_bits(t);
+    return b % 8 ? 0 : b / 8;
+}
+/* Bytes of numel elements: 0 ok, 1 overflow, 2 sub-byte elements that do not fill whole bytes. */
+static int lvs__nbytes(uint64_t numel, lvs_dtype t, uint64_t *nbytes) {
+    uint64_t bits = lvs_dtype_bits(t), rest = (numel % 8) * bits;
+    if (rest % 8) return 2;
+    /* numel * bits / 8 = (numel / 8) * bits + (numel % 8) * bits / 8, without overflowing early */
+    if (lvs__mul_u64(numel / 8, bits, nbytes) || *nbytes + rest / 8 < *nbytes) return 1;
+    *nbytes += rest / 8;
+    return *nbytes > (uint64_t)((size_t)-1) ? 1 : 0;
+}
+static size_t lvs__dtype_align(lvs_dtype t) {
+    size_t b = lvs_dtype_size(t);
+    return b ? b : 1;
 }
 LVSDEF const char *lvs_dtype_name(lvs_dtype t) {
     return ((int)t > 0 && (int)t < LVS_DTYPE_COUNT) ? lvs__dtypes[t].name : "?";
@@ -1557,8 +1751,9 @@ static int lvs__st_cmp_meta(const void *a, const void *b) { /* by key, then in t
 }
 
 /* Reads one non-negative integer that fits in 64 bits. */
-static int lvs__json_u64(const lvs_json *v, uint64_t *out) {
-    if (v->type != LVS_JSON_NUMBER || !(v->flags & LVS_JSON_UINT)) return 0;
+static int lvs__json_u64(const lvs_json *v, uint64_t *out) { /* "-0" counts, as in serde_json */
+    if (v->type != LVS_JSON_NUMBER || !(v->flags & (LVS_JSON_UINT | LVS_JSON_INT))) return 0;
+    if (!(v->flags & LVS_JSON_UINT) && v->i != 0) return 0;
     memcpy(out, &v->i, sizeof *out);
     return 1;
 }
@@ -1569,6 +1764,7 @@ static lvs_status lvs__st_entry(lvs_safetensors *st, lvs__st_impl *im, const lvs
     lvs_st_tensor *t;
     uint64_t numel = 1, nbytes, v;
     size_t i;
+    int k;
     int64_t at = base + (int64_t)e->offset;
     if (strlen(e->key) != e->key_len)
         return lvs__fail(err, LVS_ERR_ST_HEADER, at, "tensor name contains a NUL character");
@@ -1599,26 +1795,30 @@ static lvs_status lvs__st_entry(lvs_safetensors *st, lvs__st_impl *im, const lvs
                          "tensor \"%.200s\": shape is not an array", e->key);
     if (sh->n > LVS_MAX_DIMS)
         return lvs__fail(err, LVS_ERR_UNSUPPORTED, base + (int64_t)sh->offset,
-                         "tensor \"%.200s\": %lu dimensions (at most %d are supported)", e->key,
-                         (unsigned long)sh->n, LVS_MAX_DIMS);
+                         "tensor \"%.200s\": %llu dimensions (at most %d are supported)", e->key,
+                         (unsigned long long)sh->n, LVS_MAX_DIMS);
     t->ndim = (int)sh->n;
     for (i = 0; i < sh->n; i++) {
         if (!lvs__json_u64(&sh->items[i], &v))
             return lvs__fail(err, LVS_ERR_ST_SHAPE, base + (int64_t)sh->items[i].offset,
-                             "tensor \"%.200s\": shape[%lu] is not a non-negative integer", e->key,
-                             (unsigned long)i);
+                             "tensor \"%.200s\": shape[%llu] is not a non-negative integer", e->key,
+                             (unsigned long long)i);
         if (v > (uint64_t)INT64_MAX)
             return lvs__fail(err, LVS_ERR_ST_OVERFLOW, base + (int64_t)sh->items[i].offset,
-                             "tensor \"%.200s\": shape[%lu] is too large", e->key, (unsigned long)i);
+                             "tensor \"%.200s\": shape[%llu] is too large", e->key, (unsigned long long)i);
         t->shape[i] = (int64_t)v;
         if (lvs__mul_u64(numel, v, &numel))
             return lvs__fail(err, LVS_ERR_ST_OVERFLOW, base + (int64_t)sh->offset,
                              "tensor \"%.200s\": number of elements overflows 64 bits", e->key);
     }
-    if (lvs__mul_u64(numel, lvs_dtype_size(t->dtype), &nbytes) || numel > (uint64_t)INT64_MAX ||
-        nbytes > (uint64_t)((size_t)-1))
+    k = lvs__nbytes(numel, t->dtype, &nbytes);
+    if (k == 1 || numel > (uint64_t)INT64_MAX)
         return lvs__fail(err, LVS_ERR_ST_OVERFLOW, base + (int64_t)sh->offset,
                          "tensor \"%.200s\": size in bytes overflows", e->key);
+    if (k == 2)
+        return lvs__fail(err, LVS_ERR_ST_SHAPE, base + (int64_t)sh->offset,
+                         "tensor \"%.200s\": %llu %s elements do not fill whole bytes", e->key,
+                         (unsigned long long)numel, lvs_dtype_name(t->dtype));
     t->numel = (int64_t)numel;
     t->nbytes = (size_t)nbytes;
     if (off->type != LVS_JSON_ARRAY || off->n != 2)
@@ -1666,8 +1866,8 @@ static lvs_status lvs__st_parse_one(lvs_safetensors *st, lvs__st_impl *im, const
     lvs_status s;
     if (size < 8)
         return lvs__fail(err, LVS_ERR_ST_TOO_SMALL, 0,
-                         "file is %lu bytes; a safetensors file starts with an 8-byte header length",
-                         (unsigned long)size);
+                         "file is %llu bytes; a safetensors file starts with an 8-byte header length",
+                         (unsigned long long)size);
     n = lvs__le64(buf);
     if (n > LVS_ST_MAX_HEADER)
         return lvs__fail(err, LVS_ERR_ST_HEADER_TOO_LARGE, 0,
@@ -1675,12 +1875,14 @@ static lvs_status lvs__st_parse_one(lvs_safetensors *st, lvs__st_impl *im, const
                          (unsigned long long)n);
     if (n > size - 8)
         return lvs__fail(err, LVS_ERR_ST_HEADER_LENGTH, 0,
-                         "header length %llu runs past the end of the %lu-byte file",
-                         (unsigned long long)n, (unsigned long)size);
+                         "header length %llu runs past the end of the %llu-byte file",
+                         (unsigned long long)n, (unsigned long long)size);
     if (!lvs__grow(&im->docs, &im->capdocs, im->ndocs + 1, sizeof(lvs_json_doc)))
         return lvs__oom(err);
     doc = &im->docs[im->ndocs];
-    s = lvs_json_parse(doc, (const char *)buf + 8, (size_t)n, 0, err);
+    /* A valid header needs at least 4 bytes per JSON value (at most 8 dimensions per tensor);
+       the cap keeps a hostile header from costing more than ~40 bytes of memory per byte. */
+    s = lvs__json_parse(doc, (const char *)buf + 8, (size_t)n, 0, (size_t)n / 4 + 64, err);
     if (s != LVS_OK) {
         if (err) {
             if (err->offset >= 0) err->offset += 8;
@@ -1695,9 +1897,10 @@ static lvs_status lvs__st_parse_one(lvs_safetensors *st, lvs__st_impl *im, const
                          lvs_json_type_name(root->type));
     for (i = 0; i < root->n; i++) {
         const lvs_json *e = &root->items[i];
-        s = (strcmp(e->key, "__metadata__") == 0 && e->key_len == 12)
-                ? lvs__st_add_meta(st, im, e, 8, err)
-                : lvs__st_entry(st, im, e, shard, 8, err);
+        if (strcmp(e->key, "__metadata__") == 0 && e->key_len == 12)
+            s = e->type == LVS_JSON_NULL ? LVS_OK : lvs__st_add_meta(st, im, e, 8, err); /* null: none */
+        else
+            s = lvs__st_entry(st, im, e, shard, 8, err);
         if (s != LVS_OK) return s;
     }
     if (st->n_tensors - first > 1)
@@ -1730,7 +1933,7 @@ static lvs_status lvs__st_parse_one(lvs_safetensors *st, lvs__st_impl *im, const
     for (i = first; i < st->n_tensors; i++) {
         lvs_st_tensor *t = &st->tensors[i];
         const unsigned char *p = buf + 8 + n + t->begin;
-        size_t a = lvs_dtype_size(t->dtype);
+        size_t a = lvs__dtype_align(t->dtype);
         t->data = t->nbytes ? (const void *)p : (const void *)lvs__empty_tensor;
         if (((uintptr_t)p % a) != 0 && t->nbytes) {
             void *c;
@@ -1996,6 +2199,7 @@ LVSDEF const lvs_st_meta *lvs_st_get_meta(const lvs_safetensors *st, const char 
 /* Converts n elements of a float tensor starting at element `start` to f32. */
 static void lvs__to_f32(const void *data, lvs_dtype dt, size_t start, size_t n, float *out) {
     size_t i;
+    LVS_ASSERT(dt == LVS_F32 || dt == LVS_F16 || dt == LVS_BF16 || dt == LVS_F64);
     if (dt == LVS_F32) memcpy(out, (const float *)data + start, n * sizeof(float));
     else if (dt == LVS_F16) {
         const uint16_t *p = (const uint16_t *)data + start;
@@ -2079,8 +2283,9 @@ static lvs_status lvs__stw_add(lvs_st_writer *w, const char *name, lvs_dtype dty
     for (i = 0; i < (size_t)ndim; i++)
         if (shape[i] < 0 || lvs__mul_u64(numel, (uint64_t)shape[i], &numel))
             return lvs__fail(err, LVS_ERR_ARG, -1, "safetensors writer: \"%.200s\": invalid shape", name);
-    if (lvs__mul_u64(numel, lvs_dtype_size(dtype), &nbytes) || nbytes > (uint64_t)((size_t)-1))
-        return lvs__fail(err, LVS_ERR_ARG, -1, "safetensors writer: \"%.200s\": size overflows", name);
+    if (lvs__nbytes(numel, dtype, &nbytes))
+        return lvs__fail(err, LVS_ERR_ARG, -1, "safetensors writer: \"%.200s\": size overflows or is not whole "
+                         "bytes", name);
     if (!data && !fill && nbytes)
         return lvs__fail(err, LVS_ERR_ARG, -1, "safetensors writer: \"%.200s\": no data", name);
     for (i = 0; i < w->n; i++)
@@ -2143,7 +2348,7 @@ static int lvs__stw_cmp_name(const void *a, const void *b) {
 }
 static int lvs__stw_cmp_data(const void *a, const void *b) {
     const lvs__stw_entry *x = *(lvs__stw_entry *const *)a, *y = *(lvs__stw_entry *const *)b;
-    size_t sx = lvs_dtype_size(x->dtype), sy = lvs_dtype_size(y->dtype);
+    size_t sx = lvs__dtype_align(x->dtype), sy = lvs__dtype_align(y->dtype);
     if (sx != sy) return sx > sy ? -1 : 1;
     return strcmp(x->name, y->name);
 }
@@ -2151,13 +2356,9 @@ static int lvs__stw_cmp_meta(const void *a, const void *b) {
     return strcmp((*(lvs__stw_meta *const *)a)->key, (*(lvs__stw_meta *const *)b)->key);
 }
 
-typedef struct lvs__sink { FILE *fp; lvs__buf *buf; const char *path; } lvs__sink;
+typedef struct lvs__sink { lvs__out *out; lvs__buf *buf; } lvs__sink;
 static lvs_status lvs__sink_write(lvs__sink *s, const void *p, size_t n, lvs_error *err) {
-    if (s->fp) {
-        if (n && fwrite(p, 1, n, s->fp) != n)
-            return lvs__fail(err, LVS_ERR_IO, -1, "%s: write failed (disk full?)", s->path);
-        return LVS_OK;
-    }
+    if (s->out) return lvs__out_write(s->out, p, n, err);
     lvs__buf_put(s->buf, p, n);
     return s->buf->failed ? lvs__oom(err) : LVS_OK;
 }
@@ -2182,6 +2383,10 @@ static lvs_status lvs__stw_serialize(lvs_st_writer *w, lvs__sink *sink, lvs_erro
     if (w->nm > 1) qsort(meta, w->nm, sizeof *meta, lvs__stw_cmp_meta);
     for (i = 0; i < w->n; i++) {
         by_data[i]->begin = pos;
+        if (pos + by_data[i]->nbytes < pos) {
+            s = lvs__fail(err, LVS_ERR_ARG, -1, "safetensors writer: total size overflows 64 bits");
+            goto done;
+        }
         pos += by_data[i]->nbytes;
     }
     lvs__buf_putc(&h, '{');
@@ -2217,8 +2422,8 @@ static lvs_status lvs__stw_serialize(lvs_st_writer *w, lvs__sink *sink, lvs_erro
     while (h.len % 8 && !h.failed) lvs__buf_putc(&h, ' ');
     if (h.failed) { s = lvs__oom(err); goto done; }
     if (h.len > LVS_ST_MAX_HEADER) {
-        s = lvs__fail(err, LVS_ERR_UNSUPPORTED, -1, "safetensors writer: header of %lu bytes exceeds the "
-                      "100,000,000-byte limit of the format", (unsigned long)h.len);
+        s = lvs__fail(err, LVS_ERR_UNSUPPORTED, -1, "safetensors writer: header of %llu bytes exceeds the "
+                      "100,000,000-byte limit of the format", (unsigned long long)h.len);
         goto done;
     }
     hl = h.len;
@@ -2246,36 +2451,15 @@ done:
 }
 
 LVSDEF lvs_status lvs_st_writer_save(lvs_st_writer *w, const char *path, lvs_error *err) {
+    lvs__out out;
     lvs__sink sink;
-    char *tmp;
     lvs_status s;
     if (!w || !path) return lvs__fail(err, LVS_ERR_ARG, -1, "safetensors writer: NULL argument");
-    tmp = LVS__NEW(char, strlen(path) + 5);
-    if (!tmp) return lvs__oom(err);
-    memcpy(tmp, path, strlen(path));
-    memcpy(tmp + strlen(path), ".tmp", 5);
+    if ((s = lvs__out_open(&out, path, err)) != LVS_OK) return s;
+    sink.out = &out;
     sink.buf = NULL;
-    sink.path = path;
-    sink.fp = fopen(tmp, "wb");
-    if (!sink.fp) {
-        s = lvs__fail(err, LVS_ERR_IO, -1, "%s: cannot create file", tmp);
-        LVS_FREE(tmp);
-        return s;
-    }
     s = lvs__stw_serialize(w, &sink, err);
-    if (fclose(sink.fp) != 0 && s == LVS_OK)
-        s = lvs__fail(err, LVS_ERR_IO, -1, "%s: write failed (disk full?)", path);
-    if (s == LVS_OK) {
-#if defined(_WIN32)
-        if (!MoveFileExA(tmp, path, MOVEFILE_REPLACE_EXISTING))
-#else
-        if (rename(tmp, path) != 0)
-#endif
-            s = lvs__fail(err, LVS_ERR_IO, -1, "%s: cannot rename %s into place", path, tmp);
-    }
-    if (s != LVS_OK) remove(tmp);
-    LVS_FREE(tmp);
-    return s;
+    return lvs__out_close(&out, path, s, err);
 }
 
 LVSDEF lvs_status lvs_st_writer_save_mem(lvs_st_writer *w, void **out, size_t *size, lvs_error *err) {
@@ -2285,9 +2469,8 @@ LVSDEF lvs_status lvs_st_writer_save_mem(lvs_st_writer *w, void **out, size_t *s
     if (!w || !out || !size) return lvs__fail(err, LVS_ERR_ARG, -1, "safetensors writer: NULL argument");
     *out = NULL;
     *size = 0;
-    sink.fp = NULL;
+    sink.out = NULL;
     sink.buf = &b;
-    sink.path = "<memory>";
     s = lvs__stw_serialize(w, &sink, err);
     if (s != LVS_OK) { LVS_FREE(b.data); return s; }
     *out = b.data;
@@ -2514,7 +2697,8 @@ LVSDEF lvs_status lvs_config_parse(lvs_config *c, const char *json, size_t len, 
             (s = lvs__cfg_f64(root, "layer_norm_epsilon", &c->norm_eps, err)) != LVS_OK ||
             (s = lvs__cfg_str(root, "activation_function", c->act, sizeof c->act, err)) != LVS_OK)
             goto done;
-        c->intermediate_size = inner ? inner : 4 * c->hidden_size;
+        c->intermediate_size = inner ? inner : (c->hidden_size > 0 && c->hidden_size <= ((int64_t)1 << 24))
+                                                  ? 4 * c->hidden_size : 0;
         c->n_kv_heads = c->n_heads;
         c->attention_bias = c->mlp_bias = 1;
         if (c->arch == LVS_ARCH_GPT2_CLS) {
@@ -2644,14 +2828,14 @@ LVSDEF lvs_status lvs_config_parse(lvs_config *c, const char *json, size_t len, 
             int sl = t->type == LVS_JSON_STRING && strcmp(t->str, "sliding_attention") == 0;
             if (!sl && !(t->type == LVS_JSON_STRING && strcmp(t->str, "full_attention") == 0)) {
                 s = lvs__fail(err, LVS_ERR_UNSUPPORTED, (int64_t)t->offset,
-                              "config.json: layer_types[%lu] is not \"full_attention\" or \"sliding_attention\"",
-                              (unsigned long)i);
+                              "config.json: layer_types[%llu] is not \"full_attention\" or \"sliding_attention\"",
+                              (unsigned long long)i);
                 goto done;
             }
             if (sl && c->sliding_window <= 0) {
                 s = lvs__fail(err, LVS_ERR_CONFIG, (int64_t)t->offset,
-                              "config.json: layer %lu is a sliding layer but no sliding_window is set",
-                              (unsigned long)i);
+                              "config.json: layer %llu is a sliding layer but no sliding_window is set",
+                              (unsigned long long)i);
                 goto done;
             }
             c->layer_sliding[i] = (unsigned char)sl;
@@ -2781,7 +2965,7 @@ LVSDEF void lvs_q8_quantize_row(const float *x, int64_t cols, int8_t *q, float *
         scales[b] = s;
         for (j = j0; j < j1; j++) {
             float r = s > 0.0f ? roundf(x[j] / s) : 0.0f;
-            q[j] = (int8_t)(r > 127.0f ? 127 : r < -127.0f ? -127 : (int)r);
+            q[j] = (int8_t)(r > 127.0f ? 127 : r < -127.0f ? -127 : r == r ? (int)r : 0); /* NaN -> 0 */
         }
     }
 }
@@ -3109,6 +3293,11 @@ LVSDEF lvs_status lvs_convert(const char *in_path, const char *out_path, lvs_wty
         if ((sp->flags & LVS_SPEC_CONV1D) && src_out_in) { want[0] = sp->shape[1]; want[1] = sp->shape[0]; }
         if (m.is_lvs && t->dtype == LVS_I8 && (sp->flags & LVS_SPEC_MATRIX)) {
             char sname[160];
+            if ((sp->flags & LVS_SPEC_CONV1D) && !src_out_in) { /* int8 blocks run along the input */
+                s = lvs__fail(err, LVS_ERR_TENSOR, -1, "%s: int8 tensor \"%s\" must be stored [out, in], but "
+                              "lvs.layout is not \"out_in\"", in_path, sp->name);
+                goto done;
+            }
             snprintf(sname, sizeof sname, "%s.scale", sp->name);
             it->scale = lvs_st_find(&m.st, sname);
             if (!it->scale || it->scale->dtype != LVS_F32 || it->scale->ndim != 2 ||
@@ -3143,8 +3332,8 @@ LVSDEF lvs_status lvs_convert(const char *in_path, const char *out_path, lvs_wty
         it->out = (sp->flags & LVS_SPEC_MATRIX) ? outs[wtype] : LVS_F32;
     }
     if (nmissing) {
-        s = lvs__fail(err, LVS_ERR_TENSOR, -1, "%s: %lu tensor%s that %s needs %s missing: %s%s", in_path,
-                      (unsigned long)nmissing, nmissing > 1 ? "s" : "", cfg.arch_name, nmissing > 1 ? "are" : "is",
+        s = lvs__fail(err, LVS_ERR_TENSOR, -1, "%s: %llu tensor%s that %s needs %s missing: %s%s", in_path,
+                      (unsigned long long)nmissing, nmissing > 1 ? "s" : "", cfg.arch_name, nmissing > 1 ? "are" : "is",
                       missing, nmissing > 5 ? ", ..." : "");
         goto done;
     }

@@ -95,6 +95,7 @@ void test_config_errors(void) {
         {"{\"architectures\":[\"LlamaForCausalLM\"],\"head_dim\":7}", LVS_ERR_CONFIG, "head_dim"},
         {"{\"architectures\":[\"GPT2ForSequenceClassification\"],\"id2label\":{}}", LVS_ERR_CONFIG, "num_labels"},
         {"{\"architectures\":[\"GPT2LMHeadModel\"],\"n_embd\":30,\"n_head\":4}", LVS_ERR_CONFIG, "hidden_size"},
+        {"{\"architectures\":[\"GPT2LMHeadModel\"],\"n_embd\":4611686018427387904}", LVS_ERR_CONFIG, "hidden_size"},
         {"[1]", LVS_ERR_CONFIG, "object"},
         {"{\"architectures\":[\"LlamaForCausalLM\"],}", LVS_ERR_JSON_SYNTAX, "config.json"},
     };

@@ -39,6 +39,9 @@ void test_q8(void) {
         }
         if (t == 0) CHECK(s[1] == 0.0f && q[40] == 0);
     }
+    x[3] = NAN; /* non-finite input: no undefined behaviour, q = 0 */
+    lvs_q8_quantize_row(x, 70, q, s);
+    CHECK(q[3] == 0);
     CHECKF(bad == 0, "%d int8 block violations", bad);
     CHECKF(sqrt(e2 / x2) < 1e-2, "int8 RMS relative error %g on Gaussian rows", sqrt(e2 / x2));
 }
@@ -407,6 +410,29 @@ void test_convert_errors(void) {
         free(ints);
     }
     CHECK_ST(lvs_convert(dir, out, (lvs_wtype)7, NULL, NULL, &err), LVS_ERR_ARG);
+    {   /* an int8 GPT-2 file whose metadata no longer says the matrices are [out, in] */
+        char *g = make("gpt2-int8", GPT2_CFG, LVS_F32, 0, 0.1, 0), *q = t_path("gpt2-int8.safetensors");
+        char *strip = t_path("gpt2-int8-nolayout.safetensors");
+        lvs_safetensors st;
+        lvs_st_writer *w = lvs_st_writer_create();
+        size_t k;
+        CHECK_OK(lvs_convert(g, q, LVS_W_INT8, NULL, NULL, &err), &err);
+        CHECK_OK(lvs_st_open(&st, q, &err), &err);
+        for (k = 0; k < st.n_tensors; k++)
+            lvs_st_writer_add(w, st.tensors[k].name, st.tensors[k].dtype, st.tensors[k].ndim, st.tensors[k].shape,
+                              st.tensors[k].data, &err);
+        for (k = 0; k < st.n_meta; k++)
+            if (strcmp(st.meta[k].key, "lvs.layout") != 0)
+                lvs_st_writer_set_meta(w, st.meta[k].key, st.meta[k].value, st.meta[k].value_len, &err);
+        CHECK_OK(lvs_st_writer_save(w, strip, &err), &err);
+        CHECK_ST(lvs_convert(strip, out, LVS_W_F32, NULL, NULL, &err), LVS_ERR_TENSOR);
+        CHECKF(strstr(err.message, "lvs.layout") != NULL && !lvs_is_file(out), "%s", err.message);
+        lvs_st_close(&st);
+        lvs_st_writer_destroy(w);
+        free(g);
+        free(q);
+        free(strip);
+    }
     free(dir);
     free(out);
     free(nanm);

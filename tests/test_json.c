@@ -2,6 +2,7 @@
    offset, nesting limits, duplicate keys, UTF-8 validation, and real tokenizer.json files
    compared with figures from Python's json module. */
 #include "test.h"
+#include <locale.h>
 
 static lvs_status parse(lvs_json_doc *d, const char *s, lvs_error *err) {
     return lvs_json_parse(d, s, strlen(s), 0, err);
@@ -118,6 +119,37 @@ void test_json_numbers(void) {
         lvs_json_free(&d);
     }
     CHECKF(bad == 0, "%d random decimals differ from strtod", bad);
+    {   /* saturated exponents and mantissas longer than 64 bits go to strtod, which decides */
+        static const char *odd[] = {"1e-99999999999999999999", "0e99999999999999999999", "-0.0e-5",
+                                    "123456789012345678901234567890e-10", "0.000000000000000000000000000001234",
+                                    "18446744073709551616.5", "4.9406564584124654e-324", "2.2250738585072011e-308"};
+        size_t k2;
+        for (k2 = 0; k2 < sizeof odd / sizeof odd[0]; k2++) {
+            CHECK_OK(parse(&d, odd[k2], &err), &err);
+            CHECKF(d.root && d.root->num == strtod(odd[k2], NULL), "%s -> %.17g", odd[k2], d.root ? d.root->num : 0.0);
+            lvs_json_free(&d);
+        }
+    }
+    {   /* 0.000...0001e1000005: the digits and the exponent together overflow */
+        size_t nz = 100000, k2;
+        char *big = (char *)malloc(nz + 32);
+        memcpy(big, "0.", 2);
+        for (k2 = 2; k2 < nz; k2++) big[k2] = '0'; /* 1e-99999 after the 1 below */
+        snprintf(big + nz, 32, "1e1000005");
+        CHECK_ST(parse(&d, big, &err), LVS_ERR_JSON_NUMBER);
+        snprintf(big + nz, 32, "1e99999");
+        CHECK_OK(parse(&d, big, &err), &err);
+        CHECK(d.root && d.root->num == 1.0);
+        lvs_json_free(&d);
+        free(big);
+    }
+    if (setlocale(LC_NUMERIC, "de_DE.UTF-8") || setlocale(LC_NUMERIC, "fr_FR.UTF-8")) {
+        /* a locale whose decimal point is ',' must not change the reading */
+        CHECK_OK(parse(&d, "[1.5, 2.25e-400, 3.0000000000000000000001]", &err), &err);
+        CHECK(d.root && d.root->items[0].num == 1.5 && d.root->items[2].num == 3.0);
+        lvs_json_free(&d);
+        setlocale(LC_NUMERIC, "C");
+    }
     CHECK_ST(parse(&d, "1e309", &err), LVS_ERR_JSON_NUMBER);
     CHECK_ST(parse(&d, "[-1.8e308]", &err), LVS_ERR_JSON_NUMBER);
     CHECK(err.offset == 1);

@@ -268,6 +268,23 @@ void test_st_rules(void) {
              LVS_ERR_ST_DTYPE); /* dtype names are case-sensitive */
     CHECK(strstr(err.message, "\"a\"") && strstr(err.message, "f32"));
     free(buf);
+    /* as the reference reads them: "__metadata__": null, -0, and the newer dtypes */
+    CHECK_OK(parse_text("{\"__metadata__\":null,\"a\":{\"dtype\":\"F4\",\"shape\":[2,2],\"data_offsets\":[-0,2]},"
+                        "\"b\":{\"dtype\":\"F6_E2M3\",\"shape\":[4],\"data_offsets\":[2,5]},"
+                        "\"c\":{\"dtype\":\"C64\",\"shape\":[1],\"data_offsets\":[5,13]},"
+                        "\"d\":{\"dtype\":\"F8_E8M0\",\"shape\":[-0],\"data_offsets\":[13,13]}}",
+                        13, &st, &err, &buf),
+             &err);
+    CHECK(st.n_meta == 0 && st.n_tensors == 4 && lvs_st_find(&st, "a")->nbytes == 2 && lvs_st_find(&st, "b")->nbytes == 3);
+    CHECK(lvs_dtype_bits(LVS_F4) == 4 && lvs_dtype_size(LVS_F4) == 0 && lvs_dtype_size(LVS_C64) == 8);
+    lvs_st_close(&st);
+    free(buf);
+    CHECK_ST(parse_text("{\"a\":{\"dtype\":\"F4\",\"shape\":[3],\"data_offsets\":[0,2]}}", 2, &st, &err, &buf),
+             LVS_ERR_ST_SHAPE); /* 12 bits are not whole bytes */
+    free(buf);
+    CHECK_ST(parse_text("{\"a\":{\"dtype\":\"U8\",\"shape\":[-1],\"data_offsets\":[0,0]}}", 0, &st, &err, &buf),
+             LVS_ERR_ST_SHAPE);
+    free(buf);
     CHECK_ST(lvs_st_parse(&st, NULL, 0, &err), LVS_ERR_ST_TOO_SMALL);
     CHECK_ST(lvs_st_parse(NULL, "x", 1, &err), LVS_ERR_ARG);
 }
@@ -419,6 +436,28 @@ void test_st_writer_errors(void) {
     CHECK(before && after && nb == na && memcmp(before, after, nb) == 0);
     CHECK(!lvs_is_file(tmp));
     CHECK_ST(lvs_st_writer_save(w, "/nonexistent-dir/x.safetensors", &err), LVS_ERR_IO);
+    {   /* an existing PATH.tmp (here: a link to a file we care about) is neither followed nor
+           overwritten; the writer picks another temporary name */
+        lvs_st_writer *w2 = lvs_st_writer_create();
+        char *precious = t_path("precious.bin"), *out = t_path("out.safetensors"), *outtmp = t_path("out.safetensors.tmp");
+        char cmd[1200], *got;
+        size_t ng;
+        CHECK(t_write(precious, "keep me", 7) == 0);
+        snprintf(cmd, sizeof cmd, "ln -sf '%s' '%s'", precious + 0, outtmp);
+        CHECK(t_run(cmd) == 0);
+        CHECK_OK(lvs_st_writer_add(w2, "x", LVS_F32, 1, &s1, x, &err), &err);
+        CHECK_OK(lvs_st_writer_save(w2, out, &err), &err);
+        got = t_slurp(precious, &ng);
+        CHECK(got && ng == 7 && memcmp(got, "keep me", 7) == 0);
+        free(got);
+        got = t_slurp(out, &ng);
+        CHECK(got && ng > 8 && got[8] == '{');
+        free(got);
+        lvs_st_writer_destroy(w2);
+        free(precious);
+        free(out);
+        free(outtmp);
+    }
     lvs_st_writer_destroy(w);
     free(before);
     free(after);

@@ -70,6 +70,7 @@ add("st_nul_in_name.safetensors", st(None, raw_header=b'{"a\\u0000b":{"dtype":"F
 add("st_metadata_not_object.safetensors", st({"__metadata__": "pt", **ok_hdr}, f32(1, 2)), "LVS_ERR_ST_METADATA")
 add("st_metadata_non_string.safetensors", st({"__metadata__": {"format": 1}, **ok_hdr}, f32(1, 2)), "LVS_ERR_ST_METADATA")
 add("st_metadata_nested.safetensors", st({"__metadata__": {"a": {"b": "c"}}, **ok_hdr}, f32(1, 2)), "LVS_ERR_ST_METADATA")
+add("st_header_value_flood.safetensors", st(None, raw_header=b'{"a":[' + b"0," * 5000 + b'0]}'), "LVS_ERR_UNSUPPORTED")
 add("st_deep_nesting.safetensors", st(None, raw_header=b"[" * 100000 + b"]" * 100000), "LVS_ERR_JSON_DEPTH")
 
 # ---- JSON
