@@ -94,9 +94,9 @@
      rounded wherever the C library's strtod is.
      Strings must be valid UTF-8 (no overlong forms, no surrogate code points, nothing above
      U+10FFFF); \u escapes are decoded, surrogate pairs combined, lone surrogates rejected.
-     Duplicate keys in one object are rejected. Nesting deeper than the limit is rejected
-     (the parser is iterative, so the limit protects memory, not the stack). Duplicate keys
-     are found by sorting, never slower than O(n log n) whatever the keys. Integers are kept
+     Duplicate keys in one object are rejected (found by sorting: O(n log n) whatever the
+     keys). Nesting deeper than the limit is rejected (the parser is iterative, so the limit
+     protects memory, not the stack). Integers are kept
      exactly when they fit in 64 bits: flag LVS_JSON_INT (value in .i as int64_t) or
      LVS_JSON_UINT (non-negative, value in (uint64_t).i); .num always holds the nearest double.
      Decoded strings are NUL-terminated and may contain NUL bytes (use .n).
@@ -2170,30 +2170,27 @@ LVSDEF void lvs_st_close(lvs_safetensors *st) {
     memset(st, 0, sizeof *st);
 }
 
-LVSDEF const lvs_st_tensor *lvs_st_find(const lvs_safetensors *st, const char *name) {
-    size_t lo = 0, hi;
-    if (!st || !name) return NULL;
-    hi = st->n_tensors;
+/* Binary search in an array sorted by name whose elements start with a `const char *` name. */
+static const void *lvs__find_sorted(const void *base, size_t n, size_t stride, const char *name) {
+    size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(st->tensors[mid].name, name);
-        if (c == 0) return &st->tensors[mid];
+        const char *k;
+        int c;
+        memcpy(&k, (const char *)base + mid * stride, sizeof k);
+        c = strcmp(k, name);
+        if (c == 0) return (const char *)base + mid * stride;
         if (c < 0) lo = mid + 1; else hi = mid;
     }
     return NULL;
 }
-
+LVSDEF const lvs_st_tensor *lvs_st_find(const lvs_safetensors *st, const char *name) {
+    if (!st || !name || !st->n_tensors) return NULL;
+    return (const lvs_st_tensor *)lvs__find_sorted(st->tensors, st->n_tensors, sizeof(lvs_st_tensor), name);
+}
 LVSDEF const lvs_st_meta *lvs_st_get_meta(const lvs_safetensors *st, const char *key) {
-    size_t lo = 0, hi;
-    if (!st || !key) return NULL;
-    hi = st->n_meta;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(st->meta[mid].key, key);
-        if (c == 0) return &st->meta[mid];
-        if (c < 0) lo = mid + 1; else hi = mid;
-    }
-    return NULL;
+    if (!st || !key || !st->n_meta) return NULL;
+    return (const lvs_st_meta *)lvs__find_sorted(st->meta, st->n_meta, sizeof(lvs_st_meta), key);
 }
 
 /* Converts n elements of a float tensor starting at element `start` to f32. */
