@@ -2722,7 +2722,9 @@ LVSDEF lvs_status lvs_config_parse(lvs_config *c, const char *json, size_t len, 
         if ((s = lvs__cfg_str(root, c->arch == LVS_ARCH_GEMMA2 ? "hidden_activation" : "hidden_act", c->act,
                               sizeof c->act, err)) != LVS_OK)
             goto done;
-        if (!c->n_kv_heads) c->n_kv_heads = c->n_heads;
+        /* absent: the class default (Llama: the number of heads, Mistral 8, Qwen2 32); null: heads */
+        v = lvs_json_get(root, "num_key_value_heads");
+        if (!c->n_kv_heads || (v && v->type == LVS_JSON_NULL)) c->n_kv_heads = c->n_heads;
         if ((s = lvs__cfg_i64(root, "num_key_value_heads", &c->n_kv_heads, err)) != LVS_OK) goto done;
         if (c->arch == LVS_ARCH_GEMMA2 &&
             ((s = lvs__cfg_f64(root, "query_pre_attn_scalar", &c->query_pre_attn_scalar, err)) != LVS_OK ||
@@ -3066,22 +3068,134 @@ LVSDEF int lvs_wtype_from_name(const char *s, lvs_wtype *out) {
     return 0;
 }
 
-/* One output tensor of a conversion and where its values come from. */
-typedef struct lvs__conv_item {
+/* ---- plans: where each tensor a model needs comes from, matched and validated */
+typedef struct lvs__src {
     const lvs_tensor_spec *spec;
     const lvs_st_tensor *t;     /* source values */
     const lvs_st_tensor *scale; /* source scales when t is int8 */
-    int transpose;              /* source [in, out] -> output [out, in] */
-    int64_t rows, cols;         /* output as a [rows, cols] matrix (1-D: one row) */
-    lvs_dtype out;              /* dtype of the main output tensor */
-    char *scale_name;           /* int8 output: NAME.scale */
-    lvs_convert_fn cb;
-    void *user;
-} lvs__conv_item;
-typedef struct lvs__conv_fill { lvs__conv_item *it; int scale_part; } lvs__conv_fill;
+    int transpose;              /* source stored [in, out]; the matrix is used as [out, in] */
+    int64_t rows, cols;         /* as a [rows, cols] = [out, in] matrix (1-D: one row) */
+} lvs__src;
+typedef struct lvs__plan {
+    lvs_config cfg;
+    lvs_tensor_spec *specs;
+    lvs__src *src;              /* one per spec */
+    size_t n;
+    unsigned char *used;        /* per file tensor: taken by a spec */
+} lvs__plan;
 
-/* Output rows [r0, r1) of the item as f32 into buf ((r1 - r0) x cols). */
-static void lvs__conv_rows(const lvs__conv_item *it, int64_t r0, int64_t r1, float *buf) {
+static void lvs__plan_free(lvs__plan *p) {
+    LVS_FREE(p->specs);
+    LVS_FREE(p->src);
+    LVS_FREE(p->used);
+    memset(p, 0, sizeof *p);
+}
+
+static void lvs__shape_str(char *out, size_t cap, int ndim, const int64_t *shape) {
+    size_t n = 0;
+    int i;
+    n += (size_t)snprintf(out, cap, "[");
+    for (i = 0; i < ndim && n < cap; i++)
+        n += (size_t)snprintf(out + n, cap - n, "%s%lld", i ? ", " : "", (long long)shape[i]);
+    if (n < cap) snprintf(out + n, cap - n, "]");
+}
+
+/* Parses the config of m and finds, for every tensor the architecture needs, its source in the
+   files: refuses missing tensors (naming them), wrong shapes and non-float weights. */
+static lvs_status lvs__plan_make(lvs__plan *p, const lvs_model_files *m, const char *label, lvs_error *err) {
+    const lvs_st_meta *layout = lvs_st_get_meta(&m->st, "lvs.layout");
+    int src_out_in = m->is_lvs && layout && strcmp(layout->value, "out_in") == 0;
+    size_t i, nmissing = 0;
+    char missing[400];
+    lvs_status s;
+    memset(p, 0, sizeof *p);
+    if ((s = lvs_config_parse(&p->cfg, m->text[0], m->text_len[0], err)) != LVS_OK) {
+        lvs__err_prefix(err, label);
+        return s;
+    }
+    if ((s = lvs_arch_tensors(&p->cfg, &m->st, &p->specs, &p->n, err)) != LVS_OK) return s;
+    p->src = LVS__NEW(lvs__src, p->n + 1);
+    p->used = LVS__NEW(unsigned char, m->st.n_tensors + 1);
+    if (!p->src || !p->used) {
+        lvs__plan_free(p);
+        return lvs__oom(err);
+    }
+    memset(p->src, 0, sizeof(lvs__src) * (p->n + 1));
+    memset(p->used, 0, m->st.n_tensors + 1);
+    missing[0] = 0;
+    for (i = 0; i < p->n; i++) {
+        const lvs_tensor_spec *sp = &p->specs[i];
+        lvs__src *it = &p->src[i];
+        const lvs_st_tensor *t = lvs_st_find(&m->st, sp->name);
+        int64_t want[2];
+        char shp[64], wshp[64];
+        int d;
+        it->spec = sp;
+        if (!t) {
+            if (nmissing < 5)
+                snprintf(missing + strlen(missing), sizeof missing - strlen(missing), "%s%s", nmissing ? ", " : "",
+                         sp->name);
+            nmissing++;
+            continue;
+        }
+        p->used[t - m->st.tensors] = 1;
+        it->t = t;
+        want[0] = sp->shape[0];
+        want[1] = sp->shape[1];
+        if ((sp->flags & LVS_SPEC_CONV1D) && src_out_in) { want[0] = sp->shape[1]; want[1] = sp->shape[0]; }
+        if (m->is_lvs && t->dtype == LVS_I8 && (sp->flags & LVS_SPEC_MATRIX)) {
+            char sname[160];
+            if ((sp->flags & LVS_SPEC_CONV1D) && !src_out_in) { /* int8 blocks run along the input */
+                s = lvs__fail(err, LVS_ERR_TENSOR, -1, "%s: int8 tensor \"%s\" must be stored [out, in], but "
+                              "lvs.layout is not \"out_in\"", label, sp->name);
+                goto fail;
+            }
+            snprintf(sname, sizeof sname, "%s.scale", sp->name);
+            it->scale = lvs_st_find(&m->st, sname);
+            if (!it->scale || it->scale->dtype != LVS_F32 || it->scale->ndim != 2 || it->scale->shape[0] != want[0] ||
+                it->scale->shape[1] != lvs_q8_nblocks(want[1])) {
+                s = lvs__fail(err, LVS_ERR_TENSOR, -1, "%s: int8 tensor \"%s\" lacks a matching F32 \"%s\"", label,
+                              sp->name, sname);
+                goto fail;
+            }
+            p->used[it->scale - m->st.tensors] = 1;
+        } else if (!lvs__is_float_dtype(t->dtype)) {
+            s = lvs__fail(err, LVS_ERR_TENSOR, -1, "%s: tensor \"%s\" has dtype %s; expected a floating-point type",
+                          label, sp->name, lvs_dtype_name(t->dtype));
+            goto fail;
+        }
+        for (d = 0; d < sp->ndim; d++)
+            if (t->ndim != sp->ndim || t->shape[d] != want[d]) break;
+        if (d < sp->ndim || t->ndim != sp->ndim) {
+            lvs__shape_str(shp, sizeof shp, t->ndim, t->shape);
+            lvs__shape_str(wshp, sizeof wshp, sp->ndim, want);
+            s = lvs__fail(err, LVS_ERR_TENSOR, -1, "%s: tensor \"%s\" has shape %s, but config.json implies %s", label,
+                          sp->name, shp, wshp);
+            goto fail;
+        }
+        it->transpose = (sp->flags & LVS_SPEC_CONV1D) && !src_out_in;
+        if (sp->ndim == 2) {
+            it->rows = (sp->flags & LVS_SPEC_CONV1D) ? sp->shape[1] : sp->shape[0];
+            it->cols = (sp->flags & LVS_SPEC_CONV1D) ? sp->shape[0] : sp->shape[1];
+        } else {
+            it->rows = 1;
+            it->cols = sp->shape[0];
+        }
+    }
+    if (nmissing) {
+        s = lvs__fail(err, LVS_ERR_TENSOR, -1, "%s: %llu tensor%s that %s needs %s missing: %s%s", label,
+                      (unsigned long long)nmissing, nmissing > 1 ? "s" : "", p->cfg.arch_name,
+                      nmissing > 1 ? "are" : "is", missing, nmissing > 5 ? ", ..." : "");
+        goto fail;
+    }
+    return LVS_OK;
+fail:
+    lvs__plan_free(p);
+    return s;
+}
+
+/* Output rows [r0, r1) of a source as f32 into buf ((r1 - r0) x cols). */
+static void lvs__src_rows(const lvs__src *it, int64_t r0, int64_t r1, float *buf) {
     int64_t r, c, cols = it->cols, rows = it->rows;
     if (it->transpose) {
         for (r = r0; r < r1; r++)
@@ -3102,20 +3216,20 @@ static void lvs__conv_rows(const lvs__conv_item *it, int64_t r0, int64_t r1, flo
 
 typedef struct lvs__rowstat { double e2, x2, maxrel; int64_t nsub, novf; int nonfinite; } lvs__rowstat;
 
-/* Converts one f32 row into the output dtype and measures the round-trip error. */
-static void lvs__conv_row(const float *x, int64_t cols, lvs_dtype out, int scale_part, void *dst,
-                          float *tmpf, int8_t *tmpq, lvs__rowstat *st) {
+/* Converts one f32 row into dtype out (F32, F16, BF16 or I8) and measures the round-trip error.
+   I8 writes q to dst (or to tmpq when dst is NULL) and the block scales to scales (or tmpf). */
+static void lvs__conv_row(const float *x, int64_t cols, lvs_dtype out, void *dst, float *scales, float *tmpf,
+                          int8_t *tmpq, lvs__rowstat *st) {
     int64_t j;
     memset(st, 0, sizeof *st);
     if (out == LVS_F32) { memcpy(dst, x, (size_t)cols * sizeof(float)); return; }
     if (out == LVS_I8) {
         int64_t b, nb = lvs_q8_nblocks(cols);
-        int8_t *q = scale_part ? tmpq : (int8_t *)dst;
-        float *sc = scale_part ? (float *)dst : tmpf;
+        int8_t *q = dst ? (int8_t *)dst : tmpq;
+        float *sc = scales ? scales : tmpf;
         for (j = 0; j < cols; j++)
             if (!(fabsf(x[j]) <= FLT_MAX)) st->nonfinite = 1;
         lvs_q8_quantize_row(x, cols, q, sc);
-        if (scale_part) return;
         for (b = 0; b < nb; b++) {
             int64_t j0 = b * LVS_Q8_BLOCK, j1 = j0 + LVS_Q8_BLOCK < cols ? j0 + LVS_Q8_BLOCK : cols;
             double amax = 0, emax = 0;
@@ -3145,22 +3259,21 @@ static void lvs__conv_row(const float *x, int64_t cols, lvs_dtype out, int scale
     }
 }
 
-static lvs_status lvs__conv_fill_fn(void *user, void *dst, size_t nbytes, lvs_error *err) {
-    const lvs__conv_fill *f = (const lvs__conv_fill *)user;
-    const lvs__conv_item *it = f->it;
-    int64_t cols = it->cols, rows = it->rows, chunk, r0, r, i;
-    size_t esz = f->scale_part ? sizeof(float) : lvs_dtype_size(it->out);
-    int64_t out_cols = f->scale_part ? lvs_q8_nblocks(cols) : cols;
+/* Converts a whole source into dtype out: dst gets the values (rows x cols; for I8 it may be
+   NULL when only scales are wanted), scales the I8 block scales (may be NULL). The error
+   figures, summed in a fixed order (independent of the thread count), go to *total. */
+static lvs_status lvs__convert_src(const lvs__src *it, lvs_dtype out, void *dst, float *scales, lvs__rowstat *total,
+                                   lvs_error *err) {
+    int64_t cols = it->cols, rows = it->rows, chunk, r0, r, i, nb = lvs_q8_nblocks(it->cols);
+    size_t esz = lvs_dtype_size(out);
     float *buf, *tmpf;
     int8_t *tmpq;
     lvs__rowstat *rs, tot;
-    lvs_convert_stats cs;
-    (void)nbytes;
     chunk = ((int64_t)1 << 22) / (cols ? cols : 1);
     if (chunk < 1) chunk = 1;
     if (chunk > rows) chunk = rows;
     buf = LVS__NEW(float, (size_t)(chunk * cols) + 1);
-    tmpf = LVS__NEW(float, (size_t)(chunk * (cols + LVS_Q8_BLOCK)) + 1);
+    tmpf = LVS__NEW(float, (size_t)(chunk * nb) + 1);
     tmpq = LVS__NEW(int8_t, (size_t)(chunk * cols) + 1);
     rs = LVS__NEW(lvs__rowstat, (size_t)rows + 1);
     if (!buf || !tmpf || !tmpq || !rs) {
@@ -3169,18 +3282,17 @@ static lvs_status lvs__conv_fill_fn(void *user, void *dst, size_t nbytes, lvs_er
     }
     for (r0 = 0; r0 < rows; r0 += chunk) {
         int64_t r1 = r0 + chunk < rows ? r0 + chunk : rows;
-        lvs__conv_rows(it, r0, r1, buf);
+        lvs__src_rows(it, r0, r1, buf);
         LVS__OMP_FOR((r1 - r0) * cols)
         for (r = r0; r < r1; r++)
-            lvs__conv_row(buf + (r - r0) * cols, cols, it->out, f->scale_part,
-                          (char *)dst + (size_t)(r * out_cols) * esz, tmpf + (r - r0) * (cols + LVS_Q8_BLOCK),
-                          tmpq + (r - r0) * cols, &rs[r]);
+            lvs__conv_row(buf + (r - r0) * cols, cols, out, dst ? (char *)dst + (size_t)(r * cols) * esz : NULL,
+                          scales ? scales + r * nb : NULL, tmpf + (r - r0) * nb, tmpq + (r - r0) * cols, &rs[r]);
     }
     LVS_FREE(buf);
     LVS_FREE(tmpf);
     LVS_FREE(tmpq);
     memset(&tot, 0, sizeof tot);
-    for (i = 0; i < rows; i++) { /* fixed order: independent of the thread count */
+    for (i = 0; i < rows; i++) {
         tot.e2 += rs[i].e2;
         tot.x2 += rs[i].x2;
         tot.maxrel = rs[i].maxrel > tot.maxrel ? rs[i].maxrel : tot.maxrel;
@@ -3189,19 +3301,42 @@ static lvs_status lvs__conv_fill_fn(void *user, void *dst, size_t nbytes, lvs_er
         tot.nonfinite |= rs[i].nonfinite;
     }
     LVS_FREE(rs);
-    if (tot.nonfinite)
+    if (total) *total = tot;
+    if (tot.nonfinite && out == LVS_I8)
         return lvs__fail(err, LVS_ERR_NONFINITE, -1, "tensor \"%s\" contains NaN or infinite values, which int8 "
                          "cannot represent", it->spec->name);
-    if (f->scale_part || !it->cb) return LVS_OK;
+    return LVS_OK;
+}
+
+/* ---- lvs_convert: plan -> writer entries whose data is produced while the file is written */
+typedef struct lvs__conv_item {
+    const lvs__src *src;
+    lvs_dtype out;              /* dtype of the main output tensor */
+    int scale_part;             /* this entry is NAME.scale of an int8 matrix */
+    char *name;                 /* NAME or NAME.scale */
+    lvs_convert_fn cb;
+    void *user;
+} lvs__conv_item;
+
+static lvs_status lvs__conv_fill_fn(void *user, void *dst, size_t nbytes, lvs_error *err) {
+    const lvs__conv_item *it = (const lvs__conv_item *)user;
+    const lvs__src *src = it->src;
+    lvs__rowstat tot;
+    lvs_convert_stats cs;
+    lvs_status s;
+    (void)nbytes;
+    s = it->scale_part ? lvs__convert_src(src, LVS_I8, NULL, (float *)dst, &tot, err)
+                       : lvs__convert_src(src, it->out, dst, NULL, &tot, err);
+    if (s != LVS_OK || it->scale_part || !it->cb) return s;
     memset(&cs, 0, sizeof cs);
-    cs.name = it->spec->name;
+    cs.name = src->spec->name;
     cs.event = LVS_CONVERT_TENSOR;
-    cs.src_dtype = it->scale ? "int8" : lvs_dtype_name(it->t->dtype);
+    cs.src_dtype = src->scale ? "int8" : lvs_dtype_name(src->t->dtype);
     cs.dst_dtype = it->out == LVS_I8 ? "int8" : lvs_dtype_name(it->out);
-    cs.ndim = it->spec->ndim;
-    cs.shape[0] = it->spec->ndim == 2 ? rows : cols;
-    cs.shape[1] = it->spec->ndim == 2 ? cols : 0;
-    cs.transposed = it->transpose;
+    cs.ndim = src->spec->ndim;
+    cs.shape[0] = src->spec->ndim == 2 ? src->rows : src->cols;
+    cs.shape[1] = src->spec->ndim == 2 ? src->cols : 0;
+    cs.transposed = src->transpose;
     cs.lossy = it->out != LVS_F32;
     cs.max_rel = tot.maxrel;
     cs.rms_rel = tot.x2 > 0 ? sqrt(tot.e2 / tot.x2) : 0.0;
@@ -3209,15 +3344,6 @@ static lvs_status lvs__conv_fill_fn(void *user, void *dst, size_t nbytes, lvs_er
     cs.n_overflow = tot.novf;
     it->cb(it->user, &cs);
     return LVS_OK;
-}
-
-static void lvs__shape_str(char *out, size_t cap, int ndim, const int64_t *shape) {
-    size_t n = 0;
-    int i;
-    n += (size_t)snprintf(out, cap, "[");
-    for (i = 0; i < ndim && n < cap; i++)
-        n += (size_t)snprintf(out + n, cap - n, "%s%lld", i ? ", " : "", (long long)shape[i]);
-    if (n < cap) snprintf(out + n, cap - n, "]");
 }
 
 /* Why a source tensor that no spec asked for is left out. */
@@ -3231,136 +3357,59 @@ static const char *lvs__skip_note(const lvs_config *c, const char *name) {
     return "not used by this architecture";
 }
 
+static const lvs_dtype lvs__wtype_dtype[4] = {LVS_F32, LVS_F16, LVS_BF16, LVS_I8};
+
 LVSDEF lvs_status lvs_convert(const char *in_path, const char *out_path, lvs_wtype wtype, lvs_convert_fn cb,
                               void *user, lvs_error *err) {
-    static const lvs_dtype outs[4] = {LVS_F32, LVS_F16, LVS_BF16, LVS_I8};
     lvs_model_files m;
-    lvs_config cfg;
-    lvs_tensor_spec *specs = NULL;
-    size_t nspecs = 0, i, nmissing = 0;
+    lvs__plan plan;
     lvs__conv_item *items = NULL;
-    lvs__conv_fill *fills = NULL;
-    unsigned char *used = NULL;
     lvs_st_writer *w = NULL;
-    char missing[400];
-    const lvs_st_meta *layout;
-    int src_out_in;
+    size_t i, k;
     lvs_status s;
     if (!in_path || !out_path || (int)wtype < 0 || (int)wtype > 3)
         return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_convert: invalid argument");
     lvs__err_clear(err);
     if ((s = lvs_model_files_open(&m, in_path, err)) != LVS_OK) return s;
-    if ((s = lvs_config_parse(&cfg, m.text[0], m.text_len[0], err)) != LVS_OK) {
-        lvs__err_prefix(err, in_path);
+    if ((s = lvs__plan_make(&plan, &m, in_path, err)) != LVS_OK) {
         lvs_model_files_close(&m);
         return s;
     }
-    layout = lvs_st_get_meta(&m.st, "lvs.layout");
-    src_out_in = m.is_lvs && layout && strcmp(layout->value, "out_in") == 0;
-    if ((s = lvs_arch_tensors(&cfg, &m.st, &specs, &nspecs, err)) != LVS_OK) goto done;
-    items = LVS__NEW(lvs__conv_item, nspecs + 1);
-    if (items) memset(items, 0, sizeof(lvs__conv_item) * (nspecs + 1));
-    fills = LVS__NEW(lvs__conv_fill, 2 * nspecs + 1);
-    used = LVS__NEW(unsigned char, m.st.n_tensors + 1);
-    if (used) memset(used, 0, m.st.n_tensors + 1);
+    items = LVS__NEW(lvs__conv_item, 2 * plan.n + 1);
+    if (items) memset(items, 0, sizeof(lvs__conv_item) * (2 * plan.n + 1));
     w = lvs_st_writer_create();
-    if (!items || !fills || !used || !w) { s = lvs__oom(err); goto done; }
-    missing[0] = 0;
-    for (i = 0; i < nspecs; i++) {
-        const lvs_tensor_spec *sp = &specs[i];
-        lvs__conv_item *it = &items[i];
-        const lvs_st_tensor *t = lvs_st_find(&m.st, sp->name);
-        int64_t want[2];
-        char shp[64], wshp[64];
-        int d;
-        it->spec = sp;
-        it->cb = cb;
-        it->user = user;
-        if (!t) {
-            if (nmissing < 5)
-                snprintf(missing + strlen(missing), sizeof missing - strlen(missing), "%s%s",
-                         nmissing ? ", " : "", sp->name);
-            nmissing++;
-            continue;
-        }
-        used[t - m.st.tensors] = 1;
-        it->t = t;
-        want[0] = sp->shape[0];
-        want[1] = sp->shape[1];
-        if ((sp->flags & LVS_SPEC_CONV1D) && src_out_in) { want[0] = sp->shape[1]; want[1] = sp->shape[0]; }
-        if (m.is_lvs && t->dtype == LVS_I8 && (sp->flags & LVS_SPEC_MATRIX)) {
-            char sname[160];
-            if ((sp->flags & LVS_SPEC_CONV1D) && !src_out_in) { /* int8 blocks run along the input */
-                s = lvs__fail(err, LVS_ERR_TENSOR, -1, "%s: int8 tensor \"%s\" must be stored [out, in], but "
-                              "lvs.layout is not \"out_in\"", in_path, sp->name);
-                goto done;
-            }
-            snprintf(sname, sizeof sname, "%s.scale", sp->name);
-            it->scale = lvs_st_find(&m.st, sname);
-            if (!it->scale || it->scale->dtype != LVS_F32 || it->scale->ndim != 2 ||
-                it->scale->shape[0] != want[0] || it->scale->shape[1] != lvs_q8_nblocks(want[1])) {
-                s = lvs__fail(err, LVS_ERR_TENSOR, -1, "%s: int8 tensor \"%s\" lacks a matching F32 \"%s\"",
-                              in_path, sp->name, sname);
-                goto done;
-            }
-            used[it->scale - m.st.tensors] = 1;
-        } else if (!lvs__is_float_dtype(t->dtype)) {
-            s = lvs__fail(err, LVS_ERR_TENSOR, -1, "%s: tensor \"%s\" has dtype %s; expected a floating-point type",
-                          in_path, sp->name, lvs_dtype_name(t->dtype));
-            goto done;
-        }
-        for (d = 0; d < sp->ndim; d++)
-            if (t->ndim != sp->ndim || t->shape[d] != want[d]) break;
-        if (d < sp->ndim || t->ndim != sp->ndim) {
-            lvs__shape_str(shp, sizeof shp, t->ndim, t->shape);
-            lvs__shape_str(wshp, sizeof wshp, sp->ndim, want);
-            s = lvs__fail(err, LVS_ERR_TENSOR, -1, "%s: tensor \"%s\" has shape %s, but config.json implies %s",
-                          in_path, sp->name, shp, wshp);
-            goto done;
-        }
-        it->transpose = (sp->flags & LVS_SPEC_CONV1D) && !src_out_in;
-        if (sp->ndim == 2) {
-            it->rows = (sp->flags & LVS_SPEC_CONV1D) ? sp->shape[1] : sp->shape[0];
-            it->cols = (sp->flags & LVS_SPEC_CONV1D) ? sp->shape[0] : sp->shape[1];
-        } else {
-            it->rows = 1;
-            it->cols = sp->shape[0];
-        }
-        it->out = (sp->flags & LVS_SPEC_MATRIX) ? outs[wtype] : LVS_F32;
-    }
-    if (nmissing) {
-        s = lvs__fail(err, LVS_ERR_TENSOR, -1, "%s: %llu tensor%s that %s needs %s missing: %s%s", in_path,
-                      (unsigned long long)nmissing, nmissing > 1 ? "s" : "", cfg.arch_name, nmissing > 1 ? "are" : "is",
-                      missing, nmissing > 5 ? ", ..." : "");
-        goto done;
-    }
+    if (!items || !w) { s = lvs__oom(err); goto done; }
     for (i = 0; i < m.st.n_tensors; i++)
-        if (!used[i] && cb) {
+        if (!plan.used[i] && cb) {
             lvs_convert_stats cs;
             memset(&cs, 0, sizeof cs);
             cs.name = m.st.tensors[i].name;
             cs.event = LVS_CONVERT_SKIPPED;
             cs.src_dtype = lvs_dtype_name(m.st.tensors[i].dtype);
-            cs.note = lvs__skip_note(&cfg, cs.name);
+            cs.note = lvs__skip_note(&plan.cfg, cs.name);
             cb(user, &cs);
         }
-    for (i = 0; i < nspecs && s == LVS_OK; i++) {
-        lvs__conv_item *it = &items[i];
+    for (i = 0, k = 0; i < plan.n && s == LVS_OK; i++) {
+        const lvs__src *src = &plan.src[i];
+        lvs__conv_item *it = &items[k++];
         int64_t shape[2];
-        int nd = it->spec->ndim;
-        shape[0] = nd == 2 ? it->rows : it->cols;
-        shape[1] = it->cols;
-        fills[2 * i].it = fills[2 * i + 1].it = it;
-        fills[2 * i].scale_part = 0;
-        fills[2 * i + 1].scale_part = 1;
-        s = lvs_st_writer_add_fill(w, it->spec->name, it->out, nd, shape, lvs__conv_fill_fn, &fills[2 * i], err);
+        int nd = src->spec->ndim;
+        shape[0] = nd == 2 ? src->rows : src->cols;
+        shape[1] = src->cols;
+        it->src = src;
+        it->out = (src->spec->flags & LVS_SPEC_MATRIX) ? lvs__wtype_dtype[wtype] : LVS_F32;
+        it->cb = cb;
+        it->user = user;
+        s = lvs_st_writer_add_fill(w, src->spec->name, it->out, nd, shape, lvs__conv_fill_fn, it, err);
         if (s == LVS_OK && it->out == LVS_I8) {
-            shape[1] = lvs_q8_nblocks(it->cols);
-            it->scale_name = LVS__NEW(char, strlen(it->spec->name) + 7);
-            if (!it->scale_name) { s = lvs__oom(err); break; }
-            snprintf(it->scale_name, strlen(it->spec->name) + 7, "%s.scale", it->spec->name);
-            s = lvs_st_writer_add_fill(w, it->scale_name, LVS_F32, 2, shape, lvs__conv_fill_fn, &fills[2 * i + 1],
-                                       err);
+            lvs__conv_item *sc = &items[k++];
+            size_t len = strlen(src->spec->name) + 7;
+            *sc = *it;
+            sc->scale_part = 1;
+            if (!(sc->name = LVS__NEW(char, len))) { s = lvs__oom(err); break; }
+            snprintf(sc->name, len, "%s.scale", src->spec->name);
+            shape[1] = lvs_q8_nblocks(src->cols);
+            s = lvs_st_writer_add_fill(w, sc->name, LVS_F32, 2, shape, lvs__conv_fill_fn, sc, err);
         }
     }
     if (s != LVS_OK) goto done;
@@ -3376,15 +3425,15 @@ LVSDEF lvs_status lvs_convert(const char *in_path, const char *out_path, lvs_wty
         }
     s = lvs_st_writer_save(w, out_path, err);
 done:
-    for (i = 0; items && i < nspecs; i++) LVS_FREE(items[i].scale_name);
+    for (i = 0; items && i < 2 * plan.n; i++) LVS_FREE(items[i].name);
     lvs_st_writer_destroy(w);
     LVS_FREE(items);
-    LVS_FREE(fills);
-    LVS_FREE(used);
-    LVS_FREE(specs);
+    lvs__plan_free(&plan);
     lvs_model_files_close(&m);
     return s;
 }
+
+/*@@ENGINE@@*/
 #endif /* LVS_IMPLEMENTATION_DONE */
 #endif /* LVS_IMPLEMENTATION */
 

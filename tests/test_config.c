@@ -31,8 +31,8 @@ void test_config_defaults(void) {
     CHECK_OK(cfg(&c, "{\"architectures\":[\"MistralForCausalLM\"],\"num_hidden_layers\":3}", &err), &err);
     CHECK(c.arch == LVS_ARCH_MISTRAL && c.n_kv_heads == 8 && c.intermediate_size == 14336 && c.sliding_window == 4096);
     CHECK(c.layer_sliding[0] && c.layer_sliding[2] && c.max_positions == 131072);
-    CHECK_OK(cfg(&c, "{\"architectures\":[\"MistralForCausalLM\"],\"sliding_window\":null}", &err), &err);
-    CHECK(c.sliding_window == 0 && !c.layer_sliding[0]);
+    CHECK_OK(cfg(&c, "{\"architectures\":[\"MistralForCausalLM\"],\"sliding_window\":null,\"num_key_value_heads\":null}", &err), &err);
+    CHECK(c.sliding_window == 0 && !c.layer_sliding[0] && c.n_kv_heads == 32);
     CHECK_OK(cfg(&c, "{\"architectures\":[\"Qwen2ForCausalLM\"],\"sliding_window\":32768}", &err), &err);
     CHECK(c.arch == LVS_ARCH_QWEN2 && c.attention_bias && c.vocab_size == 151936 && c.sliding_window == 0);
     CHECK(c.n_eos == 0 && c.bos_id == -1);
