@@ -2,7 +2,8 @@
 #   make              the tools: build/lvs, build/lvs-convert, and the examples
 #   make test         build and run every test; ends with "N passed, N failed"
 #   make test-san     the tests under AddressSanitizer + UndefinedBehaviorSanitizer
-#   make test-nommap  the tests with LVS_NO_MMAP (read-into-memory file layer)
+#   make test-portable the tests with LVS_NO_MMAP and LVS_NO_SIMD (read-into-memory files,
+#                     portable C kernels)
 #   make check        strict-warning builds: gcc and clang (C99, with and without OpenMP),
 #                     g++ (C++17), x86_64-w64-mingw32-gcc (Windows, compile only)
 #   make fuzz         libFuzzer on the JSON and safetensors readers, FUZZ_SECONDS each
@@ -12,6 +13,7 @@
 CC      ?= cc
 BUILD   ?= build
 CFLAGS  ?= -O2 -g
+ARCH    ?= -march=native
 OMP     ?= -fopenmp
 WARN     = -std=c99 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes
 LDLIBS   = -lm
@@ -21,7 +23,7 @@ TOOLS    = $(BUILD)/lvs $(BUILD)/lvs-convert
 EXAMPLES = $(BUILD)/st_dump
 TEST_SRC = tests/runner.c tests/util.c tests/lvs_impl.c $(wildcard tests/test_*.c)
 
-.PHONY: all test test-san test-nommap check fuzz bench clean
+.PHONY: all test test-san test-portable check fuzz bench clean
 
 all: $(TOOLS) $(EXAMPLES)
 
@@ -29,17 +31,17 @@ $(BUILD):
 	@mkdir -p $(BUILD)
 
 $(BUILD)/lvs: tools/lvs.c lvs.h | $(BUILD)
-	$(CC) $(WARN) $(CFLAGS) $(OMP) -o $@ tools/lvs.c $(LDLIBS)
+	$(CC) $(WARN) $(CFLAGS) $(ARCH) $(OMP) -o $@ tools/lvs.c $(LDLIBS)
 
 $(BUILD)/lvs-convert: tools/lvs-convert.c lvs.h | $(BUILD)
-	$(CC) $(WARN) $(CFLAGS) $(OMP) -o $@ tools/lvs-convert.c $(LDLIBS)
+	$(CC) $(WARN) $(CFLAGS) $(ARCH) $(OMP) -o $@ tools/lvs-convert.c $(LDLIBS)
 
 # examples build exactly as documented: cc -O2 examples/NAME.c -lm
 $(BUILD)/%: examples/%.c lvs.h | $(BUILD)
 	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS)
 
 $(BUILD)/run_tests: $(TEST_SRC) tests/test.h lvs.h | $(BUILD)
-	$(CC) $(WARN) $(CFLAGS) $(OMP) -o $@ $(TEST_SRC) $(LDLIBS)
+	$(CC) $(WARN) $(CFLAGS) $(ARCH) $(OMP) -o $@ $(TEST_SRC) $(LDLIBS)
 
 test: all $(BUILD)/run_tests
 	@LVS_BUILD=$(BUILD) ./$(BUILD)/run_tests $(T)
@@ -48,8 +50,8 @@ SAN = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 test-san:
 	@$(MAKE) --no-print-directory BUILD=build/san CFLAGS="$(SAN)" test
 
-test-nommap:
-	@$(MAKE) --no-print-directory BUILD=build/nommap CFLAGS="-O2 -g -DLVS_NO_MMAP" test
+test-portable:
+	@$(MAKE) --no-print-directory BUILD=build/portable CFLAGS="-O2 -g -DLVS_NO_MMAP -DLVS_NO_SIMD" test
 
 STRICT = -std=c99 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Werror
 CHECK_SRC = tests/lvs_impl.c tools/lvs.c tools/lvs-convert.c examples/st_dump.c
@@ -81,7 +83,7 @@ fuzz: $(BUILD)/fuzz/fuzz_json $(BUILD)/fuzz/fuzz_safetensors
 	    $(BUILD)/fuzz/corpus_safetensors tests/fuzz/seeds/safetensors
 
 $(BUILD)/bench: tests/bench.c lvs.h | $(BUILD)
-	$(CC) $(WARN) -O2 -g $(OMP) -o $@ tests/bench.c $(LDLIBS)
+	$(CC) $(WARN) -O2 -g $(ARCH) $(OMP) -o $@ tests/bench.c $(LDLIBS)
 
 bench: $(BUILD)/bench
 	@LVS_SHARED=$${LVS_SHARED:-../shared} ./$(BUILD)/bench

@@ -457,6 +457,132 @@ typedef void (*lvs_convert_fn)(void *user, const lvs_convert_stats *s);
 LVSDEF lvs_status lvs_convert(const char *in_path, const char *out_path, lvs_wtype wtype,
                               lvs_convert_fn cb, void *user, lvs_error *err);
 
+/* ---------------------------------------------------------------- model (the engine) */
+typedef struct lvs_model lvs_model;
+#define LVS_AS_STORED (-1)
+typedef struct lvs_model_opts {
+    int dtype;          /* LVS_AS_STORED (default), or an lvs_wtype to convert the matrices to */
+    int n_threads;      /* 0: OpenMP's default; ignored without OpenMP */
+    int check_finite;   /* 1: scan every weight and refuse NaN or infinity (LVS_ERR_NONFINITE) */
+} lvs_model_opts;
+LVSDEF void lvs_model_opts_default(lvs_model_opts *o);
+/* Loads a Hugging Face folder, a file written by lvs-convert, or a safetensors file beside its
+   config.json. opts may be NULL. */
+LVSDEF lvs_status lvs_model_open(lvs_model **out, const char *path, const lvs_model_opts *opts, lvs_error *err);
+/* The same from files already open; takes them over (*files is zeroed, on failure too). */
+LVSDEF lvs_status lvs_model_open_files(lvs_model **out, lvs_model_files *files, const lvs_model_opts *opts,
+                                       lvs_error *err);
+LVSDEF void lvs_model_close(lvs_model *m);
+LVSDEF const lvs_config *lvs_model_config(const lvs_model *m);
+LVSDEF const lvs_model_files *lvs_model_get_files(const lvs_model *m);
+typedef struct lvs_model_stats {
+    int64_t n_params;           /* parameters (a tied matrix counted once) */
+    uint64_t weight_bytes;      /* bytes of all weights as held for compute */
+    uint64_t owned_bytes;       /* of which converted into memory (the rest is mapped in place) */
+    int n_matrices[4];          /* matrices per lvs_wtype */
+    int n_eos;                  /* end-of-sequence ids: config.json + generation_config.json */
+    int32_t eos[16];
+} lvs_model_stats;
+LVSDEF void lvs_model_get_stats(const lvs_model *m, lvs_model_stats *s);
+
+/* Hook sites, TransformerLens-style: "embed" (the embedding lookup, before any scaling) and,
+   for each block l, "blocks.l.resid_pre" (its input), "attn_out" (the attention output that is
+   added to the residual), "resid_mid", "mlp_out", "resid_post" (the residual after block l,
+   Hugging Face's hidden_states[l + 1], before the final norm). */
+typedef enum lvs_site {
+    LVS_SITE_EMBED = 0, LVS_SITE_RESID_PRE, LVS_SITE_ATTN_OUT, LVS_SITE_RESID_MID, LVS_SITE_MLP_OUT,
+    LVS_SITE_RESID_POST, LVS_SITE_COUNT
+} lvs_site;
+LVSDEF const char *lvs_site_name(lvs_site s); /* "resid_post" */
+/* Parses "embed", "blocks.3.attn_out", or a bare layer "3" / "mid" / "last" (= resid_post). */
+LVSDEF lvs_status lvs_site_parse(const char *text, int64_t n_layers, lvs_site *site, int *layer, lvs_error *err);
+
+typedef struct lvs_hook_call {
+    lvs_site site;
+    int layer;                  /* -1 for embed */
+    int seq;                    /* index of the sequence in the lvs_forward call */
+    const int64_t *pos;         /* absolute position of each of the T rows */
+    int T, d;
+} lvs_hook_call;
+/* A hook reads and may modify x, the [T, d] f32 slab of one sequence at one site. */
+typedef void (*lvs_hook_fn)(void *user, const lvs_hook_call *call, float *x);
+typedef struct lvs_hook { lvs_site site; int layer; lvs_hook_fn fn; void *user; } lvs_hook;
+
+/* Ready-made hooks. lvs_hook_capture: user is an lvs_act_buf; copies each row to
+   buf[pos * d] (positions >= cap_pos are ignored). lvs_hook_replace: the reverse (patching:
+   rows whose position has a captured value are overwritten with it). lvs_hook_add: user is
+   an lvs_add_spec. */
+typedef struct lvs_act_buf { float *buf; int64_t cap_pos; int d; unsigned char *have; } lvs_act_buf;
+LVSDEF void lvs_hook_capture(void *user, const lvs_hook_call *call, float *x);
+LVSDEF void lvs_hook_replace(void *user, const lvs_hook_call *call, float *x);
+typedef struct lvs_add_spec {
+    const float *vec;           /* [d], added (times scale) at every selected row, or NULL */
+    const float *tensor;        /* [n_pos, d] indexed by absolute position, or NULL */
+    int64_t n_pos;
+    float scale;
+    int64_t prompt_len;         /* > 0: only rows at positions < prompt_len; 0: all rows */
+} lvs_add_spec;
+LVSDEF void lvs_hook_add(void *user, const lvs_hook_call *call, float *x);
+
+/* A KV cache with n_slots sequences of up to capacity positions each, plus the scratch memory
+   of a forward pass. One cache may be used by one thread at a time; the model is read-only. */
+typedef struct lvs_cache lvs_cache;
+LVSDEF lvs_status lvs_cache_create(lvs_cache **out, const lvs_model *m, int n_slots, int64_t capacity,
+                                   lvs_error *err);
+LVSDEF void lvs_cache_free(lvs_cache *c);
+LVSDEF int64_t lvs_cache_len(const lvs_cache *c, int slot);
+LVSDEF lvs_status lvs_cache_truncate(lvs_cache *c, int slot, int64_t len, lvs_error *err);
+
+enum { LVS_LOGITS_NONE = 0, LVS_LOGITS_LAST = 1, LVS_LOGITS_ALL = 2 };
+typedef struct lvs_seq {
+    int slot;                   /* cache slot; the tokens continue at lvs_cache_len(slot) */
+    const int32_t *tokens;
+    int n;
+    int logits;                 /* LVS_LOGITS_*: which rows get logits */
+    float *logits_out;          /* [1 or n, vocab_size] */
+    const lvs_hook *hooks;
+    int n_hooks;
+} lvs_seq;
+/* One forward pass over several sequences at once (their rows share every matrix product). */
+LVSDEF lvs_status lvs_forward(const lvs_model *m, lvs_cache *c, const lvs_seq *seqs, int n_seqs, lvs_error *err);
+
+/* ---------------------------------------------------------------- generation */
+typedef struct lvs_sampling {
+    float temperature;          /* <= 0: greedy (ties: the lowest id) */
+    int top_k;                  /* 0: off */
+    float top_p;                /* 1: off */
+    float min_p;                /* 0: off */
+    uint64_t seed;              /* sequence i of a call draws from seed + i */
+} lvs_sampling;
+typedef const char *(*lvs_piece_fn)(void *user, int32_t id, size_t *len);
+typedef struct lvs_gen_opts {
+    int max_new;                /* new tokens at most (default 128) */
+    lvs_sampling sampling;
+    const int32_t *stop_ids;    /* extra stop ids */
+    int n_stop_ids;
+    int ignore_eos;             /* 1: the model's end-of-sequence ids do not stop */
+    const char *const *stop_strings; /* stop when the text of the new tokens contains one */
+    int n_stop_strings;
+    lvs_piece_fn piece;         /* id -> text, needed for stop_strings */
+    void *piece_user;
+} lvs_gen_opts;
+enum { LVS_FINISH_LENGTH = 1, LVS_FINISH_STOP_ID, LVS_FINISH_STOP_STRING, LVS_FINISH_CONTEXT };
+typedef struct lvs_gen_seq {
+    const int32_t *prompt;
+    int n_prompt;
+    const lvs_hook *hooks;      /* active in the prompt pass and at every new token */
+    int n_hooks;
+    int32_t *out;               /* room for max_new tokens; a stop id is not written */
+    int n_out;                  /* set by lvs_generate */
+    int finish;                 /* LVS_FINISH_* */
+} lvs_gen_seq;
+LVSDEF void lvs_gen_opts_default(lvs_gen_opts *o);
+/* Continues each prompt; all sequences are decoded together, one batched step per token. */
+LVSDEF lvs_status lvs_generate(const lvs_model *m, lvs_gen_seq *seqs, int n_seqs, const lvs_gen_opts *o,
+                               lvs_error *err);
+/* Picks a token from logits (modified in place) with the given settings and generator. */
+LVSDEF int32_t lvs_sample(float *logits, int64_t vocab, const lvs_sampling *s, lvs_rng *rng);
+
 #ifdef __cplusplus
 }
 #endif
@@ -3433,7 +3559,1151 @@ done:
     return s;
 }
 
-/*@@ENGINE@@*/
+/* =====================================================================================
+   MODEL: an lvs_model holds the matrices of one checkpoint in the dtype chosen at load
+   (used in place when the file already has it), norms and biases in f32, and the RoPE
+   frequencies. Calls: everything above.
+   ===================================================================================== */
+
+typedef struct lvs__mat {
+    lvs_wtype type;
+    int64_t rows, cols;         /* [out, in] */
+    const void *w;              /* rows x cols of float, f16, bf16 or int8 */
+    const float *s;             /* int8: rows x ceil(cols / 32) block scales */
+} lvs__mat;
+typedef struct lvs__layer {
+    const float *attn_norm, *mlp_norm;
+    lvs__mat wq, wk, wv, wo, wg, wu, wd;
+    const float *bq, *bk, *bv, *bo, *bg, *bu, *bd;
+} lvs__layer;
+struct lvs_model {
+    lvs_config cfg;
+    lvs_model_files files;      /* keeps the mapped weights alive */
+    int n_threads;
+    lvs__mat embed, lm_head;    /* lm_head is embed when tied */
+    const float *final_norm;
+    lvs__layer *layers;
+    double *inv_freq;           /* head_dim / 2 RoPE frequencies, scaling applied */
+    void **owned;
+    size_t n_owned, cap_owned;
+    lvs_model_stats stats;
+};
+
+LVSDEF void lvs_model_opts_default(lvs_model_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->dtype = LVS_AS_STORED;
+}
+LVSDEF const lvs_config *lvs_model_config(const lvs_model *m) { return &m->cfg; }
+LVSDEF const lvs_model_files *lvs_model_get_files(const lvs_model *m) { return &m->files; }
+LVSDEF void lvs_model_get_stats(const lvs_model *m, lvs_model_stats *s) { *s = m->stats; }
+
+static void *lvs__model_alloc(lvs_model *m, size_t bytes) {
+    void *p;
+    if (!lvs__grow(&m->owned, &m->cap_owned, m->n_owned + 1, sizeof(void *))) return NULL;
+    p = LVS_MALLOC(bytes ? bytes : 1);
+    if (p) m->owned[m->n_owned++] = p;
+    return p;
+}
+
+LVSDEF void lvs_model_close(lvs_model *m) {
+    size_t i;
+    if (!m) return;
+    for (i = 0; i < m->n_owned; i++) LVS_FREE(m->owned[i]);
+    LVS_FREE(m->owned);
+    LVS_FREE(m->layers);
+    LVS_FREE(m->inv_freq);
+    lvs_model_files_close(&m->files);
+    LVS_FREE(m);
+}
+
+/* The stored dtype of a source as an lvs_wtype (F64 computes as F32). */
+static lvs_wtype lvs__src_wtype(const lvs__src *src) {
+    if (src->scale) return LVS_W_INT8;
+    return src->t->dtype == LVS_F16 ? LVS_W_F16 : src->t->dtype == LVS_BF16 ? LVS_W_BF16 : LVS_W_F32;
+}
+
+static lvs_status lvs__load_vec(lvs_model *m, const lvs__src *src, const float **out, lvs_error *err) {
+    float *v;
+    if (src->t->dtype == LVS_F32) { *out = (const float *)src->t->data; return LVS_OK; }
+    if (!(v = (float *)lvs__model_alloc(m, (size_t)src->cols * sizeof(float)))) return lvs__oom(err);
+    lvs__to_f32(src->t->data, src->t->dtype, 0, (size_t)src->cols, v);
+    m->stats.owned_bytes += (uint64_t)src->cols * sizeof(float);
+    *out = v;
+    return LVS_OK;
+}
+
+static lvs_status lvs__load_mat(lvs_model *m, const lvs__src *src, int dtype, lvs__mat *out, lvs_error *err) {
+    lvs_wtype stored = lvs__src_wtype(src), want = dtype == LVS_AS_STORED ? stored : (lvs_wtype)dtype;
+    uint64_t n = (uint64_t)src->rows * (uint64_t)src->cols, nb = (uint64_t)src->rows * lvs_q8_nblocks(src->cols);
+    size_t esz = lvs_dtype_size(lvs__wtype_dtype[want]);
+    out->type = want;
+    out->rows = src->rows;
+    out->cols = src->cols;
+    if (want == stored && !src->transpose && src->t->dtype != LVS_F64) { /* used in place */
+        out->w = src->t->data;
+        out->s = src->scale ? (const float *)src->scale->data : NULL;
+    } else {
+        void *w = lvs__model_alloc(m, (size_t)(n * esz));
+        float *sc = want == LVS_W_INT8 ? (float *)lvs__model_alloc(m, (size_t)(nb * sizeof(float))) : NULL;
+        lvs_status s;
+        if (!w || (want == LVS_W_INT8 && !sc)) return lvs__oom(err);
+        if ((s = lvs__convert_src(src, lvs__wtype_dtype[want], w, sc, NULL, err)) != LVS_OK) return s;
+        out->w = w;
+        out->s = sc;
+        m->stats.owned_bytes += n * esz + (sc ? nb * sizeof(float) : 0);
+    }
+    m->stats.weight_bytes += n * esz + (want == LVS_W_INT8 ? nb * sizeof(float) : 0);
+    m->stats.n_matrices[want]++;
+    return LVS_OK;
+}
+
+/* Scans a source for NaN and infinity. */
+static lvs_status lvs__check_finite(const lvs__src *src, lvs_error *err) {
+    float *row = LVS__NEW(float, (size_t)src->cols + 1);
+    int64_t r, j;
+    if (!row) return lvs__oom(err);
+    for (r = 0; r < src->rows; r++) {
+        lvs__src_rows(src, r, r + 1, row);
+        for (j = 0; j < src->cols; j++)
+            if (!(fabsf(row[j]) <= FLT_MAX)) {
+                LVS_FREE(row);
+                return lvs__fail(err, LVS_ERR_NONFINITE, -1, "tensor \"%s\" has a non-finite value at [%lld, %lld]",
+                                 src->spec->name, (long long)r, (long long)j);
+            }
+    }
+    LVS_FREE(row);
+    return LVS_OK;
+}
+
+/* RoPE frequencies (Hugging Face's default, linear and llama3 rules), in double. */
+static void lvs__rope_freqs(const lvs_config *c, double *f) {
+    int64_t i, half = c->head_dim / 2;
+    for (i = 0; i < half; i++) {
+        double inv = 1.0 / pow(c->rope_theta, (double)(2 * i) / (double)c->head_dim);
+        if (c->rope_type == LVS_ROPE_LINEAR) inv /= c->rope_factor;
+        else if (c->rope_type == LVS_ROPE_LLAMA3) {
+            double orig = (double)c->rope_original_max_positions, wavelen = 2.0 * 3.14159265358979323846 / inv;
+            double low_wl = orig / c->rope_low_freq_factor, high_wl = orig / c->rope_high_freq_factor;
+            if (wavelen > low_wl) inv /= c->rope_factor;
+            else if (wavelen >= high_wl) {
+                double sm = (orig / wavelen - c->rope_low_freq_factor) /
+                            (c->rope_high_freq_factor - c->rope_low_freq_factor);
+                inv = (1.0 - sm) * inv / c->rope_factor + sm * inv;
+            }
+        }
+        f[i] = inv;
+    }
+}
+
+/* Adds the end-of-sequence ids of generation_config.json to those of config.json. */
+static lvs_status lvs__model_eos(lvs_model *m, lvs_error *err) {
+    size_t len;
+    const char *gen = lvs_model_text(&m->files, "generation_config.json", &len);
+    lvs_json_doc d;
+    const lvs_json *v;
+    int i;
+    lvs_model_stats *st = &m->stats;
+    for (i = 0; i < m->cfg.n_eos; i++) st->eos[st->n_eos++] = (int32_t)m->cfg.eos_ids[i];
+    if (!gen) return LVS_OK;
+    if (lvs_json_parse(&d, gen, len, 0, err) != LVS_OK) {
+        lvs__err_prefix(err, "generation_config.json");
+        return err ? err->status : LVS_ERR_JSON_SYNTAX;
+    }
+    v = lvs_json_get(d.root, "eos_token_id");
+    if (v) {
+        size_t k, n = v->type == LVS_JSON_ARRAY ? v->n : 1;
+        for (k = 0; k < n; k++) {
+            const lvs_json *e = v->type == LVS_JSON_ARRAY ? &v->items[k] : v;
+            int dup = 0, j;
+            if (e->type == LVS_JSON_NULL) continue;
+            if (e->type != LVS_JSON_NUMBER || !(e->flags & LVS_JSON_INT) || e->i < 0 || e->i >= m->cfg.vocab_size) {
+                lvs_json_free(&d);
+                return lvs__fail(err, LVS_ERR_CONFIG, (int64_t)e->offset,
+                                 "generation_config.json: eos_token_id must be token ids below vocab_size");
+            }
+            for (j = 0; j < st->n_eos; j++) dup |= st->eos[j] == (int32_t)e->i;
+            if (!dup && st->n_eos < 16) st->eos[st->n_eos++] = (int32_t)e->i;
+        }
+    }
+    lvs_json_free(&d);
+    return LVS_OK;
+}
+
+LVSDEF lvs_status lvs_model_open_files(lvs_model **out, lvs_model_files *files, const lvs_model_opts *opts,
+                                       lvs_error *err) {
+    lvs_model_opts o;
+    lvs_model *m;
+    lvs__plan plan;
+    lvs_status s;
+    size_t i;
+    int j;
+    const char *label = files && files->st.n_shards ? files->st.shards[0] : "model";
+    if (!out || !files) return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_model_open_files: NULL argument");
+    *out = NULL;
+    if (opts) o = *opts; else lvs_model_opts_default(&o);
+    if (o.dtype != LVS_AS_STORED && (o.dtype < 0 || o.dtype > LVS_W_INT8)) {
+        lvs_model_files_close(files);
+        return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_model_open: invalid dtype %d", o.dtype);
+    }
+    m = LVS__NEW(lvs_model, 1);
+    if (!m) {
+        lvs_model_files_close(files);
+        return lvs__oom(err);
+    }
+    memset(m, 0, sizeof *m);
+    m->files = *files;
+    memset(files, 0, sizeof *files);
+    m->n_threads = o.n_threads;
+    if ((s = lvs__plan_make(&plan, &m->files, label, err)) != LVS_OK) goto fail_noplan;
+    m->cfg = plan.cfg;
+    if (m->cfg.arch != LVS_ARCH_LLAMA && m->cfg.arch != LVS_ARCH_MISTRAL && m->cfg.arch != LVS_ARCH_QWEN2) {
+        s = lvs__fail(err, LVS_ERR_UNSUPPORTED, -1, "%s: the engine does not run %s yet (it runs LlamaForCausalLM, "
+                      "MistralForCausalLM and Qwen2ForCausalLM)", label, m->cfg.arch_name);
+        goto fail;
+    }
+    if (m->cfg.bos_id >= m->cfg.vocab_size) {
+        s = lvs__fail(err, LVS_ERR_CONFIG, -1, "%s: bos_token_id %lld is not below vocab_size %lld", label,
+                      (long long)m->cfg.bos_id, (long long)m->cfg.vocab_size);
+        goto fail;
+    }
+    for (j = 0; j < m->cfg.n_eos; j++)
+        if (m->cfg.eos_ids[j] < 0 || m->cfg.eos_ids[j] >= m->cfg.vocab_size) {
+            s = lvs__fail(err, LVS_ERR_CONFIG, -1, "%s: eos_token_id %lld is not a token id below vocab_size %lld",
+                          label, (long long)m->cfg.eos_ids[j], (long long)m->cfg.vocab_size);
+            goto fail;
+        }
+    m->layers = LVS__NEW(lvs__layer, (size_t)m->cfg.n_layers);
+    m->inv_freq = LVS__NEW(double, (size_t)m->cfg.head_dim / 2 + 1);
+    if (!m->layers || !m->inv_freq) { s = lvs__oom(err); goto fail; }
+    memset(m->layers, 0, sizeof(lvs__layer) * (size_t)m->cfg.n_layers);
+    lvs__rope_freqs(&m->cfg, m->inv_freq);
+    for (i = 0; i < plan.n; i++) {
+        const lvs__src *src = &plan.src[i];
+        const char *name = src->spec->name;
+        int layer = -1, off = 0;
+        lvs__mat *mat = NULL;
+        const float **vec = NULL;
+        if (o.check_finite && (s = lvs__check_finite(src, err)) != LVS_OK) goto fail;
+        if (strcmp(name, "model.embed_tokens.weight") == 0) mat = &m->embed;
+        else if (strcmp(name, "lm_head.weight") == 0) mat = &m->lm_head;
+        else if (strcmp(name, "model.norm.weight") == 0) vec = &m->final_norm;
+        else if (sscanf(name, "model.layers.%d.%n", &layer, &off) == 1 && off > 0 && layer >= 0 &&
+                 layer < m->cfg.n_layers) {
+            static const char *const mats[7] = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
+                                                "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"};
+            lvs__layer *L = &m->layers[layer];
+            lvs__mat *lm[7];
+            const float **lb[7];
+            const char *rest = name + off;
+            int k;
+            lm[0] = &L->wq; lm[1] = &L->wk; lm[2] = &L->wv; lm[3] = &L->wo; lm[4] = &L->wg; lm[5] = &L->wu; lm[6] = &L->wd;
+            lb[0] = &L->bq; lb[1] = &L->bk; lb[2] = &L->bv; lb[3] = &L->bo; lb[4] = &L->bg; lb[5] = &L->bu; lb[6] = &L->bd;
+            if (strcmp(rest, "input_layernorm.weight") == 0) vec = &L->attn_norm;
+            else if (strcmp(rest, "post_attention_layernorm.weight") == 0) vec = &L->mlp_norm;
+            for (k = 0; k < 7 && !mat && !vec; k++) {
+                size_t nl = strlen(mats[k]);
+                if (strncmp(rest, mats[k], nl) == 0 && strcmp(rest + nl, ".weight") == 0) mat = lm[k];
+                else if (strncmp(rest, mats[k], nl) == 0 && strcmp(rest + nl, ".bias") == 0) vec = lb[k];
+            }
+        }
+        LVS_ASSERT(mat || vec);
+        if (mat) s = lvs__load_mat(m, src, o.dtype, mat, err);
+        else if (vec) s = lvs__load_vec(m, src, vec, err);
+        if (s != LVS_OK) goto fail;
+        m->stats.n_params += src->rows * src->cols;
+    }
+    if (m->cfg.tie_embeddings) m->lm_head = m->embed;
+    if ((s = lvs__model_eos(m, err)) != LVS_OK) goto fail;
+    lvs__plan_free(&plan);
+    *out = m;
+    return LVS_OK;
+fail:
+    lvs__plan_free(&plan);
+fail_noplan:
+    lvs_model_close(m);
+    return s;
+}
+
+LVSDEF lvs_status lvs_model_open(lvs_model **out, const char *path, const lvs_model_opts *opts, lvs_error *err) {
+    lvs_model_files f;
+    lvs_status s;
+    if (!out || !path) return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_model_open: NULL argument");
+    *out = NULL;
+    if ((s = lvs_model_files_open(&f, path, err)) != LVS_OK) return s;
+    return lvs_model_open_files(out, &f, opts, err);
+}
+
+/* =====================================================================================
+   KERNELS: y = x W^T for f32/f16/bf16 weights (f32 products and sums) and for int8 blocks
+   (the activations are quantized to int8 blocks too; integer dot products per block of 32,
+   then scaled and summed in f32). AVX2+FMA+F16C when the compiler targets them (unless
+   LVS_NO_SIMD), portable C otherwise. Every output is summed in the same order whatever the
+   batch size or thread count. Also RMSNorm, RoPE, SiLU. Calls: base, MODEL (types).
+   ===================================================================================== */
+
+#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__) && !defined(LVS_NO_SIMD)
+#define LVS__AVX2 1
+#include <immintrin.h>
+#endif
+
+#ifdef _OPENMP
+#define LVS__TID() omp_get_thread_num()
+#define LVS__PAR_FOR(work, nt) LVS__PRAGMA(omp parallel for schedule(static) num_threads(nt) if ((work) >= 32768))
+static int lvs__threads(int want) { return want > 0 ? want : omp_get_max_threads(); }
+#else
+#define LVS__TID() 0
+#define LVS__PAR_FOR(work, nt)
+static int lvs__threads(int want) { (void)want; return 1; }
+#endif
+
+/* Activations entering a matrix product; the int8 copy is made on first use. */
+typedef struct lvs__act {
+    const float *x;             /* [n, cols] */
+    int64_t n, cols;
+    int8_t *q;                  /* [n, cols] int8 blocks (scratch) */
+    float *qs;                  /* [n, nblocks] */
+    int quantized;
+} lvs__act;
+
+#ifdef LVS__AVX2
+static float lvs__hsum8(__m256 v) {
+    __m128 a = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    a = _mm_add_ps(a, _mm_movehl_ps(a, a));
+    a = _mm_add_ss(a, _mm_movehdup_ps(a));
+    return _mm_cvtss_f32(a);
+}
+#define LVS__LD_F32(p) _mm256_loadu_ps((const float *)(p))
+#define LVS__LD_F16(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(p)))
+#define LVS__LD_BF16(p) \
+    _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(p))), 16))
+/* 8 int32 lanes of w . x over 32 int8 (lane m: bytes 4m..4m+3), as floats; |x| <= 127 */
+static __m256 lvs__q8dot(__m256i w, __m256i x) {
+    __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(x, x), _mm256_sign_epi8(w, x));
+    return _mm256_cvtepi32_ps(_mm256_madd_epi16(p, _mm256_set1_epi16(1)));
+}
+#else
+/* portable versions with the same 8-lane structure */
+static float lvs__hsum8a(const float *a) {
+    float l0 = a[0] + a[4], l1 = a[1] + a[5], l2 = a[2] + a[6], l3 = a[3] + a[7];
+    l0 = l0 + l2;
+    l1 = l1 + l3;
+    return l0 + l1;
+}
+#endif
+
+static float lvs__w1_f32(const void *w, int64_t k) { return ((const float *)w)[k]; }
+static float lvs__w1_f16(const void *w, int64_t k) { return lvs_f16_to_f32(((const uint16_t *)w)[k]); }
+static float lvs__w1_bf16(const void *w, int64_t k) { return lvs_bf16_to_f32(((const uint16_t *)w)[k]); }
+
+/* Float-weight micro-kernels. TILE: 2 weight rows x 4 token rows -> out[r * 4 + t].
+   ONE: 4 weight rows x 1 token row -> out[r]. Both sum each output identically. */
+#ifdef LVS__AVX2
+#define LVS__FKERNELS(TILE, ONE, T, LD8, LD1)                                                       \
+    static void TILE(const void *wa, const void *wb, const float *const *x, int64_t cols, float *out) { \
+        const T *w0 = (const T *)wa, *w1 = (const T *)wb;                                           \
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0; \
+        int64_t k = 0;                                                                              \
+        int t;                                                                                      \
+        for (; k + 8 <= cols; k += 8) {                                                             \
+            __m256 u = LD8(w0 + k), v = LD8(w1 + k), xv;                                            \
+            xv = _mm256_loadu_ps(x[0] + k); a0 = _mm256_fmadd_ps(u, xv, a0); b0 = _mm256_fmadd_ps(v, xv, b0); \
+            xv = _mm256_loadu_ps(x[1] + k); a1 = _mm256_fmadd_ps(u, xv, a1); b1 = _mm256_fmadd_ps(v, xv, b1); \
+            xv = _mm256_loadu_ps(x[2] + k); a2 = _mm256_fmadd_ps(u, xv, a2); b2 = _mm256_fmadd_ps(v, xv, b2); \
+            xv = _mm256_loadu_ps(x[3] + k); a3 = _mm256_fmadd_ps(u, xv, a3); b3 = _mm256_fmadd_ps(v, xv, b3); \
+        }                                                                                           \
+        out[0] = lvs__hsum8(a0); out[1] = lvs__hsum8(a1); out[2] = lvs__hsum8(a2); out[3] = lvs__hsum8(a3); \
+        out[4] = lvs__hsum8(b0); out[5] = lvs__hsum8(b1); out[6] = lvs__hsum8(b2); out[7] = lvs__hsum8(b3); \
+        for (; k < cols; k++)                                                                       \
+            for (t = 0; t < 4; t++) {                                                               \
+                out[t] += LD1(w0, k) * x[t][k];                                                     \
+                out[4 + t] += LD1(w1, k) * x[t][k];                                                 \
+            }                                                                                       \
+    }                                                                                               \
+    static void ONE(const void *const *wr, const float *x, int64_t cols, float *out) {             \
+        const T *w0 = (const T *)wr[0], *w1 = (const T *)wr[1], *w2 = (const T *)wr[2], *w3 = (const T *)wr[3]; \
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;                                 \
+        int64_t k = 0;                                                                              \
+        for (; k + 8 <= cols; k += 8) {                                                             \
+            __m256 xv = _mm256_loadu_ps(x + k);                                                     \
+            a0 = _mm256_fmadd_ps(LD8(w0 + k), xv, a0);                                              \
+            a1 = _mm256_fmadd_ps(LD8(w1 + k), xv, a1);                                              \
+            a2 = _mm256_fmadd_ps(LD8(w2 + k), xv, a2);                                              \
+            a3 = _mm256_fmadd_ps(LD8(w3 + k), xv, a3);                                              \
+        }                                                                                           \
+        out[0] = lvs__hsum8(a0); out[1] = lvs__hsum8(a1); out[2] = lvs__hsum8(a2); out[3] = lvs__hsum8(a3); \
+        for (; k < cols; k++) {                                                                     \
+            out[0] += LD1(w0, k) * x[k]; out[1] += LD1(w1, k) * x[k];                               \
+            out[2] += LD1(w2, k) * x[k]; out[3] += LD1(w3, k) * x[k];                               \
+        }                                                                                           \
+    }
+LVS__FKERNELS(lvs__tile_f32, lvs__one_f32, float, LVS__LD_F32, lvs__w1_f32)
+LVS__FKERNELS(lvs__tile_f16, lvs__one_f16, uint16_t, LVS__LD_F16, lvs__w1_f16)
+LVS__FKERNELS(lvs__tile_bf16, lvs__one_bf16, uint16_t, LVS__LD_BF16, lvs__w1_bf16)
+#else
+/* one output: 8 lanes over full steps of 8, then the tail, as the SIMD kernels do */
+static float lvs__fdot(float (*ld)(const void *, int64_t), const void *w, const float *x, int64_t cols) {
+    float a[8] = {0, 0, 0, 0, 0, 0, 0, 0}, s;
+    int64_t k = 0;
+    int l;
+    for (; k + 8 <= cols; k += 8)
+        for (l = 0; l < 8; l++) a[l] += ld(w, k + l) * x[k + l];
+    s = lvs__hsum8a(a);
+    for (; k < cols; k++) s += ld(w, k) * x[k];
+    return s;
+}
+#define LVS__FKERNELS(TILE, ONE, T, LD1)                                                            \
+    static void TILE(const void *wa, const void *wb, const float *const *x, int64_t cols, float *out) { \
+        int t;                                                                                      \
+        for (t = 0; t < 4; t++) {                                                                   \
+            out[t] = lvs__fdot(LD1, wa, x[t], cols);                                                \
+            out[4 + t] = lvs__fdot(LD1, wb, x[t], cols);                                            \
+        }                                                                                           \
+    }                                                                                               \
+    static void ONE(const void *const *wr, const float *x, int64_t cols, float *out) {             \
+        int r;                                                                                      \
+        for (r = 0; r < 4; r++) out[r] = lvs__fdot(LD1, wr[r], x, cols);                            \
+    }
+LVS__FKERNELS(lvs__tile_f32, lvs__one_f32, float, lvs__w1_f32)
+LVS__FKERNELS(lvs__tile_f16, lvs__one_f16, uint16_t, lvs__w1_f16)
+LVS__FKERNELS(lvs__tile_bf16, lvs__one_bf16, uint16_t, lvs__w1_bf16)
+#endif
+
+/* The last, partial int8 block of a row (cols not a multiple of 32), in integers. */
+static int32_t lvs__q8tail(const int8_t *w, const int8_t *x, int64_t k0, int64_t cols) {
+    int32_t s = 0;
+    int64_t k;
+    for (k = k0; k < cols; k++) s += (int32_t)w[k] * (int32_t)x[k];
+    return s;
+}
+
+/* int8 micro-kernels: w rows with block scales ws, x rows with block scales xs. */
+static void lvs__tile_q8(const int8_t *w0, const int8_t *w1, const float *s0, const float *s1,
+                         const int8_t *const *x, const float *const *xs, int64_t cols, float *out) {
+    int64_t b, nbf = cols / LVS_Q8_BLOCK, k0 = nbf * LVS_Q8_BLOCK;
+    int t;
+#ifdef LVS__AVX2
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
+    for (b = 0; b < nbf; b++) {
+        __m256i u = _mm256_loadu_si256((const __m256i *)(const void *)(w0 + b * 32));
+        __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(w1 + b * 32)), xv;
+        xv = _mm256_loadu_si256((const __m256i *)(const void *)(x[0] + b * 32));
+        a0 = _mm256_fmadd_ps(lvs__q8dot(u, xv), _mm256_set1_ps(s0[b] * xs[0][b]), a0);
+        c0 = _mm256_fmadd_ps(lvs__q8dot(v, xv), _mm256_set1_ps(s1[b] * xs[0][b]), c0);
+        xv = _mm256_loadu_si256((const __m256i *)(const void *)(x[1] + b * 32));
+        a1 = _mm256_fmadd_ps(lvs__q8dot(u, xv), _mm256_set1_ps(s0[b] * xs[1][b]), a1);
+        c1 = _mm256_fmadd_ps(lvs__q8dot(v, xv), _mm256_set1_ps(s1[b] * xs[1][b]), c1);
+        xv = _mm256_loadu_si256((const __m256i *)(const void *)(x[2] + b * 32));
+        a2 = _mm256_fmadd_ps(lvs__q8dot(u, xv), _mm256_set1_ps(s0[b] * xs[2][b]), a2);
+        c2 = _mm256_fmadd_ps(lvs__q8dot(v, xv), _mm256_set1_ps(s1[b] * xs[2][b]), c2);
+        xv = _mm256_loadu_si256((const __m256i *)(const void *)(x[3] + b * 32));
+        a3 = _mm256_fmadd_ps(lvs__q8dot(u, xv), _mm256_set1_ps(s0[b] * xs[3][b]), a3);
+        c3 = _mm256_fmadd_ps(lvs__q8dot(v, xv), _mm256_set1_ps(s1[b] * xs[3][b]), c3);
+    }
+    out[0] = lvs__hsum8(a0); out[1] = lvs__hsum8(a1); out[2] = lvs__hsum8(a2); out[3] = lvs__hsum8(a3);
+    out[4] = lvs__hsum8(c0); out[5] = lvs__hsum8(c1); out[6] = lvs__hsum8(c2); out[7] = lvs__hsum8(c3);
+#else
+    for (t = 0; t < 8; t++) {
+        const int8_t *w = t < 4 ? w0 : w1;
+        const float *ws = t < 4 ? s0 : s1;
+        float a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        int l, i;
+        for (b = 0; b < nbf; b++) {
+            float sc = ws[b] * xs[t & 3][b];
+            for (l = 0; l < 8; l++) {
+                int32_t s = 0;
+                for (i = 0; i < 4; i++) s += (int32_t)w[b * 32 + 4 * l + i] * x[t & 3][b * 32 + 4 * l + i];
+                a[l] += (float)s * sc;
+            }
+        }
+        out[t] = lvs__hsum8a(a);
+    }
+#endif
+    if (k0 < cols)
+        for (t = 0; t < 4; t++) {
+            out[t] += (float)lvs__q8tail(w0, x[t], k0, cols) * (s0[nbf] * xs[t][nbf]);
+            out[4 + t] += (float)lvs__q8tail(w1, x[t], k0, cols) * (s1[nbf] * xs[t][nbf]);
+        }
+}
+
+static void lvs__one_q8(const int8_t *const *w, const float *const *ws, const int8_t *x, const float *xs, int64_t cols,
+                        float *out) {
+    int64_t b, nbf = cols / LVS_Q8_BLOCK, k0 = nbf * LVS_Q8_BLOCK;
+    int r;
+#ifdef LVS__AVX2
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    for (b = 0; b < nbf; b++) {
+        __m256i xv = _mm256_loadu_si256((const __m256i *)(const void *)(x + b * 32));
+        a0 = _mm256_fmadd_ps(lvs__q8dot(_mm256_loadu_si256((const __m256i *)(const void *)(w[0] + b * 32)), xv),
+                             _mm256_set1_ps(ws[0][b] * xs[b]), a0);
+        a1 = _mm256_fmadd_ps(lvs__q8dot(_mm256_loadu_si256((const __m256i *)(const void *)(w[1] + b * 32)), xv),
+                             _mm256_set1_ps(ws[1][b] * xs[b]), a1);
+        a2 = _mm256_fmadd_ps(lvs__q8dot(_mm256_loadu_si256((const __m256i *)(const void *)(w[2] + b * 32)), xv),
+                             _mm256_set1_ps(ws[2][b] * xs[b]), a2);
+        a3 = _mm256_fmadd_ps(lvs__q8dot(_mm256_loadu_si256((const __m256i *)(const void *)(w[3] + b * 32)), xv),
+                             _mm256_set1_ps(ws[3][b] * xs[b]), a3);
+    }
+    out[0] = lvs__hsum8(a0); out[1] = lvs__hsum8(a1); out[2] = lvs__hsum8(a2); out[3] = lvs__hsum8(a3);
+#else
+    for (r = 0; r < 4; r++) {
+        float a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        int l, i;
+        for (b = 0; b < nbf; b++) {
+            float sc = ws[r][b] * xs[b];
+            for (l = 0; l < 8; l++) {
+                int32_t s = 0;
+                for (i = 0; i < 4; i++) s += (int32_t)w[r][b * 32 + 4 * l + i] * x[b * 32 + 4 * l + i];
+                a[l] += (float)s * sc;
+            }
+        }
+        out[r] = lvs__hsum8a(a);
+    }
+#endif
+    if (k0 < cols)
+        for (r = 0; r < 4; r++) out[r] += (float)lvs__q8tail(w[r], x, k0, cols) * (ws[r][nbf] * xs[nbf]);
+}
+
+static const void *lvs__mat_row(const lvs__mat *W, int64_t r) {
+    static const size_t esz[4] = {4, 2, 2, 1};
+    return (const char *)W->w + (size_t)r * (size_t)W->cols * esz[W->type];
+}
+
+/* One row of a matrix as f32 (embedding look-up). */
+static void lvs__mat_row_f32(const lvs__mat *W, int64_t r, float *out) {
+    static const lvs_dtype dt[3] = {LVS_F32, LVS_F16, LVS_BF16};
+    if (W->type == LVS_W_INT8)
+        lvs_q8_dequantize_row((const int8_t *)lvs__mat_row(W, r), W->s + r * lvs_q8_nblocks(W->cols), W->cols, out);
+    else lvs__to_f32(lvs__mat_row(W, r), dt[W->type], 0, (size_t)W->cols, out);
+}
+
+/* y[t * ldy + r] = sum_k x[t][k] W[r][k] (+ bias[r]) for t < a->n, r < rows. */
+static void lvs__matmul(const lvs__mat *W, lvs__act *a, float *y, int64_t ldy, const float *bias, int nt) {
+    const int64_t rows = W->rows, cols = W->cols, n = a->n, nb = lvs_q8_nblocks(cols);
+    int64_t t0, tb, g, i;
+    (void)nt;
+    if (W->type == LVS_W_INT8 && !a->quantized) {
+        LVS__PAR_FOR(n * cols * 4, nt)
+        for (i = 0; i < n; i++) lvs_q8_quantize_row(a->x + i * cols, cols, a->q + i * cols, a->qs + i * nb);
+        a->quantized = 1;
+    }
+    /* token blocks small enough to stay in the L2 cache while every weight row passes by */
+    tb = ((int64_t)(512 * 1024) / (cols * (W->type == LVS_W_INT8 ? 1 : 4))) & ~(int64_t)3;
+    if (tb < 4) tb = 4;
+    for (t0 = 0; t0 < n; t0 += tb) {
+        int64_t t1 = t0 + tb < n ? t0 + tb : n;
+        if (n == 1) { /* decode: four weight rows at a time */
+            int64_t ngroups = (rows + 3) / 4;
+            LVS__PAR_FOR(rows * cols, nt)
+            for (g = 0; g < ngroups; g++) {
+                const void *wr[4];
+                const int8_t *wq[4];
+                const float *ws[4];
+                float out[4];
+                int r;
+                for (r = 0; r < 4; r++) {
+                    int64_t rr = 4 * g + r < rows ? 4 * g + r : rows - 1;
+                    wr[r] = lvs__mat_row(W, rr);
+                    wq[r] = (const int8_t *)wr[r];
+                    ws[r] = W->s ? W->s + rr * nb : NULL;
+                }
+                switch (W->type) {
+                case LVS_W_F32: lvs__one_f32(wr, a->x, cols, out); break;
+                case LVS_W_F16: lvs__one_f16(wr, a->x, cols, out); break;
+                case LVS_W_BF16: lvs__one_bf16(wr, a->x, cols, out); break;
+                default: lvs__one_q8(wq, ws, a->q, a->qs, cols, out); break;
+                }
+                for (r = 0; r < 4 && 4 * g + r < rows; r++) y[4 * g + r] = out[r] + (bias ? bias[4 * g + r] : 0.0f);
+            }
+        } else {
+            int64_t ngroups = (rows + 1) / 2;
+            LVS__PAR_FOR(rows * cols * (t1 - t0), nt)
+            for (g = 0; g < ngroups; g++) {
+                int64_t r0 = 2 * g, r1 = r0 + 1 < rows ? r0 + 1 : r0, t;
+                const void *w0 = lvs__mat_row(W, r0), *w1 = lvs__mat_row(W, r1);
+                for (t = t0; t < t1; t += 4) {
+                    const float *xr[4];
+                    const int8_t *xq[4];
+                    const float *xs[4];
+                    float out[8];
+                    int k;
+                    for (k = 0; k < 4; k++) {
+                        int64_t tt = t + k < t1 ? t + k : t1 - 1;
+                        xr[k] = a->x + tt * cols;
+                        xq[k] = a->q ? a->q + tt * cols : NULL;
+                        xs[k] = a->qs ? a->qs + tt * nb : NULL;
+                    }
+                    switch (W->type) {
+                    case LVS_W_F32: lvs__tile_f32(w0, w1, xr, cols, out); break;
+                    case LVS_W_F16: lvs__tile_f16(w0, w1, xr, cols, out); break;
+                    case LVS_W_BF16: lvs__tile_bf16(w0, w1, xr, cols, out); break;
+                    default:
+                        lvs__tile_q8((const int8_t *)w0, (const int8_t *)w1, W->s + r0 * nb, W->s + r1 * nb, xq, xs,
+                                     cols, out);
+                        break;
+                    }
+                    for (k = 0; k < 4 && t + k < t1; k++) {
+                        y[(t + k) * ldy + r0] = out[k] + (bias ? bias[r0] : 0.0f);
+                        if (r1 != r0) y[(t + k) * ldy + r1] = out[4 + k] + (bias ? bias[r1] : 0.0f);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* y = x / sqrt(mean(x^2) + eps) * w, the mean taken in double. */
+static void lvs__rmsnorm(const float *x, const float *w, int64_t d, double eps, float *y) {
+    double ss = 0, inv;
+    int64_t i;
+    for (i = 0; i < d; i++) ss += (double)x[i] * x[i];
+    inv = 1.0 / sqrt(ss / (double)d + eps);
+    for (i = 0; i < d; i++) y[i] = (float)(x[i] * inv) * w[i];
+}
+
+/* Rotate-half RoPE on one head: dims i and i + half turn by the angle of frequency i. */
+static void lvs__rope(float *x, const float *cs, const float *sn, int64_t half) {
+    int64_t i;
+    for (i = 0; i < half; i++) {
+        float a = x[i], b = x[i + half];
+        x[i] = a * cs[i] - b * sn[i];
+        x[i + half] = b * cs[i] + a * sn[i];
+    }
+}
+
+static float lvs__dot(const float *a, const float *b, int64_t n) {
+#ifdef LVS__AVX2
+    __m256 acc = _mm256_setzero_ps();
+    int64_t k = 0;
+    float s;
+    for (; k + 8 <= n; k += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(a + k), _mm256_loadu_ps(b + k), acc);
+    s = lvs__hsum8(acc);
+    for (; k < n; k++) s += a[k] * b[k];
+    return s;
+#else
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0}, s;
+    int64_t k = 0;
+    int l;
+    for (; k + 8 <= n; k += 8)
+        for (l = 0; l < 8; l++) acc[l] += a[k + l] * b[k + l];
+    s = lvs__hsum8a(acc);
+    for (; k < n; k++) s += a[k] * b[k];
+    return s;
+#endif
+}
+
+/* =====================================================================================
+   FORWARD: the KV cache (lvs_cache, which also owns the scratch memory of a pass) and a
+   forward pass over several sequences at once, with hooks at every site.
+   Calls: MODEL, KERNELS.
+   ===================================================================================== */
+
+static const char *const lvs__site_names[LVS_SITE_COUNT] = {"embed", "resid_pre", "attn_out", "resid_mid",
+                                                            "mlp_out", "resid_post"};
+LVSDEF const char *lvs_site_name(lvs_site s) {
+    return ((int)s >= 0 && (int)s < LVS_SITE_COUNT) ? lvs__site_names[s] : "?";
+}
+
+LVSDEF lvs_status lvs_site_parse(const char *text, int64_t n_layers, lvs_site *site, int *layer, lvs_error *err) {
+    long l = -1;
+    char rest[32];
+    int k, off = 0;
+    if (!text || !site || !layer) return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_site_parse: NULL argument");
+    if (strcmp(text, "embed") == 0) { *site = LVS_SITE_EMBED; *layer = -1; return LVS_OK; }
+    *site = LVS_SITE_RESID_POST;
+    if (strcmp(text, "mid") == 0) l = (long)floor((double)n_layers / 2.0 + 0.5);
+    else if (strcmp(text, "last") == 0) l = (long)n_layers - 1;
+    else if (sscanf(text, "blocks.%ld.%n", &l, &off) == 1 && off > 0 && strlen(text + off) < sizeof rest) {
+        strcpy(rest, text + off);
+        for (k = 1; k < LVS_SITE_COUNT && strcmp(rest, lvs__site_names[k]) != 0; k++) {}
+        if (k == LVS_SITE_COUNT)
+            return lvs__fail(err, LVS_ERR_ARG, -1, "unknown site \"%s\" (sites: embed, blocks.L.resid_pre, attn_out, "
+                             "resid_mid, mlp_out, resid_post)", text);
+        *site = (lvs_site)k;
+    } else {
+        char *end;
+        l = strtol(text, &end, 10);
+        if (end == text || *end) l = -2;
+    }
+    if (l == -2 || l < 0 || l >= n_layers || l > INT32_MAX)
+        return lvs__fail(err, LVS_ERR_ARG, -1, "site \"%s\": not embed, a layer 0..%lld, mid or last", text,
+                         (long long)n_layers - 1);
+    *layer = (int)l;
+    return LVS_OK;
+}
+
+/* The mid layer of the paper: round(n_layers / 2). */
+
+LVSDEF void lvs_hook_capture(void *user, const lvs_hook_call *c, float *x) {
+    lvs_act_buf *b = (lvs_act_buf *)user;
+    int t;
+    for (t = 0; t < c->T; t++)
+        if (c->pos[t] >= 0 && c->pos[t] < b->cap_pos) {
+            memcpy(b->buf + c->pos[t] * b->d, x + (int64_t)t * c->d, sizeof(float) * (size_t)c->d);
+            if (b->have) b->have[c->pos[t]] = 1;
+        }
+}
+LVSDEF void lvs_hook_replace(void *user, const lvs_hook_call *c, float *x) {
+    lvs_act_buf *b = (lvs_act_buf *)user;
+    int t;
+    for (t = 0; t < c->T; t++)
+        if (c->pos[t] >= 0 && c->pos[t] < b->cap_pos && (!b->have || b->have[c->pos[t]]))
+            memcpy(x + (int64_t)t * c->d, b->buf + c->pos[t] * b->d, sizeof(float) * (size_t)c->d);
+}
+LVSDEF void lvs_hook_add(void *user, const lvs_hook_call *c, float *x) {
+    const lvs_add_spec *a = (const lvs_add_spec *)user;
+    int t, i;
+    for (t = 0; t < c->T; t++) {
+        int64_t p = c->pos[t];
+        float *row = x + (int64_t)t * c->d;
+        if (a->prompt_len > 0 && p >= a->prompt_len) continue;
+        if (a->vec)
+            for (i = 0; i < c->d; i++) row[i] += a->scale * a->vec[i];
+        if (a->tensor && p >= 0 && p < a->n_pos)
+            for (i = 0; i < c->d; i++) row[i] += a->scale * a->tensor[p * c->d + i];
+    }
+}
+
+struct lvs_cache {
+    const lvs_model *m;
+    int n_slots, nt;
+    int64_t cap, kvd;
+    int64_t *len;
+    float *k, *v;               /* [layer][slot][position][kv heads x head_dim] */
+    float *cos, *sin;           /* [position][head_dim / 2] */
+    /* scratch of a forward pass, grown as needed */
+    void *scratch;
+    size_t scratch_bytes;
+};
+
+LVSDEF lvs_status lvs_cache_create(lvs_cache **out, const lvs_model *m, int n_slots, int64_t capacity, lvs_error *err) {
+    const lvs_config *c;
+    lvs_cache *cc;
+    uint64_t per, total;
+    int64_t p, i, half;
+    if (!out || !m) return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_cache_create: NULL argument");
+    *out = NULL;
+    c = &m->cfg;
+    if (n_slots < 1 || capacity < 1)
+        return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_cache_create: need at least one slot and one position");
+    per = (uint64_t)c->n_kv_heads * (uint64_t)c->head_dim;
+    if (lvs__mul_u64(per, (uint64_t)capacity, &total) || lvs__mul_u64(total, (uint64_t)n_slots, &total) ||
+        lvs__mul_u64(total, (uint64_t)c->n_layers * 2 * sizeof(float), &total) || total > (uint64_t)((size_t)-1) / 2)
+        return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_cache_create: %d slots x %lld positions do not fit in memory",
+                         n_slots, (long long)capacity);
+    cc = LVS__NEW(lvs_cache, 1);
+    if (!cc) return lvs__oom(err);
+    memset(cc, 0, sizeof *cc);
+    cc->m = m;
+    cc->n_slots = n_slots;
+    cc->cap = capacity;
+    cc->kvd = (int64_t)per;
+    cc->nt = lvs__threads(m->n_threads);
+    half = c->head_dim / 2;
+    cc->len = LVS__NEW(int64_t, (size_t)n_slots);
+    cc->k = (float *)LVS_MALLOC((size_t)total / 2);
+    cc->v = (float *)LVS_MALLOC((size_t)total / 2);
+    cc->cos = LVS__NEW(float, (size_t)(capacity * half));
+    cc->sin = LVS__NEW(float, (size_t)(capacity * half));
+    if (!cc->len || !cc->k || !cc->v || !cc->cos || !cc->sin) {
+        lvs_cache_free(cc);
+        return lvs__oom(err);
+    }
+    memset(cc->len, 0, sizeof(int64_t) * (size_t)n_slots);
+    for (p = 0; p < capacity; p++)
+        for (i = 0; i < half; i++) { /* angles in double: exact enough at any position */
+            double ang = (double)p * m->inv_freq[i];
+            cc->cos[p * half + i] = (float)cos(ang);
+            cc->sin[p * half + i] = (float)sin(ang);
+        }
+    *out = cc;
+    return LVS_OK;
+}
+
+LVSDEF void lvs_cache_free(lvs_cache *c) {
+    if (!c) return;
+    LVS_FREE(c->len);
+    LVS_FREE(c->k);
+    LVS_FREE(c->v);
+    LVS_FREE(c->cos);
+    LVS_FREE(c->sin);
+    LVS_FREE(c->scratch);
+    LVS_FREE(c);
+}
+LVSDEF int64_t lvs_cache_len(const lvs_cache *c, int slot) {
+    return (c && slot >= 0 && slot < c->n_slots) ? c->len[slot] : -1;
+}
+LVSDEF lvs_status lvs_cache_truncate(lvs_cache *c, int slot, int64_t len, lvs_error *err) {
+    if (!c || slot < 0 || slot >= c->n_slots || len < 0 || len > c->len[slot])
+        return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_cache_truncate: slot %d cannot be cut to %lld positions", slot,
+                         (long long)len);
+    c->len[slot] = len;
+    return LVS_OK;
+}
+
+/* Scratch layout of one pass over N rows. */
+typedef struct lvs__work {
+    float *x, *xn, *t2, *q, *k, *v, *att, *g, *u, *scores, *lrows, *lout;
+    int8_t *qx;
+    float *qs;
+    int64_t *pos;
+    int *row_seq;
+} lvs__work;
+
+static lvs_status lvs__work_get(lvs_cache *c, int64_t N, int n_seqs, lvs__work *w, lvs_error *err) {
+    const lvs_config *cf = &c->m->cfg;
+    int64_t d = cf->hidden_size, qd = cf->n_heads * cf->head_dim, ff = cf->intermediate_size, V = cf->vocab_size;
+    int64_t wide = d > qd ? d : qd, nbw;
+    size_t off = 0, need;
+    char *base;
+    wide = wide > ff ? wide : ff;
+    nbw = lvs_q8_nblocks(wide);
+#define LVS__CARVE(ptr, T, count) \
+    do { off = (off + 63) & ~(size_t)63; if (base) ptr = (T *)(void *)(base + off); off += sizeof(T) * (size_t)(count); } while (0)
+    for (base = NULL;; base = (char *)c->scratch) {
+        off = 0;
+        LVS__CARVE(w->x, float, N * d);
+        LVS__CARVE(w->xn, float, N * wide);
+        LVS__CARVE(w->t2, float, N * d);
+        LVS__CARVE(w->q, float, N * qd);
+        LVS__CARVE(w->k, float, N * c->kvd);
+        LVS__CARVE(w->v, float, N * c->kvd);
+        LVS__CARVE(w->att, float, N * qd);
+        LVS__CARVE(w->g, float, N * ff);
+        LVS__CARVE(w->u, float, N * ff);
+        LVS__CARVE(w->scores, float, (int64_t)c->nt * c->cap);
+        LVS__CARVE(w->lrows, float, (int64_t)n_seqs * d);
+        LVS__CARVE(w->lout, float, (int64_t)n_seqs * V);
+        LVS__CARVE(w->qx, int8_t, N * wide);
+        LVS__CARVE(w->qs, float, N * nbw);
+        LVS__CARVE(w->pos, int64_t, N);
+        LVS__CARVE(w->row_seq, int, N);
+        if (base) return LVS_OK;
+        need = off + 64;
+        if (need > c->scratch_bytes) {
+            void *p = LVS_MALLOC(need);
+            if (!p) return lvs__oom(err);
+            LVS_FREE(c->scratch);
+            c->scratch = p;
+            c->scratch_bytes = need;
+        }
+    }
+#undef LVS__CARVE
+}
+
+/* Calls the hooks of every sequence registered at (site, layer) on its rows of x. */
+static void lvs__hooks(const lvs_seq *seqs, int n_seqs, const int64_t *row0, const int64_t *pos, lvs_site site,
+                       int layer, float *x, int64_t d) {
+    int s, h;
+    for (s = 0; s < n_seqs; s++)
+        for (h = 0; h < seqs[s].n_hooks; h++) {
+            const lvs_hook *hk = &seqs[s].hooks[h];
+            if (hk->site == site && (site == LVS_SITE_EMBED || hk->layer == layer) && hk->fn && seqs[s].n > 0) {
+                lvs_hook_call call;
+                call.site = site;
+                call.layer = site == LVS_SITE_EMBED ? -1 : layer;
+                call.seq = s;
+                call.pos = pos + row0[s];
+                call.T = seqs[s].n;
+                call.d = (int)d;
+                hk->fn(hk->user, &call, x + row0[s] * d);
+            }
+        }
+}
+
+LVSDEF lvs_status lvs_forward(const lvs_model *m, lvs_cache *c, const lvs_seq *seqs, int n_seqs, lvs_error *err) {
+    const lvs_config *cf;
+    int64_t d, H, KV, hd, half, qd, ff, V, N = 0, i, l, r, *row0 = NULL;
+    int s, nt, n_last = 0;
+    double eps;
+    float scale;
+    lvs__work w;
+    lvs_status st;
+    if (!m || !c || (!seqs && n_seqs) || n_seqs < 0 || c->m != m)
+        return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_forward: invalid argument");
+    cf = &m->cfg;
+    d = cf->hidden_size; H = cf->n_heads; KV = cf->n_kv_heads; hd = cf->head_dim; half = hd / 2;
+    qd = H * hd; ff = cf->intermediate_size; V = cf->vocab_size;
+    eps = cf->norm_eps;
+    scale = (float)(1.0 / sqrt((double)hd));
+    nt = c->nt;
+    for (s = 0; s < n_seqs; s++) {
+        const lvs_seq *q = &seqs[s];
+        int o;
+        if (q->slot < 0 || q->slot >= c->n_slots || q->n < 0 || (q->n && !q->tokens) ||
+            (q->logits && (!q->logits_out || q->n == 0)) || q->logits < 0 || q->logits > LVS_LOGITS_ALL)
+            return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_forward: sequence %d: invalid slot, tokens or logits", s);
+        for (o = 0; o < s; o++)
+            if (seqs[o].slot == q->slot)
+                return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_forward: sequences %d and %d share slot %d", o, s, q->slot);
+        if (c->len[q->slot] + q->n > c->cap)
+            return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_forward: sequence %d needs %lld positions; the cache holds %lld",
+                             s, (long long)(c->len[q->slot] + q->n), (long long)c->cap);
+        for (o = 0; o < q->n; o++)
+            if (q->tokens[o] < 0 || q->tokens[o] >= V)
+                return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_forward: sequence %d: token %d is %ld, outside the "
+                                 "vocabulary of %lld", s, o, (long)q->tokens[o], (long long)V);
+        N += q->n;
+        if (q->logits == LVS_LOGITS_LAST) n_last++;
+    }
+    if (N == 0) return LVS_OK;
+    row0 = LVS__NEW(int64_t, (size_t)n_seqs + 1);
+    if (!row0) return lvs__oom(err);
+    if ((st = lvs__work_get(c, N, n_seqs, &w, err)) != LVS_OK) { LVS_FREE(row0); return st; }
+    /* rows: the sequences one after another */
+    for (s = 0, r = 0; s < n_seqs; s++) {
+        row0[s] = r;
+        for (i = 0; i < seqs[s].n; i++, r++) {
+            w.pos[r] = c->len[seqs[s].slot] + i;
+            w.row_seq[r] = s;
+            lvs__mat_row_f32(&m->embed, seqs[s].tokens[i], w.x + r * d);
+        }
+    }
+    lvs__hooks(seqs, n_seqs, row0, w.pos, LVS_SITE_EMBED, -1, w.x, d);
+    for (l = 0; l < cf->n_layers; l++) {
+        const lvs__layer *L = &m->layers[l];
+        lvs__act a;
+        int64_t item, n_items = N * H, wnd = cf->layer_sliding[l] ? cf->sliding_window : 0;
+        float *kc = c->k + (size_t)l * (size_t)c->n_slots * (size_t)c->cap * (size_t)c->kvd;
+        float *vc = c->v + (size_t)l * (size_t)c->n_slots * (size_t)c->cap * (size_t)c->kvd;
+        lvs__hooks(seqs, n_seqs, row0, w.pos, LVS_SITE_RESID_PRE, (int)l, w.x, d);
+        for (r = 0; r < N; r++) lvs__rmsnorm(w.x + r * d, L->attn_norm, d, eps, w.xn + r * d);
+        a.x = w.xn; a.n = N; a.cols = d; a.q = w.qx; a.qs = w.qs; a.quantized = 0;
+        lvs__matmul(&L->wq, &a, w.q, qd, L->bq, nt);
+        lvs__matmul(&L->wk, &a, w.k, c->kvd, L->bk, nt);
+        lvs__matmul(&L->wv, &a, w.v, c->kvd, L->bv, nt);
+        for (r = 0; r < N; r++) { /* RoPE, then the keys and values join the cache */
+            int64_t p = w.pos[r], h, slot = seqs[w.row_seq[r]].slot;
+            size_t at = ((size_t)slot * (size_t)c->cap + (size_t)p) * (size_t)c->kvd;
+            for (h = 0; h < H; h++) lvs__rope(w.q + r * qd + h * hd, c->cos + p * half, c->sin + p * half, half);
+            for (h = 0; h < KV; h++) lvs__rope(w.k + r * c->kvd + h * hd, c->cos + p * half, c->sin + p * half, half);
+            memcpy(kc + at, w.k + r * c->kvd, sizeof(float) * (size_t)c->kvd);
+            memcpy(vc + at, w.v + r * c->kvd, sizeof(float) * (size_t)c->kvd);
+        }
+        LVS__PAR_FOR(n_items * 64 * hd, nt)
+        for (item = 0; item < n_items; item++) { /* one query row and head */
+            int64_t rr = item / H, h = item % H, p = w.pos[rr], j, lo = wnd > 0 && p - wnd + 1 > 0 ? p - wnd + 1 : 0;
+            int64_t slot = seqs[w.row_seq[rr]].slot, kvh = h / (H / KV);
+            const float *qv = w.q + rr * qd + h * hd;
+            const float *kb = kc + (size_t)slot * (size_t)c->cap * (size_t)c->kvd + (size_t)(kvh * hd);
+            const float *vb = vc + (size_t)slot * (size_t)c->cap * (size_t)c->kvd + (size_t)(kvh * hd);
+            float *sc = w.scores + (int64_t)LVS__TID() * c->cap, mx = -FLT_MAX, sum = 0.0f, *o = w.att + rr * qd + h * hd;
+            for (j = lo; j <= p; j++) {
+                sc[j] = lvs__dot(qv, kb + j * c->kvd, hd) * scale;
+                mx = sc[j] > mx ? sc[j] : mx;
+            }
+            for (j = lo; j <= p; j++) {
+                sc[j] = expf(sc[j] - mx);
+                sum += sc[j];
+            }
+            memset(o, 0, sizeof(float) * (size_t)hd);
+            for (j = lo; j <= p; j++) {
+                const float pj = sc[j] / sum, *vj = vb + j * c->kvd;
+                int64_t e;
+                for (e = 0; e < hd; e++) o[e] += pj * vj[e];
+            }
+        }
+        a.x = w.att; a.n = N; a.cols = qd; a.quantized = 0;
+        lvs__matmul(&L->wo, &a, w.t2, d, L->bo, nt);
+        lvs__hooks(seqs, n_seqs, row0, w.pos, LVS_SITE_ATTN_OUT, (int)l, w.t2, d);
+        for (i = 0; i < N * d; i++) w.x[i] += w.t2[i];
+        lvs__hooks(seqs, n_seqs, row0, w.pos, LVS_SITE_RESID_MID, (int)l, w.x, d);
+        for (r = 0; r < N; r++) lvs__rmsnorm(w.x + r * d, L->mlp_norm, d, eps, w.xn + r * d);
+        a.x = w.xn; a.n = N; a.cols = d; a.quantized = 0;
+        lvs__matmul(&L->wg, &a, w.g, ff, L->bg, nt);
+        lvs__matmul(&L->wu, &a, w.u, ff, L->bu, nt);
+        for (i = 0; i < N * ff; i++) w.g[i] = w.g[i] / (1.0f + expf(-w.g[i])) * w.u[i];
+        a.x = w.g; a.n = N; a.cols = ff; a.quantized = 0;
+        lvs__matmul(&L->wd, &a, w.t2, d, L->bd, nt);
+        lvs__hooks(seqs, n_seqs, row0, w.pos, LVS_SITE_MLP_OUT, (int)l, w.t2, d);
+        for (i = 0; i < N * d; i++) w.x[i] += w.t2[i];
+        lvs__hooks(seqs, n_seqs, row0, w.pos, LVS_SITE_RESID_POST, (int)l, w.x, d);
+    }
+    /* logits: the last rows of all sequences that want them in one product, whole sequences apart */
+    if (n_last) {
+        lvs__act a;
+        int k = 0;
+        for (s = 0; s < n_seqs; s++)
+            if (seqs[s].logits == LVS_LOGITS_LAST)
+                lvs__rmsnorm(w.x + (row0[s] + seqs[s].n - 1) * d, m->final_norm, d, eps, w.lrows + (k++) * d);
+        a.x = w.lrows; a.n = n_last; a.cols = d; a.q = w.qx; a.qs = w.qs; a.quantized = 0;
+        lvs__matmul(&m->lm_head, &a, w.lout, V, NULL, nt);
+        for (s = 0, k = 0; s < n_seqs; s++)
+            if (seqs[s].logits == LVS_LOGITS_LAST) memcpy(seqs[s].logits_out, w.lout + (k++) * V, sizeof(float) * (size_t)V);
+    }
+    for (s = 0; s < n_seqs; s++)
+        if (seqs[s].logits == LVS_LOGITS_ALL) {
+            lvs__act a;
+            for (i = 0; i < seqs[s].n; i++) lvs__rmsnorm(w.x + (row0[s] + i) * d, m->final_norm, d, eps, w.xn + i * d);
+            a.x = w.xn; a.n = seqs[s].n; a.cols = d; a.q = w.qx; a.qs = w.qs; a.quantized = 0;
+            lvs__matmul(&m->lm_head, &a, seqs[s].logits_out, V, NULL, nt);
+        }
+    for (s = 0; s < n_seqs; s++) c->len[seqs[s].slot] += seqs[s].n;
+    LVS_FREE(row0);
+    return LVS_OK;
+}
+
+/* =====================================================================================
+   GENERATION: sampling (greedy, temperature, top-k, top-p, min-p) and batched decoding
+   with stop ids and stop strings. Calls: FORWARD.
+   ===================================================================================== */
+
+LVSDEF void lvs_gen_opts_default(lvs_gen_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->max_new = 128;
+    o->sampling.top_p = 1.0f;
+}
+
+typedef struct lvs__cand { float p; int32_t id; } lvs__cand;
+static int lvs__cand_cmp(const void *a, const void *b) {
+    const lvs__cand *x = (const lvs__cand *)a, *y = (const lvs__cand *)b;
+    if (x->p != y->p) return x->p > y->p ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+LVSDEF int32_t lvs_sample(float *logits, int64_t vocab, const lvs_sampling *s, lvs_rng *rng) {
+    int64_t i, best = 0, n = 0, keep;
+    double sum = 0, u, acc;
+    float mx;
+    lvs__cand *c;
+    for (i = 1; i < vocab; i++)
+        if (logits[i] > logits[best]) best = i;
+    if (!s || s->temperature <= 0.0f || vocab < 2) return (int32_t)best;
+    mx = logits[best];
+    c = LVS__NEW(lvs__cand, (size_t)vocab);
+    if (!c) return (int32_t)best; /* out of memory: fall back to greedy */
+    for (i = 0; i < vocab; i++) {
+        double p = exp((double)(logits[i] - mx) / (double)s->temperature);
+        if (p > 0) { c[n].p = (float)p; c[n].id = (int32_t)i; n++; }
+    }
+    qsort(c, (size_t)n, sizeof *c, lvs__cand_cmp);
+    keep = n;
+    if (s->top_k > 0 && s->top_k < keep) keep = s->top_k;
+    for (i = 0; i < keep; i++) sum += c[i].p;
+    if (s->top_p > 0.0f && s->top_p < 1.0f) { /* smallest prefix whose mass reaches top_p */
+        acc = 0;
+        for (i = 0; i < keep; i++) {
+            acc += c[i].p / sum;
+            if (acc >= s->top_p) { keep = i + 1; break; }
+        }
+    }
+    if (s->min_p > 0.0f)
+        for (i = 1; i < keep; i++)
+            if (c[i].p < s->min_p * c[0].p) { keep = i; break; }
+    for (i = 0, sum = 0; i < keep; i++) sum += c[i].p;
+    u = lvs_rng_uniform(rng) * sum;
+    for (i = 0, acc = 0; i < keep - 1; i++) {
+        acc += c[i].p;
+        if (u < acc) break;
+    }
+    best = c[i].id;
+    LVS_FREE(c);
+    return (int32_t)best;
+}
+
+/* Does the text of out[from..n) (via piece) contain a stop string? */
+static int lvs__stop_text(const lvs_gen_opts *o, const int32_t *out, int n, lvs__buf *b) {
+    int i, k;
+    b->len = 0;
+    for (i = 0; i < n; i++) {
+        size_t len = 0;
+        const char *p = o->piece(o->piece_user, out[i], &len);
+        if (p) lvs__buf_put(b, p, len);
+    }
+    if (b->failed || !b->data) return 0;
+    for (k = 0; k < o->n_stop_strings; k++) {
+        size_t sl = strlen(o->stop_strings[k]), j;
+        for (j = 0; sl && j + sl <= b->len; j++)
+            if (memcmp(b->data + j, o->stop_strings[k], sl) == 0) return 1;
+    }
+    return 0;
+}
+
+LVSDEF lvs_status lvs_generate(const lvs_model *m, lvs_gen_seq *seqs, int n_seqs, const lvs_gen_opts *opts,
+                               lvs_error *err) {
+    lvs_gen_opts o;
+    lvs_cache *c = NULL;
+    lvs_seq *fs = NULL;
+    float *logits = NULL;
+    lvs_rng *rng = NULL;
+    int32_t *next = NULL;
+    int64_t cap = 0, V;
+    int s, step, active;
+    lvs__buf text = {NULL, 0, 0, 0};
+    lvs_status st;
+    if (!m || (!seqs && n_seqs) || n_seqs < 0) return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_generate: invalid argument");
+    if (opts) o = *opts; else lvs_gen_opts_default(&o);
+    if (o.max_new < 0 || (o.n_stop_strings && !o.piece))
+        return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_generate: max_new < 0, or stop strings without a piece function");
+    if (n_seqs == 0) return LVS_OK;
+    V = m->cfg.vocab_size;
+    for (s = 0; s < n_seqs; s++) {
+        if (seqs[s].n_prompt < 1 || !seqs[s].prompt || (o.max_new && !seqs[s].out))
+            return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_generate: sequence %d needs a prompt and an output buffer", s);
+        if (seqs[s].n_prompt + o.max_new > cap) cap = seqs[s].n_prompt + o.max_new;
+        seqs[s].n_out = 0;
+        seqs[s].finish = 0;
+    }
+    if ((st = lvs_cache_create(&c, m, n_seqs, cap, err)) != LVS_OK) return st;
+    fs = LVS__NEW(lvs_seq, (size_t)n_seqs);
+    logits = LVS__NEW(float, (size_t)n_seqs * (size_t)V);
+    rng = LVS__NEW(lvs_rng, (size_t)n_seqs);
+    next = LVS__NEW(int32_t, (size_t)n_seqs);
+    if (!fs || !logits || !rng || !next) { st = lvs__oom(err); goto done; }
+    for (s = 0; s < n_seqs; s++) {
+        memset(&fs[s], 0, sizeof fs[s]);
+        fs[s].slot = s;
+        fs[s].tokens = seqs[s].prompt;
+        fs[s].n = seqs[s].n_prompt;
+        fs[s].logits = LVS_LOGITS_LAST;
+        fs[s].logits_out = logits + (size_t)s * (size_t)V;
+        fs[s].hooks = seqs[s].hooks;
+        fs[s].n_hooks = seqs[s].n_hooks;
+        lvs_rng_seed(&rng[s], o.sampling.seed + (uint64_t)s);
+    }
+    if ((st = lvs_forward(m, c, fs, n_seqs, err)) != LVS_OK) goto done;
+    for (step = 0;; step++) {
+        int k = 0;
+        active = 0;
+        for (s = 0; s < n_seqs; s++) { /* the sequences still running, in order */
+            lvs_gen_seq *g = &seqs[s];
+            int32_t tok;
+            int j, stop = 0;
+            if (g->finish) continue;
+            if (g->n_out >= o.max_new) { g->finish = LVS_FINISH_LENGTH; continue; }
+            tok = lvs_sample(logits + (size_t)s * (size_t)V, V, &o.sampling, &rng[s]);
+            for (j = 0; j < o.n_stop_ids; j++) stop |= o.stop_ids[j] == tok;
+            for (j = 0; !o.ignore_eos && j < m->stats.n_eos; j++) stop |= m->stats.eos[j] == tok;
+            if (stop) { g->finish = LVS_FINISH_STOP_ID; continue; }
+            g->out[g->n_out++] = tok;
+            if (o.n_stop_strings && lvs__stop_text(&o, g->out, g->n_out, &text)) {
+                g->finish = LVS_FINISH_STOP_STRING;
+                continue;
+            }
+            if (g->n_out >= o.max_new) { g->finish = LVS_FINISH_LENGTH; continue; }
+            next[s] = tok;
+            fs[k].slot = s;
+            fs[k].tokens = &next[s];
+            fs[k].n = 1;
+            fs[k].logits = LVS_LOGITS_LAST;
+            fs[k].logits_out = logits + (size_t)s * (size_t)V;
+            fs[k].hooks = g->hooks;
+            fs[k].n_hooks = g->n_hooks;
+            k++;
+            active++;
+        }
+        if (!active) break;
+        if ((st = lvs_forward(m, c, fs, k, err)) != LVS_OK) goto done;
+    }
+    st = LVS_OK;
+done:
+    LVS_FREE(text.data);
+    LVS_FREE(fs);
+    LVS_FREE(logits);
+    LVS_FREE(rng);
+    LVS_FREE(next);
+    lvs_cache_free(c);
+    return st;
+}
+
 #endif /* LVS_IMPLEMENTATION_DONE */
 #endif /* LVS_IMPLEMENTATION */
 

@@ -17,7 +17,9 @@
     X(test_st_rules) X(test_st_read_f32) X(test_st_sharded) X(test_st_writer_errors)               \
     X(test_bad_corpus) X(test_config_defaults) X(test_config_errors) X(test_arch_tensors)          \
     X(test_q8) X(test_convert_f32_exact) X(test_convert_lossy) X(test_convert_gpt2)                \
-    X(test_convert_sharded_and_reconvert) X(test_convert_errors) X(test_allocator) X(test_tools)
+    X(test_convert_sharded_and_reconvert) X(test_convert_errors) X(test_allocator) X(test_engine_goldens)    \
+    X(test_engine_reduced_precision) X(test_engine_greedy) X(test_engine_incremental)                \
+    X(test_engine_batch_and_threads) X(test_tools)
 
 #define DECLARE(name) void name(void);
 TESTS(DECLARE)

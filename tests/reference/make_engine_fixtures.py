@@ -522,6 +522,7 @@ def base_config(arch, V, d, ff, L, H, KV, dtype="float32"):
                   "pretraining_tp": 1})
     if mt == "mistral":
         c.update({"head_dim": d // H, "sliding_window": 4096})
+        del c["rope_scaling"]                           # MistralConfig has no rope_scaling
     if mt == "qwen2":
         c.update({"max_window_layers": 28, "sliding_window": 4096, "use_sliding_window": False})
     return dict(sorted(c.items()))
@@ -547,7 +548,7 @@ def model_specs():
               "max_position_embeddings": 512,
               "rope_scaling": {"factor": 8.0, "high_freq_factor": 4.0, "low_freq_factor": 1.0,
                                "original_max_position_embeddings": 64, "rope_type": "llama3"}})
-    M.append(dict(name="llama3_rope", config=c, kind="sharp", seed=202,
+    M.append(dict(name="llama3_rope", config=c, kind="sharp", seed=202, embed_std=0.5,
                   mutations=["ignore_scaling", "llama3_as_linear", "llama3_no_blend",
                              "wrong_theta", "rope_interleaved"],
                   text="llama3 rope scaling (factor 8, low 1, high 4, original_max_position_embeddings "
@@ -584,7 +585,7 @@ def model_specs():
     c = base_config("Qwen2ForCausalLM", 96, 32, 64, 2, 4, 2)
     c.update({"rope_theta": 1000000.0, "tie_word_embeddings": True, "sliding_window": 4,
               "use_sliding_window": False, "max_window_layers": 0})
-    M.append(dict(name="qwen2_bias", config=c, kind="sharp", seed=505, bias_std=0.5,
+    M.append(dict(name="qwen2_bias", config=c, kind="sharp", seed=505, bias_std=0.5, embed_std=0.5,
                   mutations=["no_bias", "window_everywhere", "wrong_theta", "gqa_modulo"],
                   text="Qwen2: q/k/v have biases, o_proj has none (the file has no o_proj.bias); "
                        "rope_theta 1e6; tied embeddings (no lm_head.weight). sliding_window 4 with "
@@ -592,29 +593,30 @@ def model_specs():
                        "on any layer (an engine that ignores use_sliding_window would window every "
                        "layer here). rms_norm_eps 1e-6."))
 
-    c = base_config("Qwen2ForCausalLM", 96, 32, 64, 3, 4, 2)
+    c = base_config("Qwen2ForCausalLM", 64, 32, 64, 3, 4, 1)
     c.update({"tie_word_embeddings": True, "sliding_window": 4, "use_sliding_window": True,
               "max_window_layers": 1})
-    M.append(dict(name="qwen2_swa", config=c, kind="sharp", seed=606,
+    M.append(dict(name="qwen2_swa", config=c, kind="sharp", seed=606, embed_std=0.5,
                   mutations=["no_window", "window_everywhere", "window_reversed", "window_plus1",
                              "window_minus1"],
                   text="Qwen2 with use_sliding_window true, sliding_window 4, max_window_layers 1, "
                        "3 layers: layer 0 is full causal, layers 1 and 2 use the window "
                        "(i - 4 < j <= i). layer_types is not written; derive it. Tied embeddings."))
 
-    c = base_config("LlamaForCausalLM", 96, 32, 64, 2, 4, 4)
+    c = base_config("LlamaForCausalLM", 96, 32, 64, 2, 2, 2)
     del c["rope_theta"], c["rope_scaling"], c["num_key_value_heads"], c["torch_dtype"]
     c.update({"rope_parameters": {"rope_theta": 20000.0, "rope_type": "default"},
               "dtype": "float32", "transformers_version": "5.0.0"})
     c = dict(sorted(c.items()))
-    M.append(dict(name="llama_sharded", config=c, kind="sharp", seed=707, shards=2,
+    M.append(dict(name="llama_sharded", config=c, kind="sharp", seed=707, shards=2, qk_gain=2.0,
                   mutations=["wrong_theta", "rope_interleaved"],
                   text="weights split over model-00001-of-00002.safetensors and "
                        "model-00002-of-00002.safetensors (layer 1's tensors are split across both "
                        "files) with model.safetensors.index.json; newer config style: "
                        "\"rope_parameters\": {\"rope_type\": \"default\", \"rope_theta\": 20000.0} "
                        "and no top-level rope_theta, \"dtype\" instead of \"torch_dtype\"; "
-                       "num_key_value_heads absent (= num_attention_heads = 4)."))
+                       "num_key_value_heads absent (= num_attention_heads = 2; head_dim 16, "
+                       "q/k weights sharp so rope_theta 20000 vs a default 10000 shows)."))
 
     c = base_config("LlamaForCausalLM", 128, 32, 64, 2, 4, 2, dtype="bfloat16")
     M.append(dict(name="llama_bf16", config=c, kind="moderate", seed=808, bf16=True,
@@ -661,7 +663,8 @@ def make_weights(spec, cfg):
         p = "model.layers.%d." % l
         W[p + "input_layernorm.weight"] = normw(d)
         if sharp:
-            sq, sk, sv, so = 1.6 / math.sqrt(d), 1.6 / math.sqrt(d), 1.0 / math.sqrt(d), \
+            qk = spec.get("qk_gain", 1.6)
+            sq, sk, sv, so = qk / math.sqrt(d), qk / math.sqrt(d), 1.0 / math.sqrt(d), \
                 1.3 / math.sqrt(H * D)
             sg, su, sd = 1.5 / math.sqrt(d), 1.5 / math.sqrt(d), 1.2 / math.sqrt(ff)
         else:
@@ -821,8 +824,10 @@ def build(spec):
         for n in W:
             assert raw[n][0] == "BF16"
             r32 = W64[n].astype(np.float32)
-            # rounded value is one of the two bf16 neighbours and the nearer one
-            assert np.all(np.abs(W[n].numpy() - r32) <= np.abs(r32) * 2.0 ** -8 + 1e-45), n
+            # same bits as torch's own float32 -> bfloat16 cast (round to nearest even)
+            tb = torch.from_numpy(r32).to(torch.bfloat16).to(torch.float64).numpy()
+            assert np.array_equal(W[n].numpy(), tb), n
+            assert np.all(np.abs(W[n].numpy() - r32) <= np.abs(r32) * 2.0 ** -8), n
 
     # the ids: deterministic search over seeds so that greedy decoding has no near ties
     for attempt in range(200):
@@ -928,7 +933,23 @@ def build(spec):
     return size
 
 
+def check_bf16_rounding():
+    one = 1.0
+    cases = [(one + 2 ** -8, one),                       # tie -> even (down)
+             (one + 3 * 2 ** -8, one + 2 ** -6),         # tie -> even (up)
+             (one + 2 ** -8 + 2 ** -20, one + 2 ** -7),  # above the tie -> up
+             (-(one + 2 ** -8), -one), (0.0, 0.0), (3.0e38, 1.765625 * 2.0 ** 127)]
+    for x, want in cases:
+        got = bf16_bits_to_f64(f32_to_bf16_bits(np.array([x], dtype=np.float32)))[0]
+        assert got == want, (x, got, want)
+    r = np.random.Generator(np.random.PCG64(7)).standard_normal(100000).astype(np.float32)
+    r = r * np.float32(2.0) ** np.arange(-60, 60, 0.0012).astype(np.int32)[:len(r)].astype(np.float32)
+    tb = torch.from_numpy(r).to(torch.bfloat16).to(torch.float64).numpy()
+    assert np.array_equal(bf16_bits_to_f64(f32_to_bf16_bits(r)), tb)
+
+
 def main():
+    check_bf16_rounding()
     os.makedirs(OUT, exist_ok=True)
     total = 0
     for spec in model_specs():

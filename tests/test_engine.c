@@ -1,0 +1,345 @@
+/* The engine against float64 PyTorch goldens (tests/fixtures/engine, made by
+   tests/reference/make_engine_fixtures.py): logits and every hook site in f32, f16, bf16 and
+   int8; greedy continuations; incremental decoding against full recompute; batches against
+   single sequences; thread counts; hooks; sampling; refusals of bad models. */
+#include "test.h"
+
+static const char *const all_models[] = {"llama_gqa", "llama3_rope", "llama_headdim", "mistral_sw", "qwen2_bias",
+                                         "qwen2_swa", "llama_sharded", "llama_bf16", "llama_moderate",
+                                         "qwen2_moderate"};
+#define N_MODELS (sizeof all_models / sizeof all_models[0])
+
+static char *fixture(const char *model, const char *file) {
+    size_t n = strlen(model) + (file ? strlen(file) : 0) + 40;
+    char *p = (char *)malloc(n);
+    if (file) snprintf(p, n, "tests/fixtures/engine/%s/%s", model, file);
+    else snprintf(p, n, "tests/fixtures/engine/%s", model);
+    return p;
+}
+
+/* max |a - b| / max |b| */
+static double rel_err(const float *a, const float *b, size_t n) {
+    double num = 0, den = 0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        double e = fabs((double)a[i] - (double)b[i]);
+        if (!(e <= num)) num = e; /* NaN counts as an infinite error */
+        if (fabs((double)b[i]) > den) den = fabs((double)b[i]);
+    }
+    return den > 0 ? num / den : num;
+}
+
+typedef struct golden { lvs_safetensors st; int ok; } golden;
+static void golden_open(golden *g, const char *model) {
+    char *p = fixture(model, "golden.safetensors");
+    lvs_error err;
+    g->ok = lvs_st_open(&g->st, p, &err) == LVS_OK;
+    CHECKF(g->ok, "%s: %s", p, err.message);
+    free(p);
+}
+static const lvs_st_tensor *gt(golden *g, const char *name) {
+    const lvs_st_tensor *t = g->ok ? lvs_st_find(&g->st, name) : NULL;
+    CHECKF(t != NULL, "golden tensor %s missing", name);
+    return t;
+}
+
+static lvs_model *open_model(const char *model, int dtype, int threads) {
+    char *p = fixture(model, NULL);
+    lvs_model *m = NULL;
+    lvs_model_opts o;
+    lvs_error err;
+    lvs_model_opts_default(&o);
+    o.dtype = dtype;
+    o.n_threads = threads;
+    CHECK_OK(lvs_model_open(&m, p, &o, &err), &err);
+    free(p);
+    return m;
+}
+
+/* Runs ids through the model with every site captured; returns logits [T, V] and sites
+   [n_sites][T, d] (site index: 0 = embed, then 5 per layer). */
+typedef struct run { float *logits, *sites; int64_t T, V, d, n_sites; } run;
+static void run_free(run *r) { free(r->logits); free(r->sites); }
+static int run_model(const lvs_model *m, const int32_t *ids, int64_t T, run *r) {
+    const lvs_config *c = lvs_model_config(m);
+    lvs_cache *cache = NULL;
+    lvs_error err;
+    lvs_seq q;
+    lvs_hook *hooks;
+    lvs_act_buf *bufs;
+    int64_t k, L = c->n_layers;
+    int ok;
+    r->T = T; r->V = c->vocab_size; r->d = c->hidden_size; r->n_sites = 1 + 5 * L;
+    r->logits = (float *)calloc((size_t)(T * r->V), sizeof(float));
+    r->sites = (float *)calloc((size_t)(r->n_sites * T * r->d), sizeof(float));
+    hooks = (lvs_hook *)calloc((size_t)r->n_sites, sizeof *hooks);
+    bufs = (lvs_act_buf *)calloc((size_t)r->n_sites, sizeof *bufs);
+    for (k = 0; k < r->n_sites; k++) {
+        hooks[k].site = k == 0 ? LVS_SITE_EMBED : (lvs_site)(1 + (k - 1) % 5);
+        hooks[k].layer = k == 0 ? -1 : (int)((k - 1) / 5);
+        hooks[k].fn = lvs_hook_capture;
+        hooks[k].user = &bufs[k];
+        bufs[k].buf = r->sites + k * T * r->d;
+        bufs[k].cap_pos = T;
+        bufs[k].d = (int)r->d;
+    }
+    memset(&q, 0, sizeof q);
+    q.slot = 0;
+    q.tokens = ids;
+    q.n = (int)T;
+    q.logits = LVS_LOGITS_ALL;
+    q.logits_out = r->logits;
+    q.hooks = hooks;
+    q.n_hooks = (int)r->n_sites;
+    ok = lvs_cache_create(&cache, m, 1, T, &err) == LVS_OK;
+    CHECKF(ok, "%s", err.message);
+    if (ok) {
+        ok = lvs_forward(m, cache, &q, 1, &err) == LVS_OK;
+        CHECKF(ok, "%s", err.message);
+    }
+    lvs_cache_free(cache);
+    free(hooks);
+    free(bufs);
+    return ok;
+}
+
+static const char *site_golden_name(int64_t k, char *buf, size_t cap) {
+    static const char *const nm[5] = {"resid_pre", "attn_out", "resid_mid", "mlp_out", "resid_post"};
+    if (k == 0) snprintf(buf, cap, "embed");
+    else snprintf(buf, cap, "blocks.%lld.%s", (long long)((k - 1) / 5), nm[(k - 1) % 5]);
+    return buf;
+}
+
+/* Compares a run with the goldens; returns the worst relative error over logits and sites. */
+static double compare_golden(const lvs_model *m, golden *g, double tol, const char *what) {
+    const lvs_st_tensor *ids = gt(g, "ids"), *lg = gt(g, "logits");
+    run r;
+    double worst = 0, e;
+    int64_t k;
+    char name[64];
+    if (!ids || !lg || !run_model(m, (const int32_t *)ids->data, ids->numel, &r)) return 1e9;
+    e = rel_err(r.logits, (const float *)lg->data, (size_t)lg->numel);
+    CHECKF(e <= tol, "%s: logits relative error %.3g > %.3g", what, e, tol);
+    worst = e;
+    for (k = 0; k < r.n_sites; k++) {
+        const lvs_st_tensor *s = gt(g, site_golden_name(k, name, sizeof name));
+        if (!s) continue;
+        e = rel_err(r.sites + k * r.T * r.d, (const float *)s->data, (size_t)s->numel);
+        CHECKF(e <= tol, "%s: %s relative error %.3g > %.3g", what, name, e, tol);
+        if (e > worst) worst = e;
+    }
+    run_free(&r);
+    return worst;
+}
+
+void test_engine_goldens(void) {
+    size_t i;
+    for (i = 0; i < N_MODELS; i++) {
+        golden g;
+        lvs_model *m;
+        t_sub_begin("%s f32", all_models[i]);
+        golden_open(&g, all_models[i]);
+        m = open_model(all_models[i], LVS_AS_STORED, 0);
+        if (m && g.ok) {
+            double e = compare_golden(m, &g, 1e-4, all_models[i]);
+            printf("  %-15s f32 worst relative error %.2e\n", all_models[i], e);
+        }
+        lvs_model_close(m);
+        lvs_st_close(&g.st);
+        t_sub_end();
+    }
+}
+
+void test_engine_reduced_precision(void) {
+    static const char *const moderate[] = {"llama_moderate", "qwen2_moderate", "llama_bf16"};
+    static const int dts[3] = {LVS_W_F16, LVS_W_BF16, LVS_W_INT8};
+    static const double tol[3] = {2e-2, 2e-2, 6e-2};
+    size_t i, k;
+    for (i = 0; i < 3; i++)
+        for (k = 0; k < 3; k++) {
+            golden g;
+            lvs_model *m;
+            lvs_model_stats st;
+            t_sub_begin("%s %s", moderate[i], lvs_wtype_name((lvs_wtype)dts[k]));
+            golden_open(&g, moderate[i]);
+            m = open_model(moderate[i], dts[k], 0);
+            if (m && g.ok) {
+                double e;
+                lvs_model_get_stats(m, &st);
+                CHECK(st.n_matrices[dts[k]] > 0 && st.n_matrices[dts[k]] == st.n_matrices[0] + st.n_matrices[1] +
+                                                                               st.n_matrices[2] + st.n_matrices[3]);
+                e = compare_golden(m, &g, tol[k], moderate[i]);
+                printf("  %-15s %-4s worst relative error %.2e\n", moderate[i], lvs_wtype_name((lvs_wtype)dts[k]), e);
+            }
+            lvs_model_close(m);
+            lvs_st_close(&g.st);
+            t_sub_end();
+        }
+}
+
+void test_engine_greedy(void) {
+    size_t i;
+    for (i = 0; i < N_MODELS; i++) {
+        golden g;
+        lvs_model *m;
+        t_sub_begin("%s greedy", all_models[i]);
+        golden_open(&g, all_models[i]);
+        m = open_model(all_models[i], LVS_AS_STORED, 0);
+        if (m && g.ok) {
+            const lvs_st_tensor *pr = gt(&g, "greedy_prompt"), *want = gt(&g, "greedy");
+            lvs_gen_seq q;
+            lvs_gen_opts o;
+            lvs_error err;
+            int32_t out[64];
+            int j;
+            memset(&q, 0, sizeof q);
+            lvs_gen_opts_default(&o);
+            o.max_new = 32;
+            o.ignore_eos = 1;
+            q.prompt = (const int32_t *)pr->data;
+            q.n_prompt = (int)pr->numel;
+            q.out = out;
+            CHECK_OK(lvs_generate(m, &q, 1, &o, &err), &err);
+            CHECK(q.n_out == 32 && q.finish == LVS_FINISH_LENGTH);
+            for (j = 0; j < 32 && j < q.n_out; j++)
+                CHECKF(out[j] == ((const int32_t *)want->data)[j], "token %d: %d, golden %d", j, out[j],
+                       ((const int32_t *)want->data)[j]);
+        }
+        lvs_model_close(m);
+        lvs_st_close(&g.st);
+        t_sub_end();
+    }
+}
+
+/* Incremental decoding with the KV cache must equal the full recompute (a position offset or a
+   stale cache entry would show here, not in one full pass). */
+void test_engine_incremental(void) {
+    static const char *const models[] = {"llama_gqa", "llama3_rope", "mistral_sw", "qwen2_swa", "llama_headdim"};
+    size_t i;
+    for (i = 0; i < sizeof models / sizeof models[0]; i++) {
+        golden g;
+        lvs_model *m;
+        t_sub_begin("%s incremental", models[i]);
+        golden_open(&g, models[i]);
+        m = open_model(models[i], LVS_AS_STORED, 0);
+        if (m && g.ok) {
+            const lvs_st_tensor *ids = gt(&g, "ids");
+            const int32_t *id = (const int32_t *)ids->data;
+            int64_t T = ids->numel, V = lvs_model_config(m)->vocab_size, t;
+            run full;
+            lvs_cache *c = NULL;
+            lvs_error err;
+            float *lg = (float *)malloc(sizeof(float) * (size_t)V);
+            double worst = 0;
+            if (run_model(m, id, T, &full) && lvs_cache_create(&c, m, 1, T, &err) == LVS_OK) {
+                lvs_seq q;
+                memset(&q, 0, sizeof q);
+                q.tokens = id;
+                q.n = 5; /* a prefill of 5, then one token at a time */
+                q.logits = LVS_LOGITS_LAST;
+                q.logits_out = lg;
+                CHECK_OK(lvs_forward(m, c, &q, 1, &err), &err);
+                worst = rel_err(lg, full.logits + 4 * V, (size_t)V);
+                for (t = 5; t < T; t++) {
+                    double e;
+                    q.tokens = id + t;
+                    q.n = 1;
+                    CHECK_OK(lvs_forward(m, c, &q, 1, &err), &err);
+                    e = rel_err(lg, full.logits + t * V, (size_t)V);
+                    if (e > worst) worst = e;
+                }
+                CHECK(lvs_cache_len(c, 0) == T);
+                CHECKF(worst <= 1e-5, "incremental vs full: %.3g", worst);
+                /* rewinding the cache and decoding again gives the same logits */
+                CHECK_OK(lvs_cache_truncate(c, 0, 10, &err), &err);
+                q.tokens = id + 10;
+                q.n = 1;
+                CHECK_OK(lvs_forward(m, c, &q, 1, &err), &err);
+                CHECK(rel_err(lg, full.logits + 10 * V, (size_t)V) <= 1e-5);
+                run_free(&full);
+            }
+            lvs_cache_free(c);
+            free(lg);
+        }
+        lvs_model_close(m);
+        lvs_st_close(&g.st);
+        t_sub_end();
+    }
+}
+
+/* Two sequences of different lengths in one pass give the logits each gives alone, and match
+   the goldens; the thread count does not change a single bit. */
+void test_engine_batch_and_threads(void) {
+    static const char *const models[] = {"llama_gqa", "qwen2_bias", "llama_moderate"};
+    static const int dts[3] = {LVS_AS_STORED, LVS_AS_STORED, LVS_W_INT8};
+    size_t i;
+    for (i = 0; i < 3; i++) {
+        golden g;
+        lvs_model *m1, *m2;
+        t_sub_begin("%s batch", models[i]);
+        golden_open(&g, models[i]);
+        m1 = open_model(models[i], dts[i], 1);
+        m2 = open_model(models[i], dts[i], 2);
+        if (m1 && m2 && g.ok) {
+            const lvs_st_tensor *a = gt(&g, "ids"), *b = gt(&g, "ids_b"), *lb = gt(&g, "logits_b");
+            int64_t V = lvs_model_config(m1)->vocab_size, na = a->numel, nb = b->numel;
+            float *single_a = (float *)calloc((size_t)(na * V), 4), *single_b = (float *)calloc((size_t)(nb * V), 4);
+            float *both_a = (float *)calloc((size_t)(na * V), 4), *both_b = (float *)calloc((size_t)(nb * V), 4);
+            float *t2_a = (float *)calloc((size_t)(na * V), 4);
+            lvs_cache *c = NULL;
+            lvs_error err;
+            lvs_seq q[2];
+            memset(q, 0, sizeof q);
+            q[0].tokens = (const int32_t *)a->data; q[0].n = (int)na; q[0].logits = LVS_LOGITS_ALL;
+            q[1].tokens = (const int32_t *)b->data; q[1].n = (int)nb; q[1].logits = LVS_LOGITS_ALL; q[1].slot = 1;
+            CHECK_OK(lvs_cache_create(&c, m1, 2, 64, &err), &err);
+            q[0].logits_out = single_a;
+            CHECK_OK(lvs_forward(m1, c, &q[0], 1, &err), &err);
+            q[1].logits_out = single_b;
+            CHECK_OK(lvs_forward(m1, c, &q[1], 1, &err), &err);
+            lvs_cache_free(c);
+            CHECK_OK(lvs_cache_create(&c, m1, 2, 64, &err), &err);
+            q[0].logits_out = both_a;
+            q[1].logits_out = both_b;
+            CHECK_OK(lvs_forward(m1, c, q, 2, &err), &err);
+            lvs_cache_free(c);
+            CHECK(memcmp(single_a, both_a, (size_t)(na * V) * 4) == 0);
+            CHECK(memcmp(single_b, both_b, (size_t)(nb * V) * 4) == 0);
+            if (dts[i] == LVS_AS_STORED) CHECK(rel_err(both_b, (const float *)lb->data, (size_t)(nb * V)) <= 1e-4);
+            CHECK_OK(lvs_cache_create(&c, m2, 1, 64, &err), &err);
+            q[0].logits_out = t2_a;
+            CHECK_OK(lvs_forward(m2, c, &q[0], 1, &err), &err);
+            lvs_cache_free(c);
+            CHECKF(memcmp(t2_a, single_a, (size_t)(na * V) * 4) == 0, "1 and 2 threads differ");
+            /* batched generation: the same tokens as one by one */
+            {
+                lvs_gen_seq gs[3];
+                lvs_gen_opts o;
+                int32_t out[3][20], solo[20];
+                int k, j;
+                memset(gs, 0, sizeof gs);
+                lvs_gen_opts_default(&o);
+                o.max_new = 20;
+                o.ignore_eos = 1;
+                for (k = 0; k < 3; k++) {
+                    gs[k].prompt = (const int32_t *)(k == 1 ? b->data : a->data) + k;
+                    gs[k].n_prompt = 3 + 4 * k;
+                    gs[k].out = out[k];
+                }
+                CHECK_OK(lvs_generate(m2, gs, 3, &o, &err), &err);
+                for (k = 0; k < 3; k++) {
+                    lvs_gen_seq one = gs[k];
+                    one.out = solo;
+                    CHECK_OK(lvs_generate(m1, &one, 1, &o, &err), &err);
+                    CHECK(one.n_out == gs[k].n_out);
+                    for (j = 0; j < one.n_out && j < gs[k].n_out; j++) CHECK(solo[j] == out[k][j]);
+                }
+            }
+            free(single_a); free(single_b); free(both_a); free(both_b); free(t2_a);
+        }
+        lvs_model_close(m1);
+        lvs_model_close(m2);
+        lvs_st_close(&g.st);
+        t_sub_end();
+    }
+}
