@@ -3717,8 +3717,9 @@ static lvs_status lvs__model_eos(lvs_model *m, lvs_error *err) {
             int dup = 0, j;
             if (e->type == LVS_JSON_NULL) continue;
             if (e->type != LVS_JSON_NUMBER || !(e->flags & LVS_JSON_INT) || e->i < 0 || e->i >= m->cfg.vocab_size) {
+                int64_t at = (int64_t)e->offset;
                 lvs_json_free(&d);
-                return lvs__fail(err, LVS_ERR_CONFIG, (int64_t)e->offset,
+                return lvs__fail(err, LVS_ERR_CONFIG, at,
                                  "generation_config.json: eos_token_id must be token ids below vocab_size");
             }
             for (j = 0; j < st->n_eos; j++) dup |= st->eos[j] == (int32_t)e->i;
@@ -3754,13 +3755,16 @@ LVSDEF lvs_status lvs_model_open_files(lvs_model **out, lvs_model_files *files, 
     m->files = *files;
     memset(files, 0, sizeof *files);
     m->n_threads = o.n_threads;
-    if ((s = lvs__plan_make(&plan, &m->files, label, err)) != LVS_OK) goto fail_noplan;
-    m->cfg = plan.cfg;
+    if ((s = lvs_config_parse(&m->cfg, m->files.text[0], m->files.text_len[0], err)) != LVS_OK) {
+        lvs__err_prefix(err, label);
+        goto fail_noplan;
+    }
     if (m->cfg.arch != LVS_ARCH_LLAMA && m->cfg.arch != LVS_ARCH_MISTRAL && m->cfg.arch != LVS_ARCH_QWEN2) {
         s = lvs__fail(err, LVS_ERR_UNSUPPORTED, -1, "%s: the engine does not run %s yet (it runs LlamaForCausalLM, "
                       "MistralForCausalLM and Qwen2ForCausalLM)", label, m->cfg.arch_name);
-        goto fail;
+        goto fail_noplan;
     }
+    if ((s = lvs__plan_make(&plan, &m->files, label, err)) != LVS_OK) goto fail_noplan;
     if (m->cfg.bos_id >= m->cfg.vocab_size) {
         s = lvs__fail(err, LVS_ERR_CONFIG, -1, "%s: bos_token_id %lld is not below vocab_size %lld", label,
                       (long long)m->cfg.bos_id, (long long)m->cfg.vocab_size);

@@ -343,3 +343,273 @@ void test_engine_batch_and_threads(void) {
         t_sub_end();
     }
 }
+
+/* Hooks: an added vector moves exactly the rows it should; patching with a donor's
+   activations reproduces the donor's outputs. */
+void test_engine_hooks(void) {
+    lvs_model *m = open_model("llama_gqa", LVS_AS_STORED, 0);
+    const lvs_config *c;
+    golden g;
+    int64_t T, d, V, i, t;
+    const int32_t *ids, *ids_b;
+    float *vec, *base_post, *base_pre1, *got_pre1, *lg, *donor_lg, *patched_lg;
+    lvs_act_buf cap0, cap1;
+    lvs_add_spec add;
+    lvs_hook hk[2];
+    lvs_cache *cache = NULL;
+    lvs_seq q;
+    lvs_error err;
+    if (!m) return;
+    golden_open(&g, "llama_gqa");
+    if (!g.ok) { lvs_model_close(m); return; }
+    c = lvs_model_config(m);
+    d = c->hidden_size; V = c->vocab_size; T = 11;
+    ids = (const int32_t *)gt(&g, "ids")->data;
+    ids_b = (const int32_t *)gt(&g, "ids_b")->data;
+    vec = (float *)calloc((size_t)d, 4);
+    base_post = (float *)calloc((size_t)(T * d), 4); base_pre1 = (float *)calloc((size_t)(T * d), 4);
+    got_pre1 = (float *)calloc((size_t)(T * d), 4);
+    lg = (float *)calloc((size_t)(T * V), 4); donor_lg = (float *)calloc((size_t)(T * V), 4);
+    patched_lg = (float *)calloc((size_t)(T * V), 4);
+    for (i = 0; i < d; i++) vec[i] = (float)(i % 5) - 2.0f;
+#define RUN(hooks_, nh_, toks_, out_)                                          \
+    do {                                                                       \
+        CHECK_OK(lvs_cache_create(&cache, m, 1, T, &err), &err);               \
+        memset(&q, 0, sizeof q);                                               \
+        q.tokens = (toks_); q.n = (int)T; q.logits = LVS_LOGITS_ALL;           \
+        q.logits_out = (out_); q.hooks = (hooks_); q.n_hooks = (nh_);          \
+        CHECK_OK(lvs_forward(m, cache, &q, 1, &err), &err);                    \
+        lvs_cache_free(cache);                                                 \
+    } while (0)
+    memset(&cap0, 0, sizeof cap0); cap0.buf = base_post; cap0.cap_pos = T; cap0.d = (int)d;
+    memset(&cap1, 0, sizeof cap1); cap1.buf = base_pre1; cap1.cap_pos = T; cap1.d = (int)d;
+    hk[0].site = LVS_SITE_RESID_POST; hk[0].layer = 0; hk[0].fn = lvs_hook_capture; hk[0].user = &cap0;
+    hk[1].site = LVS_SITE_RESID_PRE; hk[1].layer = 1; hk[1].fn = lvs_hook_capture; hk[1].user = &cap1;
+    RUN(hk, 2, ids, lg);
+    CHECK(memcmp(base_post, base_pre1, (size_t)(T * d) * 4) == 0); /* resid_post(l) is resid_pre(l + 1) */
+    /* add 0.5 * vec at blocks.0.resid_post, prompt rows only (positions < 4) */
+    memset(&add, 0, sizeof add);
+    add.vec = vec; add.scale = 0.5f; add.prompt_len = 4;
+    hk[0].fn = lvs_hook_add; hk[0].user = &add;
+    cap1.buf = got_pre1;
+    RUN(hk, 2, ids, lg);
+    for (t = 0; t < T; t++) {
+        double dev = 0; /* how far the change of this row is from "0.5 vec was added here" */
+        for (i = 0; i < d; i++) {
+            double ch = (double)got_pre1[t * d + i] - base_pre1[t * d + i] - 0.5 * vec[i];
+            dev = fabs(ch) > dev ? fabs(ch) : dev;
+        }
+        if (t < 4) CHECKF(dev < 1e-5, "row %d: the vector was not added (%g)", (int)t, dev);
+        else CHECKF(dev > 1e-3, "row %d: the vector was added past the prompt", (int)t);
+    }
+    /* patching: every site of layer 0 from a donor run replaces ours -> the donor's logits */
+    {
+        float *don = (float *)calloc((size_t)(T * d), 4);
+        lvs_act_buf db;
+        memset(&db, 0, sizeof db); db.buf = don; db.cap_pos = T; db.d = (int)d;
+        hk[0].site = LVS_SITE_RESID_POST; hk[0].layer = 0; hk[0].fn = lvs_hook_capture; hk[0].user = &db;
+        RUN(hk, 1, ids_b, donor_lg);
+        hk[0].fn = lvs_hook_replace;
+        RUN(hk, 1, ids, patched_lg);
+        /* block 1 attends to patched states only, so its output matches the donor run */
+        CHECK(rel_err(patched_lg, donor_lg, (size_t)(T * V)) <= 1e-6);
+        free(don);
+    }
+#undef RUN
+    free(vec); free(base_post); free(base_pre1); free(got_pre1); free(lg); free(donor_lg); free(patched_lg);
+    lvs_st_close(&g.st);
+    lvs_model_close(m);
+}
+
+void test_site_parse(void) {
+    lvs_site s;
+    int l;
+    lvs_error err;
+    CHECK_OK(lvs_site_parse("embed", 30, &s, &l, &err), &err);
+    CHECK(s == LVS_SITE_EMBED && l == -1);
+    CHECK_OK(lvs_site_parse("blocks.7.attn_out", 30, &s, &l, &err), &err);
+    CHECK(s == LVS_SITE_ATTN_OUT && l == 7);
+    CHECK_OK(lvs_site_parse("mid", 30, &s, &l, &err), &err);
+    CHECK(s == LVS_SITE_RESID_POST && l == 15);
+    CHECK_OK(lvs_site_parse("mid", 7, &s, &l, &err), &err);
+    CHECK(l == 4); /* round(3.5) = 4, as the paper rounds */
+    CHECK_OK(lvs_site_parse("last", 30, &s, &l, &err), &err);
+    CHECK(l == 29);
+    CHECK_OK(lvs_site_parse("12", 30, &s, &l, &err), &err);
+    CHECK(s == LVS_SITE_RESID_POST && l == 12);
+    CHECK_ST(lvs_site_parse("30", 30, &s, &l, &err), LVS_ERR_ARG);
+    CHECK_ST(lvs_site_parse("blocks.3.nope", 30, &s, &l, &err), LVS_ERR_ARG);
+    CHECK_ST(lvs_site_parse("blocks.x.resid_post", 30, &s, &l, &err), LVS_ERR_ARG);
+    CHECK_ST(lvs_site_parse("-1", 30, &s, &l, &err), LVS_ERR_ARG);
+    CHECK(strcmp(lvs_site_name(LVS_SITE_MLP_OUT), "mlp_out") == 0);
+}
+
+void test_sampling(void) {
+    float lg[4], base[4] = {0.0f, 0.6931472f, -50.0f, 0.6931472f};
+    lvs_sampling s;
+    lvs_rng r;
+    int counts[4] = {0, 0, 0, 0}, i, n = 30000;
+    memset(&s, 0, sizeof s);
+    s.top_p = 1.0f;
+    memcpy(lg, base, sizeof lg);
+    CHECK(lvs_sample(lg, 4, &s, &r) == 1); /* greedy: the first of two maxima */
+    s.temperature = 1.0f;
+    lvs_rng_seed(&r, 5);
+    for (i = 0; i < n; i++) {
+        memcpy(lg, base, sizeof lg);
+        counts[lvs_sample(lg, 4, &s, &r)]++;
+    }
+    /* p = 1/5, 2/5, ~0, 2/5 */
+    CHECKF(fabs(counts[0] / (double)n - 0.2) < 0.015 && fabs(counts[1] / (double)n - 0.4) < 0.015 &&
+               fabs(counts[3] / (double)n - 0.4) < 0.015 && counts[2] == 0,
+           "frequencies %d %d %d %d", counts[0], counts[1], counts[2], counts[3]);
+    s.top_k = 1;
+    for (i = 0; i < 200; i++) { memcpy(lg, base, sizeof lg); CHECK(lvs_sample(lg, 4, &s, &r) == 1); }
+    s.top_k = 0;
+    s.top_p = 0.5f; /* the two 0.4 tokens make 0.8 >= 0.5: token 0 is never drawn */
+    for (i = 0; i < 2000; i++) { memcpy(lg, base, sizeof lg); CHECK(lvs_sample(lg, 4, &s, &r) != 0); }
+    s.top_p = 1.0f;
+    s.min_p = 0.6f; /* 0.2 < 0.6 x 0.4: dropped */
+    for (i = 0; i < 2000; i++) { memcpy(lg, base, sizeof lg); CHECK(lvs_sample(lg, 4, &s, &r) != 0); }
+    { /* the same seed draws the same tokens */
+        lvs_rng a, b;
+        int same = 1;
+        s.min_p = 0;
+        lvs_rng_seed(&a, 9);
+        lvs_rng_seed(&b, 9);
+        for (i = 0; i < 100; i++) {
+            float l1[4], l2[4];
+            memcpy(l1, base, sizeof l1);
+            memcpy(l2, base, sizeof l2);
+            same &= lvs_sample(l1, 4, &s, &a) == lvs_sample(l2, 4, &s, &b);
+        }
+        CHECK(same);
+    }
+}
+
+/* Refusals: each bad model gives a clear status and names the field or tensor. */
+void test_engine_errors(void) {
+    char *dir = t_path("engine-bad"), path[700], cmd[1500];
+    lvs_model *m = NULL;
+    lvs_model_opts o;
+    lvs_error err;
+    const char *src = "tests/fixtures/engine/llama_gqa";
+    static const struct { const char *sed; lvs_status st; const char *msg; } cfgs[] = {
+        {"s/\"num_hidden_layers\": 2/\"num_hidden_layers\": 3/", LVS_ERR_TENSOR, "model.layers.2"},
+        {"s/\"intermediate_size\": 64/\"intermediate_size\": 65/", LVS_ERR_TENSOR, "mlp.gate_proj.weight"},
+        {"s/\"LlamaForCausalLM\"/\"Gemma2ForCausalLM\"/", LVS_ERR_UNSUPPORTED, "Gemma2ForCausalLM"},
+        {"s/\"LlamaForCausalLM\"/\"PhiForCausalLM\"/", LVS_ERR_ARCH, "PhiForCausalLM"},
+        {"s/\"rope_scaling\": null/\"rope_scaling\": {\"rope_type\": \"yarn\", \"factor\": 4.0}/", LVS_ERR_UNSUPPORTED,
+         "yarn"},
+        {"s/\"eos_token_id\": 2/\"eos_token_id\": 5000/", LVS_ERR_CONFIG, "eos_token_id"},
+        {"s/\"num_key_value_heads\": 2/\"num_key_value_heads\": 3/", LVS_ERR_CONFIG, "num_key_value_heads"},
+        {"s/\"hidden_size\": 32/\"hidden_size\": \"32\"/", LVS_ERR_CONFIG, "hidden_size"},
+    };
+    size_t i;
+    for (i = 0; i < sizeof cfgs / sizeof cfgs[0]; i++) {
+        lvs_status s;
+        snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -r '%s' '%s' && sed -i '%s' '%s/config.json'", dir, src, dir,
+                 cfgs[i].sed, dir);
+        CHECK(t_run(cmd) == 0);
+        s = lvs_model_open(&m, dir, NULL, &err);
+        CHECKF(s == cfgs[i].st && strstr(err.message, cfgs[i].msg) && !m, "case %d: %s (%s)", (int)i,
+               lvs_status_name(s), err.message);
+    }
+    /* a bad generation_config.json */
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -r '%s' '%s' && printf '{\"eos_token_id\": [1, 999]}' > '%s/generation_config.json'",
+             dir, src, dir, dir);
+    CHECK(t_run(cmd) == 0);
+    CHECK_ST(lvs_model_open(&m, dir, NULL, &err), LVS_ERR_CONFIG);
+    CHECK(strstr(err.message, "generation_config.json") != NULL);
+    /* NaN in a weight: found when asked for */
+    {
+        lvs_safetensors st;
+        lvs_st_writer *w = lvs_st_writer_create();
+        float *bad;
+        const lvs_st_tensor *t;
+        size_t k;
+        snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -r '%s' '%s'", dir, src, dir);
+        CHECK(t_run(cmd) == 0);
+        snprintf(path, sizeof path, "%s/model.safetensors", src);
+        CHECK_OK(lvs_st_open(&st, path, &err), &err);
+        t = lvs_st_find(&st, "model.layers.1.mlp.up_proj.weight");
+        bad = (float *)malloc(t->nbytes);
+        memcpy(bad, t->data, t->nbytes);
+        bad[100] = NAN;
+        for (k = 0; k < st.n_tensors; k++)
+            lvs_st_writer_add(w, st.tensors[k].name, st.tensors[k].dtype, st.tensors[k].ndim, st.tensors[k].shape,
+                              &st.tensors[k] == t ? (const void *)bad : st.tensors[k].data, &err);
+        snprintf(path, sizeof path, "%s/model.safetensors", dir);
+        CHECK_OK(lvs_st_writer_save(w, path, &err), &err);
+        lvs_st_writer_destroy(w);
+        lvs_st_close(&st);
+        free(bad);
+        lvs_model_opts_default(&o);
+        CHECK_OK(lvs_model_open(&m, dir, &o, &err), &err); /* not checked by default */
+        lvs_model_close(m);
+        o.check_finite = 1;
+        CHECK_ST(lvs_model_open(&m, dir, &o, &err), LVS_ERR_NONFINITE);
+        CHECK(strstr(err.message, "model.layers.1.mlp.up_proj.weight") != NULL);
+        o.check_finite = 0;
+        o.dtype = LVS_W_INT8; /* int8 cannot hold it either */
+        CHECK_ST(lvs_model_open(&m, dir, &o, &err), LVS_ERR_NONFINITE);
+        o.dtype = 9;
+        CHECK_ST(lvs_model_open(&m, src, &o, &err), LVS_ERR_ARG);
+    }
+    /* misuse of a loaded model */
+    m = open_model("llama_gqa", LVS_AS_STORED, 0);
+    if (m) {
+        lvs_cache *c = NULL;
+        lvs_seq q;
+        int32_t toks[4] = {1, 2, 96, 3};
+        float lg[96];
+        CHECK_OK(lvs_cache_create(&c, m, 1, 4, &err), &err);
+        memset(&q, 0, sizeof q);
+        q.tokens = toks;
+        q.n = 4;
+        q.logits = LVS_LOGITS_LAST;
+        q.logits_out = lg;
+        CHECK_ST(lvs_forward(m, c, &q, 1, &err), LVS_ERR_ARG); /* token 96 in a vocabulary of 96 */
+        CHECK(strstr(err.message, "96") != NULL && lvs_cache_len(c, 0) == 0);
+        toks[2] = 5;
+        CHECK_OK(lvs_forward(m, c, &q, 1, &err), &err);
+        q.n = 1;
+        CHECK_ST(lvs_forward(m, c, &q, 1, &err), LVS_ERR_ARG); /* the cache is full */
+        q.slot = 1;
+        CHECK_ST(lvs_forward(m, c, &q, 1, &err), LVS_ERR_ARG);
+        CHECK_ST(lvs_cache_truncate(c, 0, 9, &err), LVS_ERR_ARG);
+        lvs_cache_free(c);
+        CHECK_ST(lvs_cache_create(&c, m, 0, 4, &err), LVS_ERR_ARG);
+        lvs_model_close(m);
+    }
+    free(dir);
+}
+
+/* An int8 lvs-convert file computes exactly what the same model quantized at load does. */
+void test_engine_lvs_file(void) {
+    char *out = t_path("moderate-int8.safetensors");
+    lvs_error err;
+    lvs_model *a, *b = NULL;
+    lvs_model_stats st;
+    run ra, rb;
+    golden g;
+    CHECK_OK(lvs_convert("tests/fixtures/engine/llama_moderate", out, LVS_W_INT8, NULL, NULL, &err), &err);
+    a = open_model("llama_moderate", LVS_W_INT8, 0);
+    CHECK_OK(lvs_model_open(&b, out, NULL, &err), &err);
+    golden_open(&g, "llama_moderate");
+    if (a && b && g.ok) {
+        const lvs_st_tensor *ids = gt(&g, "ids");
+        lvs_model_get_stats(b, &st);
+        CHECK(st.owned_bytes == 0 && st.n_matrices[LVS_W_INT8] == 16); /* used in place */
+        if (run_model(a, (const int32_t *)ids->data, ids->numel, &ra) &&
+            run_model(b, (const int32_t *)ids->data, ids->numel, &rb)) {
+            CHECK(memcmp(ra.logits, rb.logits, sizeof(float) * (size_t)(ra.T * ra.V)) == 0);
+            run_free(&ra);
+            run_free(&rb);
+        }
+    }
+    lvs_model_close(a);
+    lvs_model_close(b);
+    lvs_st_close(&g.st);
+    free(out);
+}

@@ -59,6 +59,70 @@ void test_tools(void) {
     CHECK(run("%s/lvs-convert -q '%s' '%s' --dtype=f32", model, conv, &out) == 0 && out && out[0] == 0);
     free(out);
     CHECK(run("%s/lvs tensors '%s'", model, NULL, NULL) == 0);
+    /* the engine commands on a fixture model */
+    {
+        const char *fx = "tests/fixtures/engine/llama_gqa";
+        char *tr = t_path("trace.safetensors");
+        lvs_safetensors a, b;
+        lvs_error err;
+        CHECK(run("%s/lvs info '%s'", fx, NULL, &out) == 0 && out && strstr(out, "LlamaForCausalLM") &&
+              strstr(out, "4 (2 key/value heads, head_dim 8)") && strstr(out, "16 x f32"));
+        free(out);
+        CHECK(run("%s/lvs info '%s' --dtype int8", fx, NULL, &out) == 0 && out && strstr(out, "16 x int8"));
+        free(out);
+        CHECK(run("%s/lvs info", NULL, NULL, NULL) == 2);
+        CHECK(run("%s/lvs info '%s'", "tests/corpus/bad/st_gap.safetensors", NULL, &out) == 1 && out &&
+              strstr(out, "LVS_ERR_ST_OFFSETS"));
+        free(out);
+        CHECK(run("%s/lvs generate '%s' --ids 81,14,3,94 -n 5 --ignore-eos", fx, NULL, &out) == 0 && out &&
+              strstr(out, "5 tokens (length)"));
+        free(out);
+        CHECK(run("%s/lvs generate '%s' --ids 1,2,x", fx, NULL, NULL) == 2);
+        CHECK(run("%s/lvs generate '%s' --ids 1,2,500", fx, NULL, &out) == 1 && out && strstr(out, "vocabulary"));
+        free(out);
+        CHECK(run("%s/lvs generate '%s' --ids 1,2 --temp -1", fx, NULL, NULL) == 2);
+        CHECK(run("%s/lvs generate '%s' --ids 1,2 --temp 0.8 --top-p 0.9 --seed 3 -n 4", fx, NULL, &out) == 0 && out);
+        free(out);
+        CHECK(run("%s/lvs trace '%s' --ids 1,2,3 -o x.safetensors --loss-from 1", fx, NULL, &out) == 2 && out &&
+              strstr(out, "backward"));
+        free(out);
+        /* lvs trace writes what lvs_forward computes: compare it with the goldens */
+        CHECK_OK(lvs_st_open(&a, "tests/fixtures/engine/llama_gqa/golden.safetensors", &err), &err);
+        {
+            const lvs_st_tensor *ids = lvs_st_find(&a, "ids");
+            char idl[400];
+            size_t il = 0;
+            int64_t k;
+            for (k = 0; k < ids->numel; k++) il += (size_t)snprintf(idl + il, sizeof idl - il, k ? ",%d" : "%d", ((const int32_t *)ids->data)[k]);
+            CHECK(run("%s/lvs trace '%s' --ids %s", fx, idl, NULL) == 2); /* no -o */
+            {
+                char cmd[1400];
+                snprintf(cmd, sizeof cmd, "%s/lvs trace '%s' --ids %s -o '%s' 2>/dev/null", t_build(), fx, idl, tr);
+                CHECK(t_run(cmd) == 0);
+            }
+        }
+        CHECK_OK(lvs_st_open(&b, tr, &err), &err);
+        {
+            static const char *names[] = {"logits", "embed", "blocks.0.resid_pre", "blocks.0.attn_out",
+                                          "blocks.0.resid_mid", "blocks.0.mlp_out", "blocks.1.resid_post"};
+            size_t k;
+            for (k = 0; k < sizeof names / sizeof names[0]; k++) {
+                const lvs_st_tensor *x = lvs_st_find(&a, names[k]), *y = lvs_st_find(&b, names[k]);
+                double num = 0, den = 0;
+                int64_t j;
+                CHECKF(x && y && x->numel == y->numel, "trace lacks %s", names[k]);
+                for (j = 0; x && y && j < x->numel; j++) {
+                    double e = fabs((double)((const float *)x->data)[j] - ((const float *)y->data)[j]);
+                    num = e > num ? e : num;
+                    den = fabs(((const float *)x->data)[j]) > den ? fabs(((const float *)x->data)[j]) : den;
+                }
+                CHECKF(num <= 1e-4 * den, "trace %s differs from the golden by %g", names[k], num / den);
+            }
+        }
+        lvs_st_close(&a);
+        lvs_st_close(&b);
+        free(tr);
+    }
     /* every bad corpus file: exit status 1 from each tool that reads it */
     for (line = list; line && *line; line = next) {
         char file[200], st[64], path[300], cmd[900];
