@@ -4029,41 +4029,32 @@ static void lvs__tile_q8(const int8_t *w0, const int8_t *w1, const float *s0, co
         }
 }
 
-static void lvs__one_q8(const int8_t *const *w, const float *const *ws, const int8_t *x, const float *xs, int64_t cols,
-                        float *out) {
+static float lvs__one_q8(const int8_t *w, const float *ws, const int8_t *x, const float *xs, int64_t cols) {
     int64_t b, nbf = cols / LVS_Q8_BLOCK, k0 = nbf * LVS_Q8_BLOCK;
-    int r;
+    float out;
 #ifdef LVS__AVX2
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    __m256 acc = _mm256_setzero_ps();
     for (b = 0; b < nbf; b++) {
-        __m256i xv = _mm256_loadu_si256((const __m256i *)(const void *)(x + b * 32));
-        a0 = _mm256_fmadd_ps(lvs__q8dot(_mm256_loadu_si256((const __m256i *)(const void *)(w[0] + b * 32)), xv),
-                             _mm256_set1_ps(ws[0][b] * xs[b]), a0);
-        a1 = _mm256_fmadd_ps(lvs__q8dot(_mm256_loadu_si256((const __m256i *)(const void *)(w[1] + b * 32)), xv),
-                             _mm256_set1_ps(ws[1][b] * xs[b]), a1);
-        a2 = _mm256_fmadd_ps(lvs__q8dot(_mm256_loadu_si256((const __m256i *)(const void *)(w[2] + b * 32)), xv),
-                             _mm256_set1_ps(ws[2][b] * xs[b]), a2);
-        a3 = _mm256_fmadd_ps(lvs__q8dot(_mm256_loadu_si256((const __m256i *)(const void *)(w[3] + b * 32)), xv),
-                             _mm256_set1_ps(ws[3][b] * xs[b]), a3);
+        acc = _mm256_fmadd_ps(lvs__q8dot(_mm256_loadu_si256((const __m256i *)(const void *)(w + b * 32)),
+                                         _mm256_loadu_si256((const __m256i *)(const void *)(x + b * 32))),
+                              _mm256_set1_ps(ws[b] * xs[b]), acc);
     }
-    out[0] = lvs__hsum8(a0); out[1] = lvs__hsum8(a1); out[2] = lvs__hsum8(a2); out[3] = lvs__hsum8(a3);
+    out = lvs__hsum8(acc);
 #else
-    for (r = 0; r < 4; r++) {
-        float a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-        int l, i;
-        for (b = 0; b < nbf; b++) {
-            float sc = ws[r][b] * xs[b];
-            for (l = 0; l < 8; l++) {
-                int32_t s = 0;
-                for (i = 0; i < 4; i++) s += (int32_t)w[r][b * 32 + 4 * l + i] * x[b * 32 + 4 * l + i];
-                a[l] += (float)s * sc;
-            }
+    float a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int l, i;
+    for (b = 0; b < nbf; b++) {
+        float sc = ws[b] * xs[b];
+        for (l = 0; l < 8; l++) {
+            int32_t s = 0;
+            for (i = 0; i < 4; i++) s += (int32_t)w[b * 32 + 4 * l + i] * x[b * 32 + 4 * l + i];
+            a[l] += (float)s * sc;
         }
-        out[r] = lvs__hsum8a(a);
     }
+    out = lvs__hsum8a(a);
 #endif
-    if (k0 < cols)
-        for (r = 0; r < 4; r++) out[r] += (float)lvs__q8tail(w[r], x, k0, cols) * (ws[r][nbf] * xs[nbf]);
+    if (k0 < cols) out += (float)lvs__q8tail(w, x, k0, cols) * (ws[nbf] * xs[nbf]);
+    return out;
 }
 
 static const void *lvs__mat_row(const lvs__mat *W, int64_t r) {
@@ -4079,79 +4070,106 @@ static void lvs__mat_row_f32(const lvs__mat *W, int64_t r, float *out) {
     else lvs__to_f32(lvs__mat_row(W, r), dt[W->type], 0, (size_t)W->cols, out);
 }
 
-/* y[t * ldy + r] = sum_k x[t][k] W[r][k] (+ bias[r]) for t < a->n, r < rows. */
-static void lvs__matmul(const lvs__mat *W, lvs__act *a, float *y, int64_t ldy, const float *bias, int nt) {
-    const int64_t rows = W->rows, cols = W->cols, n = a->n, nb = lvs_q8_nblocks(cols);
-    int64_t t0, tb, g, i;
+/* One matrix product of a batch: y[t * ldy + r] = sum_k x[t][k] W[r][k] (+ bias[r]). */
+typedef struct lvs__mm { const lvs__mat *W; float *y; int64_t ldy; const float *bias; } lvs__mm;
+
+/* Rows per work group: decoding streams weight rows (int8 one after another, float types four
+   side by side for four FMA chains); batches use 2-row x 4-token tiles. */
+static int64_t lvs__mm_group(const lvs__mat *W, int64_t n) { return n > 1 ? 2 : W->type == LVS_W_INT8 ? 8 : 4; }
+
+/* Group g of one product over tokens [t0, t1). */
+static void lvs__mm_run(const lvs__mm *m, const lvs__act *a, int64_t g, int64_t t0, int64_t t1) {
+    const lvs__mat *W = m->W;
+    const int64_t rows = W->rows, cols = W->cols, nb = lvs_q8_nblocks(cols);
+    float *y = m->y;
+    const float *bias = m->bias;
+    if (a->n == 1 && W->type == LVS_W_INT8) {
+        int64_t r, r1 = 8 * g + 8 < rows ? 8 * g + 8 : rows;
+        for (r = 8 * g; r < r1; r++)
+            y[r] = lvs__one_q8((const int8_t *)lvs__mat_row(W, r), W->s + r * nb, a->q, a->qs, cols) + (bias ? bias[r] : 0.0f);
+    } else if (a->n == 1) {
+        const void *wr[4];
+        float out[4];
+        int r;
+        for (r = 0; r < 4; r++) wr[r] = lvs__mat_row(W, 4 * g + r < rows ? 4 * g + r : rows - 1);
+        switch (W->type) {
+        case LVS_W_F32: lvs__one_f32(wr, a->x, cols, out); break;
+        case LVS_W_F16: lvs__one_f16(wr, a->x, cols, out); break;
+        default: lvs__one_bf16(wr, a->x, cols, out); break;
+        }
+        for (r = 0; r < 4 && 4 * g + r < rows; r++) y[4 * g + r] = out[r] + (bias ? bias[4 * g + r] : 0.0f);
+    } else {
+        int64_t r0 = 2 * g, r1 = r0 + 1 < rows ? r0 + 1 : r0, t;
+        const void *w0 = lvs__mat_row(W, r0), *w1 = lvs__mat_row(W, r1);
+        for (t = t0; t < t1; t += 4) {
+            const float *xr[4];
+            const int8_t *xq[4];
+            const float *xs[4];
+            float out[8];
+            int k;
+            for (k = 0; k < 4; k++) {
+                int64_t tt = t + k < t1 ? t + k : t1 - 1;
+                xr[k] = a->x + tt * cols;
+                xq[k] = a->q ? a->q + tt * cols : NULL;
+                xs[k] = a->qs ? a->qs + tt * nb : NULL;
+            }
+            switch (W->type) {
+            case LVS_W_F32: lvs__tile_f32(w0, w1, xr, cols, out); break;
+            case LVS_W_F16: lvs__tile_f16(w0, w1, xr, cols, out); break;
+            case LVS_W_BF16: lvs__tile_bf16(w0, w1, xr, cols, out); break;
+            default:
+                lvs__tile_q8((const int8_t *)w0, (const int8_t *)w1, W->s + r0 * nb, W->s + r1 * nb, xq, xs, cols, out);
+                break;
+            }
+            for (k = 0; k < 4 && t + k < t1; k++) {
+                y[(t + k) * m->ldy + r0] = out[k] + (bias ? bias[r0] : 0.0f);
+                if (r1 != r0) y[(t + k) * m->ldy + r1] = out[4 + k] + (bias ? bias[r1] : 0.0f);
+            }
+        }
+    }
+}
+
+/* Several products of the same activations (q, k, v; gate, up) in one parallel loop. */
+static void lvs__matmuls(const lvs__mm *mm, int nmm, lvs__act *a, int nt) {
+    const int64_t n = a->n, cols = a->cols, nb = lvs_q8_nblocks(cols);
+    int64_t start[4], total = 0, work = 0, t0, tb = 1 << 30, g, i;
+    int k, any_q8 = 0;
     (void)nt;
-    if (W->type == LVS_W_INT8 && !a->quantized) {
+    LVS_ASSERT(nmm >= 1 && nmm <= 3);
+    for (k = 0; k < nmm; k++) {
+        int64_t per = ((int64_t)(512 * 1024) / (cols * (mm[k].W->type == LVS_W_INT8 ? 1 : 4))) & ~(int64_t)3;
+        LVS_ASSERT(mm[k].W->cols == cols);
+        start[k] = total;
+        total += (mm[k].W->rows + lvs__mm_group(mm[k].W, n) - 1) / lvs__mm_group(mm[k].W, n);
+        work += mm[k].W->rows * cols;
+        any_q8 |= mm[k].W->type == LVS_W_INT8;
+        if (per < tb) tb = per; /* token blocks that stay in the L2 cache while the weights pass by */
+    }
+    start[nmm] = total;
+    if (tb < 4) tb = 4;
+    if (any_q8 && !a->quantized) {
         LVS__PAR_FOR(n * cols * 4, nt)
         for (i = 0; i < n; i++) lvs_q8_quantize_row(a->x + i * cols, cols, a->q + i * cols, a->qs + i * nb);
         a->quantized = 1;
     }
-    /* token blocks small enough to stay in the L2 cache while every weight row passes by */
-    tb = ((int64_t)(512 * 1024) / (cols * (W->type == LVS_W_INT8 ? 1 : 4))) & ~(int64_t)3;
-    if (tb < 4) tb = 4;
     for (t0 = 0; t0 < n; t0 += tb) {
         int64_t t1 = t0 + tb < n ? t0 + tb : n;
-        if (n == 1) { /* decode: four weight rows at a time */
-            int64_t ngroups = (rows + 3) / 4;
-            LVS__PAR_FOR(rows * cols, nt)
-            for (g = 0; g < ngroups; g++) {
-                const void *wr[4];
-                const int8_t *wq[4];
-                const float *ws[4];
-                float out[4];
-                int r;
-                for (r = 0; r < 4; r++) {
-                    int64_t rr = 4 * g + r < rows ? 4 * g + r : rows - 1;
-                    wr[r] = lvs__mat_row(W, rr);
-                    wq[r] = (const int8_t *)wr[r];
-                    ws[r] = W->s ? W->s + rr * nb : NULL;
-                }
-                switch (W->type) {
-                case LVS_W_F32: lvs__one_f32(wr, a->x, cols, out); break;
-                case LVS_W_F16: lvs__one_f16(wr, a->x, cols, out); break;
-                case LVS_W_BF16: lvs__one_bf16(wr, a->x, cols, out); break;
-                default: lvs__one_q8(wq, ws, a->q, a->qs, cols, out); break;
-                }
-                for (r = 0; r < 4 && 4 * g + r < rows; r++) y[4 * g + r] = out[r] + (bias ? bias[4 * g + r] : 0.0f);
-            }
-        } else {
-            int64_t ngroups = (rows + 1) / 2;
-            LVS__PAR_FOR(rows * cols * (t1 - t0), nt)
-            for (g = 0; g < ngroups; g++) {
-                int64_t r0 = 2 * g, r1 = r0 + 1 < rows ? r0 + 1 : r0, t;
-                const void *w0 = lvs__mat_row(W, r0), *w1 = lvs__mat_row(W, r1);
-                for (t = t0; t < t1; t += 4) {
-                    const float *xr[4];
-                    const int8_t *xq[4];
-                    const float *xs[4];
-                    float out[8];
-                    int k;
-                    for (k = 0; k < 4; k++) {
-                        int64_t tt = t + k < t1 ? t + k : t1 - 1;
-                        xr[k] = a->x + tt * cols;
-                        xq[k] = a->q ? a->q + tt * cols : NULL;
-                        xs[k] = a->qs ? a->qs + tt * nb : NULL;
-                    }
-                    switch (W->type) {
-                    case LVS_W_F32: lvs__tile_f32(w0, w1, xr, cols, out); break;
-                    case LVS_W_F16: lvs__tile_f16(w0, w1, xr, cols, out); break;
-                    case LVS_W_BF16: lvs__tile_bf16(w0, w1, xr, cols, out); break;
-                    default:
-                        lvs__tile_q8((const int8_t *)w0, (const int8_t *)w1, W->s + r0 * nb, W->s + r1 * nb, xq, xs,
-                                     cols, out);
-                        break;
-                    }
-                    for (k = 0; k < 4 && t + k < t1; k++) {
-                        y[(t + k) * ldy + r0] = out[k] + (bias ? bias[r0] : 0.0f);
-                        if (r1 != r0) y[(t + k) * ldy + r1] = out[4 + k] + (bias ? bias[r1] : 0.0f);
-                    }
-                }
-            }
+        LVS__PAR_FOR(work * (t1 - t0), nt)
+        for (g = 0; g < total; g++) {
+            int j = 0;
+            while (g >= start[j + 1]) j++;
+            lvs__mm_run(&mm[j], a, g - start[j], t0, t1);
         }
     }
+}
+
+static void lvs__matmul(const lvs__mat *W, lvs__act *a, float *y, int64_t ldy, const float *bias, int nt) {
+    lvs__mm m;
+    m.W = W;
+    m.y = y;
+    m.ldy = ldy;
+    m.bias = bias;
+    lvs__matmuls(&m, 1, a, nt);
 }
 
 /* y = x / sqrt(mean(x^2) + eps) * w, the mean taken in double. */
@@ -4465,15 +4483,17 @@ LVSDEF lvs_status lvs_forward(const lvs_model *m, lvs_cache *c, const lvs_seq *s
     for (l = 0; l < cf->n_layers; l++) {
         const lvs__layer *L = &m->layers[l];
         lvs__act a;
+        lvs__mm mm[3];
         int64_t item, n_items = N * H, wnd = cf->layer_sliding[l] ? cf->sliding_window : 0;
         float *kc = c->k + (size_t)l * (size_t)c->n_slots * (size_t)c->cap * (size_t)c->kvd;
         float *vc = c->v + (size_t)l * (size_t)c->n_slots * (size_t)c->cap * (size_t)c->kvd;
         lvs__hooks(seqs, n_seqs, row0, w.pos, LVS_SITE_RESID_PRE, (int)l, w.x, d);
         for (r = 0; r < N; r++) lvs__rmsnorm(w.x + r * d, L->attn_norm, d, eps, w.xn + r * d);
         a.x = w.xn; a.n = N; a.cols = d; a.q = w.qx; a.qs = w.qs; a.quantized = 0;
-        lvs__matmul(&L->wq, &a, w.q, qd, L->bq, nt);
-        lvs__matmul(&L->wk, &a, w.k, c->kvd, L->bk, nt);
-        lvs__matmul(&L->wv, &a, w.v, c->kvd, L->bv, nt);
+        mm[0].W = &L->wq; mm[0].y = w.q; mm[0].ldy = qd; mm[0].bias = L->bq;
+        mm[1].W = &L->wk; mm[1].y = w.k; mm[1].ldy = c->kvd; mm[1].bias = L->bk;
+        mm[2].W = &L->wv; mm[2].y = w.v; mm[2].ldy = c->kvd; mm[2].bias = L->bv;
+        lvs__matmuls(mm, 3, &a, nt);
         for (r = 0; r < N; r++) { /* RoPE, then the keys and values join the cache */
             int64_t p = w.pos[r], h, slot = seqs[w.row_seq[r]].slot;
             size_t at = ((size_t)slot * (size_t)c->cap + (size_t)p) * (size_t)c->kvd;
@@ -4512,8 +4532,9 @@ LVSDEF lvs_status lvs_forward(const lvs_model *m, lvs_cache *c, const lvs_seq *s
         lvs__hooks(seqs, n_seqs, row0, w.pos, LVS_SITE_RESID_MID, (int)l, w.x, d);
         for (r = 0; r < N; r++) lvs__rmsnorm(w.x + r * d, L->mlp_norm, d, eps, w.xn + r * d);
         a.x = w.xn; a.n = N; a.cols = d; a.quantized = 0;
-        lvs__matmul(&L->wg, &a, w.g, ff, L->bg, nt);
-        lvs__matmul(&L->wu, &a, w.u, ff, L->bu, nt);
+        mm[0].W = &L->wg; mm[0].y = w.g; mm[0].ldy = ff; mm[0].bias = L->bg;
+        mm[1].W = &L->wu; mm[1].y = w.u; mm[1].ldy = ff; mm[1].bias = L->bu;
+        lvs__matmuls(mm, 2, &a, nt);
         for (i = 0; i < N * ff; i++) w.g[i] = w.g[i] / (1.0f + expf(-w.g[i])) * w.u[i];
         a.x = w.g; a.n = N; a.cols = ff; a.quantized = 0;
         lvs__matmul(&L->wd, &a, w.t2, d, L->bd, nt);

@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifdef __AVX2__
+#include <immintrin.h>
+#endif
 
 static double now(void) {
     struct timespec ts;
@@ -135,7 +138,205 @@ static void bench_convert(const char *dir) {
     if (system(out) != 0) printf("could not remove %s\n", path);
 }
 
-int main(void) {
+/* ---------------------------------------------------------------- engine */
+static double g_bw[3]; /* measured read bandwidth, GB/s, by thread count */
+
+/* streaming read bandwidth with nt threads: the best of 3 passes over 1 GiB */
+static double bandwidth(int nt) {
+    static unsigned char *a = NULL;
+    const size_t n = (size_t)1 << 30;
+    double best = 0;
+    int rep;
+    if (!a) {
+        a = (unsigned char *)malloc(n + 64);
+        memset(a, 1, n + 64);
+    }
+    for (rep = 0; rep < 3; rep++) {
+        double t0 = now();
+        long i, total = 0;
+#ifdef _OPENMP
+#pragma omp parallel for reduction(+ : total) num_threads(nt) schedule(static)
+#endif
+        for (i = 0; i < (long)(n / 4096); i++) {
+            const unsigned char *p = a + (size_t)i * 4096;
+            int k;
+#ifdef __AVX2__
+            __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
+            int out[8];
+            for (k = 0; k < 4096; k += 128) {
+                s0 = _mm256_add_epi8(s0, _mm256_loadu_si256((const __m256i *)(const void *)(p + k)));
+                s1 = _mm256_add_epi8(s1, _mm256_loadu_si256((const __m256i *)(const void *)(p + k + 32)));
+                s2 = _mm256_add_epi8(s2, _mm256_loadu_si256((const __m256i *)(const void *)(p + k + 64)));
+                s3 = _mm256_add_epi8(s3, _mm256_loadu_si256((const __m256i *)(const void *)(p + k + 96)));
+            }
+            _mm256_storeu_si256((__m256i *)(void *)out, _mm256_add_epi8(_mm256_add_epi8(s0, s1), _mm256_add_epi8(s2, s3)));
+            total += out[0] & 0xff;
+#else
+            uint64_t s0 = 0, v;
+            for (k = 0; k < 4096; k += 8) { memcpy(&v, p + k, 8); s0 += v; }
+            total += (long)(s0 & 0xff);
+#endif
+        }
+        t0 = now() - t0;
+        if (total < 0) printf("?\n");
+        if (n / t0 / 1e9 > best) best = n / t0 / 1e9;
+    }
+    (void)nt;
+    return best;
+}
+
+/* a random model of the given shape in f16, cached as a file in build/ */
+static const char *bench_model(const char *name, const char *cfg) {
+    static char dir[600];
+    char path[700];
+    lvs_config c;
+    lvs_error err;
+    lvs_tensor_spec *specs;
+    size_t n, i;
+    snprintf(dir, sizeof dir, "build/bench-%s", name);
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    if (lvs_is_file(path)) return dir;
+    printf("(writing the random %s model to %s once)\n", name, dir);
+    fflush(stdout);
+    snprintf(path, sizeof path, "mkdir -p '%s'", dir);
+    if (system(path) != 0) return NULL;
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    {
+        FILE *f = fopen(path, "wb");
+        if (!f) return NULL;
+        fputs(cfg, f);
+        fclose(f);
+    }
+    if (lvs_config_parse(&c, cfg, strlen(cfg), &err) != LVS_OK || lvs_arch_tensors(&c, NULL, &specs, &n, &err) != LVS_OK) {
+        printf("bench model: %s\n", err.message);
+        return NULL;
+    }
+    {
+        lvs_st_writer *w = lvs_st_writer_create();
+        uint16_t **bufs = (uint16_t **)calloc(n, sizeof *bufs);
+        uint64_t x = 88172645463325252ull;
+        for (i = 0; i < n; i++) {
+            int64_t numel = specs[i].shape[0] * (specs[i].ndim == 2 ? specs[i].shape[1] : 1), j;
+            bufs[i] = (uint16_t *)malloc((size_t)numel * 2);
+            for (j = 0; j < numel; j++) {
+                float v;
+                x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+                v = specs[i].ndim == 2 ? (float)((double)(x >> 11) / 9007199254740992.0 - 0.5) * 0.1f : 1.0f;
+                bufs[i][j] = lvs_f32_to_f16(v);
+            }
+            lvs_st_writer_add(w, specs[i].name, LVS_F16, specs[i].ndim, specs[i].shape, bufs[i], &err);
+        }
+        snprintf(path, sizeof path, "%s/model.safetensors", dir);
+        if (lvs_st_writer_save(w, path, &err) != LVS_OK) printf("bench model: %s\n", err.message);
+        for (i = 0; i < n; i++) free(bufs[i]);
+        free(bufs);
+        lvs_st_writer_destroy(w);
+    }
+    lvs_free(specs);
+    return dir;
+}
+
+static void bench_engine_model(const char *name, const char *cfg, int prefill_t, int dec1_steps, int dec16_steps) {
+    const char *dir = bench_model(name, cfg);
+    int dt, nt;
+    if (!dir) return;
+    for (dt = 0; dt < 2; dt++)
+        for (nt = 1; nt <= 2; nt++) {
+            lvs_model *m = NULL;
+            lvs_model_opts o;
+            lvs_error err;
+            lvs_model_stats st;
+            const lvs_config *c;
+            lvs_cache *cache = NULL;
+            lvs_seq q[16];
+            int32_t toks[16][64];
+            float *lg;
+            double t0, t_pre, t_d1, t_d16, flops, bound;
+            int i, k, s;
+            int64_t V;
+            lvs_model_opts_default(&o);
+            o.dtype = dt == 0 ? LVS_W_F16 : LVS_W_INT8;
+            o.n_threads = nt;
+            if (lvs_model_open(&m, dir, &o, &err) != LVS_OK) { printf("open: %s\n", err.message); return; }
+            c = lvs_model_config(m);
+            lvs_model_get_stats(m, &st);
+            V = c->vocab_size;
+            lg = (float *)malloc(sizeof(float) * (size_t)(16 * V));
+            for (s = 0; s < 16; s++)
+                for (i = 0; i < 64; i++) toks[s][i] = (int32_t)((s * 7919 + i * 104729) % V);
+            memset(q, 0, sizeof q);
+            /* prefill: one sequence of prefill_t tokens */
+            lvs_cache_create(&cache, m, 16, prefill_t + 64, &err);
+            q[0].tokens = toks[0];
+            q[0].n = prefill_t > 64 ? 64 : prefill_t;
+            q[0].logits = LVS_LOGITS_LAST;
+            q[0].logits_out = lg;
+            lvs_forward(m, cache, q, 1, &err); /* warm-up: touches every mapped weight page */
+            lvs_cache_truncate(cache, 0, 0, &err);
+            t0 = now();
+            lvs_forward(m, cache, q, 1, &err);
+            t_pre = now() - t0;
+            /* decode at batch 1 (after two warm-up steps) */
+            q[0].n = 1;
+            for (k = 0; k < dec1_steps + 2; k++) {
+                if (k == 2) t0 = now();
+                q[0].tokens = &toks[0][k % 64];
+                lvs_forward(m, cache, q, 1, &err);
+            }
+            t_d1 = (now() - t0) / dec1_steps;
+            /* decode at batch 16: 15 more sequences with an 8-token prompt each */
+            for (s = 1; s < 16; s++) {
+                q[s].slot = s;
+                q[s].tokens = toks[s];
+                q[s].n = 8;
+                q[s].logits = LVS_LOGITS_LAST;
+                q[s].logits_out = lg + s * V;
+            }
+            lvs_forward(m, cache, q + 1, 15, &err);
+            for (s = 0; s < 16; s++) q[s].n = 1;
+            for (k = 0; k < dec16_steps + 1; k++) {
+                if (k == 1) t0 = now();
+                for (s = 0; s < 16; s++) q[s].tokens = &toks[s][(k + 8) % 64];
+                lvs_forward(m, cache, q, 16, &err);
+            }
+            t_d16 = (now() - t0) / dec16_steps;
+            /* matrix FLOPs of the prefill: every matrix for every token, lm_head for the last only */
+            {
+                double per_tok = 2.0 * (double)(st.n_params - c->vocab_size * c->hidden_size); /* blocks (+ untied embed) */
+                int T = prefill_t > 64 ? 64 : prefill_t;
+                if (!c->tie_embeddings) per_tok -= 2.0 * (double)c->vocab_size * c->hidden_size; /* the lookup table */
+                flops = per_tok * T + 2.0 * (double)c->vocab_size * c->hidden_size;
+            }
+            bound = (double)st.weight_bytes / (g_bw[nt] * 1e9);
+            printf("%-10s %-4s %d thr  prefill %4d tok %7.1f tok/s %6.1f GFLOP/s (%5.1f/core) | decode b1 %6.1f tok/s "
+                   "(bound %6.1f, %3.0f%%) | b16 %7.1f tok/s (%.1fx b1)\n",
+                   name, dt == 0 ? "f16" : "int8", nt, prefill_t > 64 ? 64 : prefill_t, (prefill_t > 64 ? 64 : prefill_t) / t_pre,
+                   flops / t_pre / 1e9, flops / t_pre / 1e9 / nt, 1.0 / t_d1, 1.0 / bound, 100.0 * bound / t_d1,
+                   16.0 / t_d16, (16.0 / t_d16) / (1.0 / t_d1));
+            fflush(stdout);
+            lvs_cache_free(cache);
+            free(lg);
+            lvs_model_close(m);
+        }
+}
+
+static void bench_engine(void) {
+    g_bw[1] = bandwidth(1);
+    g_bw[2] = bandwidth(2);
+    printf("memory    read bandwidth %.1f GB/s (1 thread), %.1f GB/s (2 threads)\n", g_bw[1], g_bw[2]);
+    bench_engine_model("smollm2",
+                       "{\"architectures\":[\"LlamaForCausalLM\"],\"hidden_size\":576,\"intermediate_size\":1536,"
+                       "\"num_hidden_layers\":30,\"num_attention_heads\":9,\"num_key_value_heads\":3,"
+                       "\"vocab_size\":49152,\"tie_word_embeddings\":true,\"rope_theta\":100000}",
+                       64, 32, 6);
+    bench_engine_model("llama1b",
+                       "{\"architectures\":[\"LlamaForCausalLM\"],\"hidden_size\":2048,\"intermediate_size\":8192,"
+                       "\"num_hidden_layers\":16,\"num_attention_heads\":32,\"num_key_value_heads\":8,"
+                       "\"vocab_size\":128256,\"tie_word_embeddings\":true,\"rope_theta\":500000}",
+                       32, 8, 3);
+}
+
+int main(int argc, char **argv) {
     const char *shared = getenv("LVS_SHARED") ? getenv("LVS_SHARED") : "../shared";
     const char *dir = "build";
 #ifdef _OPENMP
@@ -143,8 +344,11 @@ int main(void) {
 #else
     printf("lvs.h %s bench, no OpenMP\n", lvs_version());
 #endif
-    bench_json(shared);
-    bench_safetensors(dir);
-    bench_convert(dir);
+    if (argc < 2 || strcmp(argv[1], "engine") != 0) {
+        bench_json(shared);
+        bench_safetensors(dir);
+        bench_convert(dir);
+    }
+    if (argc < 2 || strcmp(argv[1], "io") != 0) bench_engine();
     return 0;
 }
