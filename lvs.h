@@ -4134,7 +4134,6 @@ static void lvs__matmuls(const lvs__mm *mm, int nmm, lvs__act *a, int nt) {
     const int64_t n = a->n, cols = a->cols, nb = lvs_q8_nblocks(cols);
     int64_t start[4], total = 0, work = 0, t0, tb = 1 << 30, g, i;
     int k, any_q8 = 0;
-    (void)nt;
     LVS_ASSERT(nmm >= 1 && nmm <= 3);
     for (k = 0; k < nmm; k++) {
         int64_t per = ((int64_t)(512 * 1024) / (cols * (mm[k].W->type == LVS_W_INT8 ? 1 : 4))) & ~(int64_t)3;
@@ -4147,6 +4146,8 @@ static void lvs__matmuls(const lvs__mm *mm, int nmm, lvs__act *a, int nt) {
     }
     start[nmm] = total;
     if (tb < 4) tb = 4;
+    (void)nt;
+    (void)work; /* both only steer the OpenMP loops */
     if (any_q8 && !a->quantized) {
         LVS__PAR_FOR(n * cols * 4, nt)
         for (i = 0; i < n; i++) lvs_q8_quantize_row(a->x + i * cols, cols, a->q + i * cols, a->qs + i * nb);
