@@ -12,9 +12,10 @@
      states) and measures how easily harmful behaviour appears (the Latent Vulnerability Score).
      It needs libc and libm only; OpenMP is optional.
 
-     This version contains the foundation: strict JSON reading, safetensors reading (files and
-     sharded folders) and writing, config.json parsing, the tensor layout of each supported
-     architecture, int8 block quantization and the checkpoint converter behind `lvs-convert`.
+     This version contains: strict JSON reading, safetensors reading (files and sharded
+     folders) and writing, config.json parsing, int8 block quantization, the checkpoint
+     converter behind `lvs-convert`, and the transformer engine for Llama, Mistral and Qwen2
+     (f32/f16/bf16/int8 weights, KV cache, hooks at every site, batched forward and generation).
 
    Using it
      In exactly one C or C++ file:
@@ -58,6 +59,9 @@
                          bad input always returns a status.
      LVS_NO_MMAP         read files into memory instead of mapping them (POSIX mmap and Windows
                          file mapping are the defaults).
+     LVS_NO_SIMD         use the portable C kernels even when the compiler targets AVX2+FMA+F16C
+                         (the AVX2 kernels are compiled when __AVX2__, __FMA__ and __F16C__ are
+                         defined, e.g. with -march=native).
      LVS_JSON_MAX_DEPTH  default nesting limit of the JSON reader (default 256).
 
    Errors
@@ -151,10 +155,37 @@
      magnitude is in the normal range of the target type (elements below it are counted in
      n_subnormal), for int8 the largest |w - w'| / max|w| within one 32-block.
 
+   The engine (lvs_model_open, lvs_forward, lvs_generate)
+     Follows Hugging Face transformers: rotate-half RoPE on the Hugging Face weight layout with
+     the default, linear and llama3 frequency rules (angles in double), head_dim from config,
+     attention scale head_dim^-0.5, grouped-query attention (query head h reads key/value head
+     h / (heads / kv_heads)), RMSNorm x / sqrt(mean(x^2) + eps) * w, SiLU MLP, sliding windows
+     (key j visible from query i iff i - W < j <= i; Mistral on every layer when sliding_window
+     is set, Qwen2 only with use_sliding_window on layers >= max_window_layers, or as
+     layer_types says), Qwen2's q/k/v biases, Llama's attention_bias and mlp_bias, tied
+     embeddings. Norms, softmax, RoPE and attention run in f32 (norm means in double).
+     Matrices: y = x W^T with f32 products and sums for f32/f16/bf16 weights; for int8 the
+     activations are quantized to int8 blocks of 32 as well, each block's integer dot product
+     is scaled by both scales and summed in f32. Every output is summed in the same order
+     whatever the batch composition or thread count, so batching and threads never change a
+     bit. One parallel loop per matrix product (over output rows), serial below a size
+     threshold. A model is read-only after loading and may be shared by threads that each use
+     their own lvs_cache.
+     Hooks run in the calling thread, per sequence, in site order (embed, then per block
+     resid_pre, attn_out, resid_mid, mlp_out, resid_post); a change to attn_out or mlp_out
+     flows into the residual, a change to a residual flows onward. resid_post of block l and
+     resid_pre of block l + 1 are the same values (both hooks run).
+     Generation decodes all sequences together, one batched forward per new token; sampling
+     applies temperature, then top-k, top-p (smallest prefix reaching the mass) and min-p,
+     with the generator of sequence i seeded seed + i. A stop id ends a sequence without being
+     written to its output; the model's end-of-sequence ids (config.json and
+     generation_config.json) stop unless ignore_eos is set.
+
    Architectures (config.json "architectures"[0])
-     LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Gemma2ForCausalLM,
-     GPT2LMHeadModel, GPT2ForSequenceClassification. Missing config keys take the default of
-     the Hugging Face config class of that architecture.
+     Read, converted and checked: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM,
+     Gemma2ForCausalLM, GPT2LMHeadModel, GPT2ForSequenceClassification. Run by the engine:
+     the first three (Gemma-2 and GPT-2 are refused with LVS_ERR_UNSUPPORTED for now). Missing
+     config keys take the default of the Hugging Face config class of that architecture.
 */
 #ifndef LVS_H
 #define LVS_H
@@ -539,7 +570,8 @@ typedef struct lvs_seq {
     const int32_t *tokens;
     int n;
     int logits;                 /* LVS_LOGITS_*: which rows get logits */
-    float *logits_out;          /* [1 or n, vocab_size] */
+    int logits_from;            /* LVS_LOGITS_ALL: rows logits_from .. n-1 only (default 0) */
+    float *logits_out;          /* [1 or n - logits_from, vocab_size] */
     const lvs_hook *hooks;
     int n_hooks;
 } lvs_seq;
@@ -3764,6 +3796,11 @@ LVSDEF lvs_status lvs_model_open_files(lvs_model **out, lvs_model_files *files, 
                       "MistralForCausalLM and Qwen2ForCausalLM)", label, m->cfg.arch_name);
         goto fail_noplan;
     }
+    if (strcmp(m->cfg.act, "silu") != 0 && strcmp(m->cfg.act, "swish") != 0) {
+        s = lvs__fail(err, LVS_ERR_UNSUPPORTED, -1, "%s: hidden_act \"%s\" is not supported for %s (only silu)", label,
+                      m->cfg.act, m->cfg.arch_name);
+        goto fail_noplan;
+    }
     if ((s = lvs__plan_make(&plan, &m->files, label, err)) != LVS_OK) goto fail_noplan;
     if (m->cfg.bos_id >= m->cfg.vocab_size) {
         s = lvs__fail(err, LVS_ERR_CONFIG, -1, "%s: bos_token_id %lld is not below vocab_size %lld", label,
@@ -4452,7 +4489,8 @@ LVSDEF lvs_status lvs_forward(const lvs_model *m, lvs_cache *c, const lvs_seq *s
         const lvs_seq *q = &seqs[s];
         int o;
         if (q->slot < 0 || q->slot >= c->n_slots || q->n < 0 || (q->n && !q->tokens) ||
-            (q->logits && (!q->logits_out || q->n == 0)) || q->logits < 0 || q->logits > LVS_LOGITS_ALL)
+            (q->logits && (!q->logits_out || q->n == 0)) || q->logits < 0 || q->logits > LVS_LOGITS_ALL ||
+            q->logits_from < 0 || (q->logits == LVS_LOGITS_ALL && q->logits_from >= q->n))
             return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_forward: sequence %d: invalid slot, tokens or logits", s);
         for (o = 0; o < s; o++)
             if (seqs[o].slot == q->slot)
@@ -4558,8 +4596,10 @@ LVSDEF lvs_status lvs_forward(const lvs_model *m, lvs_cache *c, const lvs_seq *s
     for (s = 0; s < n_seqs; s++)
         if (seqs[s].logits == LVS_LOGITS_ALL) {
             lvs__act a;
-            for (i = 0; i < seqs[s].n; i++) lvs__rmsnorm(w.x + (row0[s] + i) * d, m->final_norm, d, eps, w.xn + i * d);
-            a.x = w.xn; a.n = seqs[s].n; a.cols = d; a.q = w.qx; a.qs = w.qs; a.quantized = 0;
+            int64_t from = seqs[s].logits_from;
+            for (i = from; i < seqs[s].n; i++)
+                lvs__rmsnorm(w.x + (row0[s] + i) * d, m->final_norm, d, eps, w.xn + (i - from) * d);
+            a.x = w.xn; a.n = seqs[s].n - from; a.cols = d; a.q = w.qx; a.qs = w.qs; a.quantized = 0;
             lvs__matmul(&m->lm_head, &a, seqs[s].logits_out, V, NULL, nt);
         }
     for (s = 0; s < n_seqs; s++) c->len[seqs[s].slot] += seqs[s].n;

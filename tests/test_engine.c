@@ -249,6 +249,22 @@ void test_engine_incremental(void) {
                     if (e > worst) worst = e;
                 }
                 CHECK(lvs_cache_len(c, 0) == T);
+                { /* logits of the last rows only, in one pass */
+                    float *tail = (float *)malloc(sizeof(float) * (size_t)(3 * V));
+                    lvs_cache *c2 = NULL;
+                    lvs_seq q2;
+                    CHECK_OK(lvs_cache_create(&c2, m, 1, T, &err), &err);
+                    memset(&q2, 0, sizeof q2);
+                    q2.tokens = id;
+                    q2.n = (int)T;
+                    q2.logits = LVS_LOGITS_ALL;
+                    q2.logits_from = (int)T - 3;
+                    q2.logits_out = tail;
+                    CHECK_OK(lvs_forward(m, c2, &q2, 1, &err), &err);
+                    CHECK(memcmp(tail, full.logits + (T - 3) * V, sizeof(float) * (size_t)(3 * V)) == 0);
+                    lvs_cache_free(c2);
+                    free(tail);
+                }
                 CHECKF(worst <= 1e-5, "incremental vs full: %.3g", worst);
                 /* rewinding the cache and decoding again gives the same logits */
                 CHECK_OK(lvs_cache_truncate(c, 0, 10, &err), &err);
@@ -504,6 +520,7 @@ void test_engine_errors(void) {
         {"s/\"eos_token_id\": 2/\"eos_token_id\": 5000/", LVS_ERR_CONFIG, "eos_token_id"},
         {"s/\"num_key_value_heads\": 2/\"num_key_value_heads\": 3/", LVS_ERR_CONFIG, "num_key_value_heads"},
         {"s/\"hidden_size\": 32/\"hidden_size\": \"32\"/", LVS_ERR_CONFIG, "hidden_size"},
+        {"s/\"hidden_act\": \"silu\"/\"hidden_act\": \"gelu\"/", LVS_ERR_UNSUPPORTED, "gelu"},
     };
     size_t i;
     for (i = 0; i < sizeof cfgs / sizeof cfgs[0]; i++) {
