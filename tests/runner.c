@@ -20,7 +20,7 @@
     X(test_convert_sharded_and_reconvert) X(test_convert_errors) X(test_allocator) X(test_engine_goldens)    \
     X(test_engine_reduced_precision) X(test_engine_greedy) X(test_engine_incremental)                \
     X(test_engine_batch_and_threads) X(test_engine_hooks) X(test_site_parse) X(test_sampling)          \
-    X(test_engine_errors) X(test_engine_lvs_file) X(test_tools)
+    X(test_engine_errors) X(test_engine_lvs_file) X(test_generate_edges) X(test_tools)
 
 #define DECLARE(name) void name(void);
 TESTS(DECLARE)

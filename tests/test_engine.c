@@ -487,6 +487,26 @@ void test_sampling(void) {
     s.top_p = 1.0f;
     s.min_p = 0.6f; /* 0.2 < 0.6 x 0.4: dropped */
     for (i = 0; i < 2000; i++) { memcpy(lg, base, sizeof lg); CHECK(lvs_sample(lg, 4, &s, &r) != 0); }
+    { /* degenerate logits never give an invalid id; ties with the k-th token stay in top-k */
+        float nan4[4] = {NAN, NAN, NAN, NAN}, inf4[4] = {1.0f, INFINITY, 2.0f, INFINITY}, tie[3] = {5.0f, 5.0f, 1.0f};
+        lvs_sampling g;
+        int c2[3] = {0, 0, 0};
+        memset(&g, 0, sizeof g);
+        g.temperature = 1.0f;
+        g.top_p = 1.0f;
+        CHECK(lvs_sample(nan4, 4, &g, &r) >= 0 && lvs_sample(nan4, 4, &g, &r) < 4);
+        for (i = 0; i < 100; i++) {
+            int32_t k = lvs_sample(inf4, 4, &g, &r);
+            CHECK(k == 1 || k == 3);
+        }
+        nan4[2] = 0.5f;
+        g.temperature = 0.0f;
+        CHECK(lvs_sample(nan4, 4, &g, &r) == 2); /* greedy skips NaN */
+        g.temperature = 1.0f;
+        g.top_k = 1;
+        for (i = 0; i < 1000; i++) c2[lvs_sample(tie, 3, &g, &r)]++;
+        CHECKF(c2[0] > 400 && c2[1] > 400 && c2[2] == 0, "top-k ties: %d %d %d", c2[0], c2[1], c2[2]);
+    }
     { /* the same seed draws the same tokens */
         lvs_rng a, b;
         int same = 1;
@@ -602,6 +622,59 @@ void test_engine_errors(void) {
     free(dir);
 }
 
+/* lvs_generate: hooks see each sequence's own index even after others stopped, and the
+   context ends at max_position_embeddings. */
+typedef struct seqcheck { int want, calls, wrong; } seqcheck;
+static void check_seq(void *user, const lvs_hook_call *c, float *x) {
+    seqcheck *k = (seqcheck *)user;
+    (void)x;
+    k->calls++;
+    if (c->seq != k->want) k->wrong++;
+}
+void test_generate_edges(void) {
+    lvs_model *m = open_model("llama_gqa", LVS_AS_STORED, 0);
+    lvs_gen_seq g[3];
+    lvs_gen_opts o;
+    lvs_error err;
+    lvs_hook hk[3];
+    seqcheck sc[3];
+    int32_t out[3][600], p[3] = {5, 6, 7};
+    int k;
+    if (!m) return;
+    memset(g, 0, sizeof g);
+    lvs_gen_opts_default(&o);
+    o.ignore_eos = 1;
+    for (k = 0; k < 3; k++) {
+        memset(&sc[k], 0, sizeof sc[k]);
+        sc[k].want = k;
+        hk[k].site = LVS_SITE_RESID_POST;
+        hk[k].layer = 0;
+        hk[k].fn = check_seq;
+        hk[k].user = &sc[k];
+        g[k].prompt = &p[k];
+        g[k].n_prompt = 1;
+        g[k].hooks = &hk[k];
+        g[k].n_hooks = 1;
+        g[k].out = out[k];
+    }
+    o.max_new = 600; /* beyond max_position_embeddings (256 for this model) */
+    CHECK_OK(lvs_generate(m, g, 3, &o, &err), &err);
+    for (k = 0; k < 3; k++) {
+        CHECKF(sc[k].wrong == 0 && sc[k].calls > 1, "sequence %d: %d of %d hook calls had another index", k,
+               sc[k].wrong, sc[k].calls);
+        CHECK(g[k].finish == LVS_FINISH_CONTEXT && g[k].n_out == 255);
+    }
+    /* now sequence 1 ends early: its third greedy token becomes a stop id */
+    o.max_new = 12;
+    o.stop_ids = &out[1][2];
+    o.n_stop_ids = 1;
+    for (k = 0; k < 3; k++) memset(&sc[k], 0, sizeof sc[k]), sc[k].want = k;
+    CHECK_OK(lvs_generate(m, g, 3, &o, &err), &err);
+    for (k = 0; k < 3; k++) CHECKF(sc[k].wrong == 0, "sequence %d saw another index after one stopped", k);
+    CHECK(g[1].finish == LVS_FINISH_STOP_ID);
+    lvs_model_close(m);
+}
+
 /* An int8 lvs-convert file computes exactly what the same model quantized at load does. */
 void test_engine_lvs_file(void) {
     char *out = t_path("moderate-int8.safetensors");
@@ -628,5 +701,32 @@ void test_engine_lvs_file(void) {
     lvs_model_close(a);
     lvs_model_close(b);
     lvs_st_close(&g.st);
+    { /* an int8 weight of -128 (outside the block format) is refused */
+        lvs_safetensors sf;
+        lvs_st_writer *w = lvs_st_writer_create();
+        char *bad = t_path("moderate-int8-bad.safetensors");
+        int8_t *q = NULL;
+        size_t k;
+        CHECK_OK(lvs_st_open(&sf, out, &err), &err);
+        for (k = 0; k < sf.n_tensors; k++) {
+            const lvs_st_tensor *x = &sf.tensors[k];
+            const void *data = x->data;
+            if (strcmp(x->name, "model.layers.1.mlp.up_proj.weight") == 0) {
+                q = (int8_t *)malloc(x->nbytes);
+                memcpy(q, x->data, x->nbytes);
+                q[7] = -128;
+                data = q;
+            }
+            lvs_st_writer_add(w, x->name, x->dtype, x->ndim, x->shape, data, &err);
+        }
+        for (k = 0; k < sf.n_meta; k++) lvs_st_writer_set_meta(w, sf.meta[k].key, sf.meta[k].value, sf.meta[k].value_len, &err);
+        CHECK_OK(lvs_st_writer_save(w, bad, &err), &err);
+        CHECK_ST(lvs_model_open(&b, bad, NULL, &err), LVS_ERR_TENSOR);
+        CHECK(strstr(err.message, "model.layers.1.mlp.up_proj.weight") != NULL);
+        lvs_st_writer_destroy(w);
+        lvs_st_close(&sf);
+        free(q);
+        free(bad);
+    }
     free(out);
 }
