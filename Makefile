@@ -6,7 +6,8 @@
 #                     portable C kernels)
 #   make check        strict-warning builds: gcc and clang (C99, with and without OpenMP),
 #                     g++ (C++17), x86_64-w64-mingw32-gcc (Windows, compile only)
-#   make fuzz         libFuzzer on the JSON and safetensors readers, FUZZ_SECONDS each
+#   make fuzz         libFuzzer on the JSON and safetensors readers and the tokenizer,
+#                     FUZZ_SECONDS each
 #   make bench        speed figures (JSON parsing, safetensors I/O, conversion)
 #   make clean
 
@@ -75,12 +76,14 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c lvs.h
 	@mkdir -p $(BUILD)/fuzz
 	clang $(FUZZ_CFLAGS) -o $@ $< $(LDLIBS)
 
-fuzz: $(BUILD)/fuzz/fuzz_json $(BUILD)/fuzz/fuzz_safetensors
-	@mkdir -p $(BUILD)/fuzz/corpus_json $(BUILD)/fuzz/corpus_safetensors
+fuzz: $(BUILD)/fuzz/fuzz_json $(BUILD)/fuzz/fuzz_safetensors $(BUILD)/fuzz/fuzz_tokenizer
+	@mkdir -p $(BUILD)/fuzz/corpus_json $(BUILD)/fuzz/corpus_safetensors $(BUILD)/fuzz/corpus_tokenizer
 	$(BUILD)/fuzz/fuzz_json -max_total_time=$(FUZZ_SECONDS) -dict=tests/fuzz/json.dict \
 	    $(BUILD)/fuzz/corpus_json tests/fuzz/seeds/json
 	$(BUILD)/fuzz/fuzz_safetensors -max_total_time=$(FUZZ_SECONDS) -dict=tests/fuzz/safetensors.dict \
 	    $(BUILD)/fuzz/corpus_safetensors tests/fuzz/seeds/safetensors
+	LVS_SHARED=$${LVS_SHARED:-../shared} $(BUILD)/fuzz/fuzz_tokenizer -max_total_time=$(FUZZ_SECONDS) \
+	    $(BUILD)/fuzz/corpus_tokenizer tests/fuzz/seeds/tokenizer
 
 $(BUILD)/bench: tests/bench.c lvs.h | $(BUILD)
 	$(CC) $(WARN) -O2 -g $(ARCH) $(OMP) -o $@ tests/bench.c $(LDLIBS)

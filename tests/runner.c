@@ -20,7 +20,10 @@
     X(test_convert_sharded_and_reconvert) X(test_convert_errors) X(test_allocator) X(test_engine_goldens)    \
     X(test_engine_reduced_precision) X(test_engine_greedy) X(test_engine_incremental)                \
     X(test_engine_batch_and_threads) X(test_engine_hooks) X(test_site_parse) X(test_sampling)          \
-    X(test_engine_errors) X(test_engine_lvs_file) X(test_generate_edges) X(test_tools)
+    X(test_engine_errors) X(test_engine_lvs_file) X(test_generate_edges) X(test_nfc)                 \
+    X(test_tokenizer_shared) X(test_tokenizer_roundtrip) X(test_tokenizer_components)     \
+    X(test_tokenizer_random)     X(test_tokenizer_post_and_errors) X(test_detok_stream) X(test_chat_templates) X(test_chat_bos_once) X(test_tools)        \
+    X(test_tools_text)
 
 #define DECLARE(name) void name(void);
 TESTS(DECLARE)

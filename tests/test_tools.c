@@ -75,7 +75,7 @@ void test_tools(void) {
               strstr(out, "LVS_ERR_ST_OFFSETS"));
         free(out);
         CHECK(run("%s/lvs generate '%s' --ids 81,14,3,94 -n 5 --ignore-eos", fx, NULL, &out) == 0 && out &&
-              strstr(out, "5 tokens (length)"));
+              strstr(out, "5 new tokens (length)"));
         free(out);
         CHECK(run("%s/lvs generate '%s' --ids 1,2,x", fx, NULL, NULL) == 2);
         CHECK(run("%s/lvs generate '%s' --ids 1,2,500", fx, NULL, &out) == 1 && out && strstr(out, "vocabulary"));
@@ -155,4 +155,128 @@ void test_tools(void) {
     free(model);
     free(conv);
     free(cfgdir);
+}
+
+/* Text prompts end to end: random-weight models whose vocabularies match real tokenizers
+   (their tokenizer.json and tokenizer_config.json copied beside the weights). */
+static char *run_out(const char *cmd_fmt, const char *dir, const char *arg) {
+    char cmd[1600], *log = t_path("stdout.log"), *out;
+    snprintf(cmd, sizeof cmd, cmd_fmt, t_build(), dir, arg ? arg : "");
+    snprintf(cmd + strlen(cmd), sizeof cmd - strlen(cmd), " > '%s' 2>/dev/null", log);
+    out = t_run(cmd) == 0 ? t_slurp(log, NULL) : NULL;
+    free(log);
+    return out;
+}
+
+void test_tools_text(void) {
+    static const struct { const char *tok, *arch; long vocab; const char *ids; const char *fmt; } cases[] = {
+        {"llama2", "LlamaForCausalLM", 32000, "\"bos_token_id\":1,\"eos_token_id\":2", "llama2"},
+        {"llama3", "LlamaForCausalLM", 128256, "\"bos_token_id\":128000,\"eos_token_id\":[128001,128009]", "llama3"},
+        {"qwen3", "Qwen2ForCausalLM", 151936, "\"eos_token_id\":151645", "chatml"},
+    };
+    size_t k;
+    if (!t_shared()) { t_skip("../shared/tokenizers not found (set LVS_SHARED): text prompts were not run"); return; }
+    for (k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char cfg[600], name[64], cmd[1600], *dir, *out = NULL, *text, *gen_ids, *p;
+        t_model m;
+        lvs_tokenizer *tok = NULL;
+        lvs_chat chat;
+        lvs_error err;
+        int32_t *ids = NULL, want[16];
+        size_t n = 0, i, nw = 0, dl;
+        char idl[4000], *dec = NULL;
+        t_sub_begin("lvs generate -p --chat with the %s tokenizer", cases[k].tok);
+        snprintf(name, sizeof name, "text-%s", cases[k].tok);
+        dir = t_path(name);
+        snprintf(cfg, sizeof cfg,
+                 "{\"architectures\":[\"%s\"],\"hidden_size\":16,\"intermediate_size\":32,\"num_hidden_layers\":1,"
+                 "\"num_attention_heads\":2,\"num_key_value_heads\":1,\"vocab_size\":%ld,\"tie_word_embeddings\":true,"
+                 "\"max_position_embeddings\":256,%s}",
+                 cases[k].arch, cases[k].vocab, cases[k].ids);
+        memset(&m, 0, sizeof m);
+        m.config = cfg;
+        m.dtype = LVS_BF16;
+        m.scale = 0.5;
+        m.seed = 3 + k;
+        CHECK(t_make_model(dir, &m) == 0);
+        snprintf(cmd, sizeof cmd, "cp '%s/tokenizers/%s/tokenizer.json' '%s/tokenizers/%s/tokenizer_config.json' '%s/' && rm -f '%s/generation_config.json'",
+                 t_shared(), cases[k].tok, t_shared(), cases[k].tok, dir, dir);
+        CHECK(t_run(cmd) == 0);
+        /* the prompt the library makes: the detected chat format, one BOS */
+        CHECK_OK(lvs_tokenizer_open(&tok, dir, &err), &err);
+        CHECK_OK(lvs_chat_init(&chat, tok, NULL, &err), &err);
+        CHECKF(strcmp(lvs_chat_format_name(chat.format), cases[k].fmt) == 0, "detected %s", lvs_chat_format_name(chat.format));
+        CHECK_OK(lvs_chat_tokenize(&chat, tok, NULL, "Hello", NULL, 1, &ids, &n, &err), &err);
+        for (i = 0, dl = 0; i < n && dl < sizeof idl - 16; i++) dl += (size_t)snprintf(idl + dl, sizeof idl - dl, i ? ",%d" : "%d", ids[i]);
+        /* --ids with those ids gives the new ids; -p "Hello" --chat must print their text */
+        gen_ids = run_out("%s/lvs generate '%s' --ids %s -n 8 --ignore-eos", dir, idl);
+        text = run_out("%s/lvs generate '%s' -p %s --chat -n 8 --ignore-eos", dir, "Hello");
+        CHECKF(gen_ids && text, "lvs generate failed");
+        for (p = gen_ids; p && nw < 16; p++) {
+            char *e;
+            long id = strtol(p, &e, 10);
+            if (e == p) break;
+            want[nw++] = (int32_t)id;
+            if (*(p = e) != ',') break;
+        }
+        CHECKF(nw == 8, "%d new ids", (int)nw);
+        if (gen_ids && text && lvs_detokenize(tok, want, nw, 1, &dec, &dl, &err) == LVS_OK)
+            CHECKF(strlen(text) == dl + 1 && memcmp(text, dec, dl) == 0 && text[dl] == '\n',
+                   "streamed text \"%s\" differs from the decode of the ids \"%s\"", text, dec);
+        lvs_free(dec);
+        free(gen_ids);
+        free(text);
+        /* the prompt: same ids from the CLI's tokenize with the rendered text */
+        CHECK(run("%s/lvs generate '%s' -p Hello --chat -n 3 --ignore-eos", dir, NULL, &out) == 0 && out);
+        snprintf(cmd, sizeof cmd, "%d prompt tokens, 3 new tokens (length)", (int)n);
+        CHECKF(out && strstr(out, cmd), "expected \"%s\" in:\n%s", cmd, out ? out : "");
+        free(out);
+        /* lvs chat: two messages, then the end of input */
+        snprintf(cmd, sizeof cmd, "printf 'Hello\\n\\nHow are you?\\n' | %s/lvs chat '%s' -n 4 --ignore-eos > '%s/chat.log' 2>&1",
+                 t_build(), dir, t_tmp());
+        CHECK(t_run(cmd) == 0);
+        snprintf(cmd, sizeof cmd, "%s/chat.log", t_tmp());
+        out = t_slurp(cmd, NULL);
+        CHECKF(out && strstr(out, "4 new tokens (length)") && strstr(strstr(out, "4 new tokens (length)") + 1, "4 new tokens"),
+               "lvs chat output:\n%s", out ? out : "");
+        free(out);
+        /* lvs tokenize on the folder */
+        out = run_out("%s/lvs tokenize '%s' --ids-only %s", dir, "'Hello world'");
+        lvs_free(ids);
+        CHECK_OK(lvs_tokenize(tok, "Hello world", 11, 1, &ids, &n, &err), &err);
+        for (i = 0, dl = 0; i < n; i++) dl += (size_t)snprintf(idl + dl, sizeof idl - dl, i ? " %d" : "%d", ids[i]);
+        CHECKF(out && strncmp(out, idl, dl) == 0 && out[dl] == '\n', "lvs tokenize: %s, library: %s", out ? out : "(failed)", idl);
+        free(out);
+        lvs_free(ids);
+        lvs_chat_free(&chat);
+        lvs_tokenizer_free(tok);
+        free(dir);
+        t_sub_end();
+    }
+    {   /* errors: no tokenizer, no chat template, options without their partner */
+        char *out = NULL, *dir = t_path("text-llama2");
+        CHECK(run("%s/lvs generate '%s' -p Hello", "tests/fixtures/engine/llama_gqa", NULL, &out) == 1 && out &&
+              strstr(out, "no tokenizer.json"));
+        free(out);
+        CHECK(run("%s/lvs generate '%s' -p Hello --system Be", dir, NULL, &out) == 2);
+        free(out);
+        CHECK(run("%s/lvs generate '%s' -p Hello --ids 1,2", dir, NULL, &out) == 2);
+        free(out);
+        CHECK(run("%s/lvs generate '%s' -p Hello --template nonexistent-format", dir, NULL, &out) == 1 && out &&
+              strstr(out, "nonexistent-format"));
+        free(out);
+        CHECK(run("%s/lvs generate '%s' -p Hello --template chatml -n 2", dir, NULL, &out) == 0);
+        free(out);
+        CHECK(run("%s/lvs tokenize '%s/tokenizers/gpt2/tokenizer.json' --file /nonexistent/x.txt", t_shared(), NULL, &out) == 1 &&
+              out && strstr(out, "/nonexistent/x.txt"));
+        free(out);
+        CHECK(run("%s/lvs tokenize '%s/tokenizers/gpt2' --jsonl /dev/null", t_shared(), NULL, &out) == 0 && out && !*out);
+        free(out);
+        CHECK(run("%s/lvs tokenize '%s/tokenizers/gpt2' a b", t_shared(), NULL, NULL) == 2);
+        CHECK(run("%s/lvs tokenize --help", NULL, NULL, &out) == 0 && out && strstr(out, "--jsonl"));
+        free(out);
+        CHECK(run("%s/lvs chat --help", NULL, NULL, &out) == 0 && out && strstr(out, "--system"));
+        free(out);
+        free(dir);
+    }
 }

@@ -82,14 +82,14 @@ for name, (tpl, bos, eos) in formats.items():
         if name == "mistral-v1" and with_system:
             continue  # the official template raises
         msgs = ([{"role": "system", "content": SYSTEM}] if with_system else []) + [{"role": "user", "content": USER}]
-        text = t.render(messages=msgs, add_generation_prompt=True, bos_token=bos, eos_token=eos)
-        cases.append({"format": name, "system": SYSTEM if with_system else None, "user": USER, "assistant": None,
-                      "generation": True, "text": text})
+        for gen in (True, False):
+            text = t.render(messages=msgs, add_generation_prompt=gen, bos_token=bos, eos_token=eos)
+            cases.append({"format": name, "system": SYSTEM if with_system else None, "user": USER, "assistant": None,
+                          "generation": gen, "text": text})
         msgs2 = msgs + [{"role": "assistant", "content": ASSISTANT}]
-        if name != "chatml":  # Qwen3 renders an answer with a <think> block; covered by the C test
-            text = t.render(messages=msgs2, add_generation_prompt=False, bos_token=bos, eos_token=eos)
-            cases.append({"format": name, "system": SYSTEM if with_system else None, "user": USER, "assistant": ASSISTANT,
-                          "generation": False, "text": text})
+        text = t.render(messages=msgs2, add_generation_prompt=False, bos_token=bos, eos_token=eos)
+        cases.append({"format": name, "system": SYSTEM if with_system else None, "user": USER, "assistant": ASSISTANT,
+                      "generation": False, "text": text})
 with open(out, "w") as f:
     json.dump({"cases": cases, "templates": {k: v[0] for k, v in formats.items()},
                "bos": {k: v[1] for k, v in formats.items()}, "eos": {k: v[2] for k, v in formats.items()}},
