@@ -4366,6 +4366,14 @@ static char *lvs__jstrdup(const lvs_json *v, size_t *len) {
     if (len) *len = v->n;
     return lvs__strndup(v->str, v->n);
 }
+/* A required string field of a tokenizer component, copied to *out. */
+static lvs_status lvs__tstr(const lvs_json *v, int nonempty, char **out, size_t *len, const char *what, const char *name,
+                            lvs_error *err) {
+    if (!v || v->type != LVS_JSON_STRING || (nonempty && !v->n)) return lvs__tfail(err, what, name);
+    if (!(*out = lvs__strndup(v->str, v->n))) return lvs__oom(err);
+    *len = v->n;
+    return LVS_OK;
+}
 static const char *lvs__jtype(const lvs_json *v) {
     const lvs_json *t = lvs_json_get(v, "type");
     return t && t->type == LVS_JSON_STRING ? t->str : "(no type)";
@@ -4382,13 +4390,13 @@ static lvs_status lvs__tload_steps(const lvs_json *v, int kind, lvs__tstep **ste
     const char *type;
     lvs__tstep *s;
     size_t capz;
+    lvs_status st;
     if (!v || v->type == LVS_JSON_NULL) return LVS_OK;
     if (v->type != LVS_JSON_OBJECT) return lvs__fail(err, LVS_ERR_UNSUPPORTED, -1, "tokenizer.json: a %s is not an object", what[kind]);
     type = lvs__jtype(v);
     if (strcmp(type, "Sequence") == 0) {
         const lvs_json *list = lvs_json_get(v, seqkey[kind]);
         size_t i;
-        lvs_status st;
         if (!list || list->type != LVS_JSON_ARRAY)
             return lvs__fail(err, LVS_ERR_UNSUPPORTED, -1, "tokenizer.json: %s Sequence without \"%s\"", what[kind], seqkey[kind]);
         for (i = 0; i < list->n; i++)
@@ -4403,13 +4411,13 @@ static lvs_status lvs__tload_steps(const lvs_json *v, int kind, lvs__tstep **ste
     if (kind == 0) {
         if (strcmp(type, "Prepend") == 0) {
             s->type = LVS__N_PREPEND;
-            if (!(s->a = lvs__jstrdup(lvs_json_get(v, "prepend"), &s->alen))) return lvs__tfail(err, "Prepend without text", type);
+            if ((st = lvs__tstr(lvs_json_get(v, "prepend"), 0, &s->a, &s->alen, "Prepend without text", type, err)) != LVS_OK) return st;
         } else if (strcmp(type, "Replace") == 0) {
             const lvs_json *pat = lvs_json_get(v, "pattern");
             s->type = LVS__N_REPLACE;
-            if (!(s->a = lvs__jstrdup(lvs_json_get(pat, "String"), &s->alen)) || !s->alen)
-                return lvs__tfail(err, "normalizer Replace with a pattern other than a string", "Regex");
-            if (!(s->b = lvs__jstrdup(lvs_json_get(v, "content"), &s->blen))) return lvs__tfail(err, "Replace without content", type);
+            if ((st = lvs__tstr(lvs_json_get(pat, "String"), 1, &s->a, &s->alen, "normalizer Replace with a pattern other than a string", "Regex", err)) != LVS_OK)
+                return st;
+            if ((st = lvs__tstr(lvs_json_get(v, "content"), 0, &s->b, &s->blen, "Replace without content", type, err)) != LVS_OK) return st;
         } else if (strcmp(type, "NFC") == 0) s->type = LVS__N_NFC;
         else return lvs__tfail(err, "normalizer (supported: Prepend, Replace, Sequence, NFC)", type);
     } else if (kind == 1) {
@@ -4437,8 +4445,8 @@ static lvs_status lvs__tload_steps(const lvs_json *v, int kind, lvs__tstep **ste
                 if (!s->regex)
                     return lvs__tfail(err, "Split pattern (the GPT-2, Llama-3 and Qwen2 patterns are)", rx->str);
                 if (s->invert) return lvs__tfail(err, "inverted Split", rx->str);
-            } else if (!(s->a = lvs__jstrdup(lvs_json_get(pat, "String"), &s->alen)) || !s->alen)
-                return lvs__tfail(err, "Split pattern", "(neither Regex nor String)");
+            } else if ((st = lvs__tstr(lvs_json_get(pat, "String"), 1, &s->a, &s->alen, "Split pattern", "(neither Regex nor String)", err)) != LVS_OK)
+                return st;
         } else if (strcmp(type, "Metaspace") == 0) {
             const lvs_json *r = lvs_json_get(v, "replacement"), *ps = lvs_json_get(v, "prepend_scheme");
             s->type = LVS__P_METASPACE;
@@ -4453,9 +4461,9 @@ static lvs_status lvs__tload_steps(const lvs_json *v, int kind, lvs__tstep **ste
         if (strcmp(type, "ByteLevel") == 0) s->type = LVS__D_BYTELEVEL;
         else if (strcmp(type, "Replace") == 0) {
             s->type = LVS__D_REPLACE;
-            if (!(s->a = lvs__jstrdup(lvs_json_get(lvs_json_get(v, "pattern"), "String"), &s->alen)) || !s->alen)
-                return lvs__tfail(err, "decoder Replace with a pattern other than a string", "Regex");
-            if (!(s->b = lvs__jstrdup(lvs_json_get(v, "content"), &s->blen))) return lvs__tfail(err, "Replace without content", type);
+            if ((st = lvs__tstr(lvs_json_get(lvs_json_get(v, "pattern"), "String"), 1, &s->a, &s->alen, "decoder Replace with a pattern other than a string", "Regex", err)) != LVS_OK)
+                return st;
+            if ((st = lvs__tstr(lvs_json_get(v, "content"), 0, &s->b, &s->blen, "Replace without content", type, err)) != LVS_OK) return st;
         } else if (strcmp(type, "ByteFallback") == 0) s->type = LVS__D_BYTEFALLBACK;
         else if (strcmp(type, "Fuse") == 0) s->type = LVS__D_FUSE;
         else if (strcmp(type, "Strip") == 0) {
@@ -4563,10 +4571,11 @@ static lvs_status lvs__trie_add(lvs__trie **tr, int *n, size_t *cap, const char 
 }
 
 /* A special token given in tokenizer_config.json as a string or an {"content": ...} object. */
-static char *lvs__tcfg_token(const lvs_json *cfg, const char *key) {
+static int lvs__tcfg_token(const lvs_json *cfg, const char *key, char **out) { /* 0: out of memory */
     const lvs_json *v = lvs_json_get(cfg, key);
     if (v && v->type == LVS_JSON_OBJECT) v = lvs_json_get(v, "content");
-    return v && v->type == LVS_JSON_STRING ? lvs__strndup(v->str, v->n) : NULL;
+    *out = NULL;
+    return !v || v->type != LVS_JSON_STRING || (*out = lvs__strndup(v->str, v->n)) != NULL;
 }
 
 LVSDEF lvs_status lvs_tokenizer_load(lvs_tokenizer **out, const char *json, size_t len, const char *config,
@@ -4781,7 +4790,7 @@ LVSDEF lvs_status lvs_tokenizer_load(lvs_tokenizer **out, const char *json, size
     t->specials.bos = t->specials.eos = t->specials.eot = t->specials.pad = -1;
     t->specials.unk = t->unk;
     if (cd.root) {
-        char *pad = lvs__tcfg_token(cd.root, "pad_token");
+        char *pad = NULL;
         v = lvs_json_get(cd.root, "chat_template");
         if (v && v->type == LVS_JSON_ARRAY) { /* named templates: take "default" */
             size_t k;
@@ -4792,9 +4801,13 @@ LVSDEF lvs_status lvs_tokenizer_load(lvs_tokenizer **out, const char *json, size
             }
             v = pick;
         }
-        t->chat_template = lvs__jstrdup(v, NULL);
-        t->bos_text = lvs__tcfg_token(cd.root, "bos_token");
-        t->eos_text = lvs__tcfg_token(cd.root, "eos_token");
+        if (!lvs__tcfg_token(cd.root, "pad_token", &pad) || !lvs__tcfg_token(cd.root, "bos_token", &t->bos_text) ||
+            !lvs__tcfg_token(cd.root, "eos_token", &t->eos_text) ||
+            (v && v->type == LVS_JSON_STRING && !(t->chat_template = lvs__jstrdup(v, NULL)))) {
+            LVS_FREE(pad);
+            s = lvs__oom(err);
+            goto done;
+        }
         if (t->bos_text) t->specials.bos = lvs__vocab_find(t, t->bos_text, strlen(t->bos_text));
         if (t->eos_text) t->specials.eos = lvs__vocab_find(t, t->eos_text, strlen(t->eos_text));
         if (pad) t->specials.pad = lvs__vocab_find(t, pad, strlen(pad));
@@ -5830,8 +5843,8 @@ LVSDEF lvs_status lvs_chat_render(const lvs_chat *c, const char *sys, const char
 
 LVSDEF lvs_status lvs_chat_tokenize(const lvs_chat *c, const lvs_tokenizer *t, const char *sys, const char *user,
                                     const char *asst, int gen, int32_t **ids, size_t *n, lvs_error *err) {
-    char *text;
-    size_t len, bl;
+    char *text = NULL;
+    size_t len = 0, bl;
     lvs_status s = lvs_chat_render(c, sys, user, asst, gen, &text, &len, err);
     if (s != LVS_OK) return s;
     /* exactly one BOS: the template's own, or the post-processor's when the text lacks one */

@@ -1,6 +1,7 @@
 /* LVS_STATIC and the allocator macros: a private copy of the library whose every allocation
-   is counted; parsing, opening, writing and converting (successes and failures) must give back
-   everything they take, and an allocator that fails must give LVS_ERR_NOMEM, never a crash. */
+   is counted; parsing, opening, writing, converting, tokenizing, chat rendering, loading a
+   model and generating (successes and failures) must give back everything they take, and an
+   allocator that fails must give LVS_ERR_NOMEM, never a crash. */
 #include <stdlib.h>
 #include <stddef.h>
 static long a_live, a_calls, a_fail_at = -1;
@@ -30,6 +31,77 @@ static void a_free(void *p) {
 static const char cfg[] = "{\"architectures\":[\"LlamaForCausalLM\"],\"hidden_size\":32,\"intermediate_size\":40,"
                           "\"num_hidden_layers\":1,\"num_attention_heads\":2,\"vocab_size\":50}";
 
+/* a tokenizer with one component of each kind, a chat template, and some text through it */
+static lvs_status text_workload(void) {
+    static const char tj[] =
+        "{\"model\":{\"type\":\"BPE\",\"byte_fallback\":true,\"vocab\":{\"\\u2581\":0,\"a\":1,\"b\":2,\"\\u2581a\":3,"
+        "\"<0xC3>\":4,\"<0xA9>\":5,\"<s>\":6,\"</s>\":7},\"merges\":[\"\\u2581 a\",[\"a\",\"b\"]]},"
+        "\"added_tokens\":[{\"id\":6,\"content\":\"<s>\",\"special\":true},{\"id\":7,\"content\":\"</s>\",\"special\":true},"
+        "{\"id\":8,\"content\":\"ab\",\"special\":false,\"normalized\":true}],"
+        "\"normalizer\":{\"type\":\"Sequence\",\"normalizers\":[{\"type\":\"NFC\"},{\"type\":\"Replace\",\"pattern\":"
+        "{\"String\":\" \"},\"content\":\"\\u2581\"}]},\"pre_tokenizer\":{\"type\":\"Metaspace\",\"replacement\":\"\\u2581\","
+        "\"prepend_scheme\":\"first\",\"split\":true},\"post_processor\":{\"type\":\"TemplateProcessing\",\"single\":"
+        "[{\"SpecialToken\":{\"id\":\"<s>\",\"type_id\":0}},{\"Sequence\":{\"id\":\"A\",\"type_id\":0}}],"
+        "\"special_tokens\":{\"<s>\":{\"id\":\"<s>\",\"ids\":[6]}}},\"decoder\":{\"type\":\"Sequence\",\"decoders\":"
+        "[{\"type\":\"Replace\",\"pattern\":{\"String\":\"\\u2581\"},\"content\":\" \"},{\"type\":\"ByteFallback\"},"
+        "{\"type\":\"Fuse\"},{\"type\":\"Strip\",\"content\":\" \",\"start\":1,\"stop\":0}]}}";
+    static const char tc[] = "{\"bos_token\":\"<s>\",\"eos_token\":\"</s>\",\"chat_template\":\"<<SYS>> [INST]\"}";
+    static const char text[] = "a ab e\xcc\x81 <s>b \xc3\xa9 aab";
+    lvs_tokenizer *t;
+    lvs_chat ch;
+    lvs_detok_stream ds;
+    lvs_error err;
+    lvs_status s;
+    int32_t *ids;
+    size_t n, len, i;
+    char *str;
+    if ((s = lvs_tokenizer_load(&t, tj, sizeof tj - 1, tc, sizeof tc - 1, &err)) != LVS_OK) return s;
+    if ((s = lvs_tokenize(t, text, sizeof text - 1, 1, &ids, &n, &err)) != LVS_OK) { lvs_tokenizer_free(t); return s; }
+    if ((s = lvs_detokenize(t, ids, n, 1, &str, &len, &err)) == LVS_OK) lvs_free(str);
+    lvs_detok_stream_init(&ds, t, 0);
+    for (i = 0; s == LVS_OK && i < n; i++)
+        if ((s = lvs_detok_stream_push(&ds, ids[i], &str, &len, &err)) == LVS_OK) lvs_free(str);
+    lvs_detok_stream_free(&ds);
+    lvs_free(ids);
+    if (s == LVS_OK && (s = lvs_chat_init(&ch, t, NULL, &err)) == LVS_OK) {
+        if ((s = lvs_chat_tokenize(&ch, t, "sys", "ab", NULL, 1, &ids, &n, &err)) == LVS_OK) lvs_free(ids);
+        lvs_chat_free(&ch);
+    }
+    lvs_tokenizer_free(t);
+    return s;
+}
+
+/* a model loaded with int8 matrices, one generation with a capture hook */
+static lvs_status engine_workload(const char *model) {
+    lvs_model *m;
+    lvs_model_opts o;
+    lvs_gen_opts g;
+    lvs_gen_seq q;
+    lvs_error err;
+    lvs_status s;
+    int32_t prompt[3] = {1, 7, 9}, out[4];
+    float buf[8 * 32];
+    lvs_act_buf ab = {buf, 8, 32, NULL};
+    lvs_hook h = {LVS_SITE_RESID_POST, 0, lvs_hook_capture, &ab};
+    lvs_model_opts_default(&o);
+    o.dtype = LVS_W_INT8;
+    if ((s = lvs_model_open(&m, model, &o, &err)) != LVS_OK) return s;
+    lvs_gen_opts_default(&g);
+    g.max_new = 4;
+    g.ignore_eos = 1;
+    g.sampling.temperature = 0.7f;
+    g.sampling.top_p = 0.9f;
+    memset(&q, 0, sizeof q);
+    q.prompt = prompt;
+    q.n_prompt = 3;
+    q.out = out;
+    q.hooks = &h;
+    q.n_hooks = 1;
+    s = lvs_generate(m, &q, 1, &g, &err);
+    lvs_model_close(m);
+    return s;
+}
+
 /* one pass over everything that allocates; returns the first failing status */
 static lvs_status workload(const char *model, const char *out) {
     lvs_json_doc d;
@@ -46,7 +118,9 @@ static lvs_status workload(const char *model, const char *out) {
     lvs_st_close(&st);
     lvs_st_open(&st, "tests/corpus/bad/st_gap.safetensors", &err); /* fails */
     if ((s = lvs_convert(model, out, LVS_W_INT8, NULL, NULL, &err)) != LVS_OK) return s;
-    return lvs_convert(model, out, LVS_W_F16, NULL, NULL, &err);
+    if ((s = lvs_convert(model, out, LVS_W_F16, NULL, NULL, &err)) != LVS_OK) return s;
+    if ((s = text_workload()) != LVS_OK) return s;
+    return engine_workload(model);
 }
 
 void test_allocator(void) {
@@ -77,7 +151,7 @@ void test_allocator(void) {
         if (getenv("ALLOC_TRACE")) { printf("k=%ld\n", k); fflush(stdout); }
         s = workload(model, out);
         if (s == LVS_ERR_NOMEM) nomem++;
-        else if (s != LVS_OK) other++;
+        else if (s != LVS_OK) { other++; if (other <= 5) printf("  allocation %ld failed: %s\n", k, lvs_status_name(s)); }
         if (a_live != 0) { CHECKF(0, "failing allocation %ld of %ld leaks %ld blocks", k, total, a_live); break; }
     }
     CHECKF(other == 0, "%ld failed allocations reported a status other than LVS_ERR_NOMEM", other);
