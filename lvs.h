@@ -4648,13 +4648,13 @@ LVSDEF lvs_status lvs_tokenizer_load(lvs_tokenizer **out, const char *json, size
     t->vhash = LVS__NEW(int32_t, t->vmask);
     t->vmask -= 1;
     t->arena = LVS__NEW(lvs__arena, 1);
+    if (t->arena) memset(t->arena, 0, sizeof(lvs__arena));
     if (!t->piece || !t->piece_len || !t->is_special || !t->is_added || !t->vhash || !t->arena) { s = lvs__oom(err); goto done; }
     memset(t->piece, 0, sizeof(char *) * (size_t)(t->n_ids + 1));
     memset(t->piece_len, 0, sizeof(uint32_t) * (size_t)(t->n_ids + 1));
     memset(t->is_special, 0, (size_t)t->n_ids + 1);
     memset(t->is_added, 0, (size_t)t->n_ids + 1);
     memset(t->vhash, 0xff, sizeof(int32_t) * (t->vmask + 1));
-    memset(t->arena, 0, sizeof(lvs__arena));
     for (i = 0; i < vocab->n + (added && added->type == LVS_JSON_ARRAY ? added->n : 0); i++) {
         const lvs_json *e = i < vocab->n ? &vocab->items[i] : &added->items[i - vocab->n];
         const lvs_json *content = i < vocab->n ? NULL : lvs_json_get(e, "content");

@@ -4,11 +4,15 @@
    allocator that fails must give LVS_ERR_NOMEM, never a crash. */
 #include <stdlib.h>
 #include <stddef.h>
+#include <string.h>
 static long a_live, a_calls, a_fail_at = -1;
 static void *a_malloc(size_t n) {
+    void *p;
     if (a_fail_at >= 0 && a_calls++ == a_fail_at) return NULL;
     a_live++;
-    return malloc(n);
+    p = malloc(n);
+    if (p) memset(p, 0xbe, n); /* garbage, so that a read of uninitialized memory shows in any build */
+    return p;
 }
 static void *a_realloc(void *p, size_t n) {
     void *q;
