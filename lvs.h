@@ -756,6 +756,57 @@ LVSDEF lvs_status lvs_generate(const lvs_model *m, lvs_gen_seq *seqs, int n_seqs
    top-p and min-p, in that order. Returns -1 only when out of memory. */
 LVSDEF int32_t lvs_sample(const float *logits, int64_t vocab, const lvs_sampling *s, lvs_rng *rng);
 
+/* ---------------------------------------------------------------- backward */
+/* Gradients of a loss on the logits of one sequence (positions 0..n-1, no KV cache) with
+   respect to hook sites, the residual entering any block, and (f32 models) every weight.
+   Frozen f16 / bf16 / int8 matrices work for everything but weight gradients. */
+
+/* f32 accumulators shaped like the weights of an f32 model; lvs_backward adds to them. */
+typedef struct lvs_wgrads lvs_wgrads;
+LVSDEF lvs_status lvs_wgrads_create(lvs_wgrads **out, const lvs_model *m, lvs_error *err);
+LVSDEF void lvs_wgrads_zero(lvs_wgrads *g);
+LVSDEF void lvs_wgrads_free(lvs_wgrads *g);
+/* The accumulator of a weight by its Hugging Face name ("model.layers.0.mlp.up_proj.weight");
+   NULL if the model has no such tensor. With tied embeddings, "lm_head.weight" is NULL and
+   "model.embed_tokens.weight" receives both uses. */
+LVSDEF float *lvs_wgrads_get(lvs_wgrads *g, const char *name, int64_t *numel);
+
+/* The activations a backward pass needs, for sequences of up to max_tokens. recompute = 1
+   keeps only each block's input and recomputes the block during the backward pass (about
+   one more forward pass of time for much less memory). */
+typedef struct lvs_tape lvs_tape;
+LVSDEF lvs_status lvs_tape_create(lvs_tape **out, const lvs_model *m, int64_t max_tokens, int recompute,
+                                  lvs_error *err);
+LVSDEF void lvs_tape_free(lvs_tape *t);
+LVSDEF uint64_t lvs_tape_bytes(const lvs_tape *t); /* activation memory held (bytes) */
+
+/* A loss on logits: rows are the logits of positions logits_from..n-1, [n_rows, vocab].
+   Writes d loss / d logits into dlogits (same shape) and returns the loss. */
+typedef float (*lvs_loss_fn)(void *user, const float *logits, int n_rows, int64_t vocab, float *dlogits);
+typedef struct lvs_grad_site { lvs_site site; int layer; float *grad; } lvs_grad_site; /* grad: [n, d] */
+typedef struct lvs_backward_req {
+    const int32_t *tokens;      /* [n]: the sequence (targets of the loss come from it too) */
+    int n;
+    const lvs_hook *hooks;      /* forward hooks; the backward pass treats each as adding a
+                                   constant (the gradient passes through it unchanged) */
+    int n_hooks;
+    int start_layer;            /* 0: from the embedding lookup; k: run blocks k.. only */
+    const float *x0;            /* [n, d] the residual entering block start_layer (required when
+                                   start_layer > 0; when 0, replaces the embedding lookup) */
+    int loss_from;              /* K >= 1: loss = mean cross-entropy of tokens[K..n-1] */
+    lvs_loss_fn loss_fn;        /* or, when loss_from is 0, this loss */
+    void *loss_user;
+    int logits_from;            /* first row given to loss_fn */
+    lvs_grad_site *sites;       /* gradients wanted at hook sites (at or after start_layer) */
+    int n_sites;
+    float *grad_x0;             /* [n, d] or NULL: gradient w.r.t. the residual entering
+                                   block start_layer (the embed site when start_layer is 0) */
+    lvs_wgrads *wgrads;         /* NULL, or accumulators (f32 models only) */
+    float loss;                 /* out: the loss */
+} lvs_backward_req;
+/* Forward from start_layer, the loss, and the backward pass down to start_layer. */
+LVSDEF lvs_status lvs_backward(const lvs_model *m, lvs_tape *t, lvs_backward_req *r, lvs_error *err);
+
 #ifdef __cplusplus
 }
 #endif
@@ -7730,6 +7781,678 @@ done:
     LVS_FREE(next);
     lvs_cache_free(c);
     return st;
+}
+
+/* =====================================================================================
+   BACKWARD: gradients through the engine for one sequence. A forward pass from any block
+   records what the backward pass needs on an lvs_tape (or only each block's input, when
+   recomputing); the backward pass mirrors FORWARD step by step: loss -> final norm and
+   lm_head -> for each block, MLP then attention (flash-style: probabilities recomputed from
+   q, k and each row's log-sum-exp) -> embedding. Input gradients dx = dy W for every weight
+   type; weight gradients dW += dy^T x for f32 weights. Calls: MODEL, KERNELS, FORWARD.
+   ===================================================================================== */
+
+struct lvs_wgrads {
+    const lvs_model *m;
+    float *embed, *lm_head, *final_norm;
+    float **w;                  /* [layer * 16 + k]: k 0..6 matrices, 7..13 biases, 14 attn_norm, 15 mlp_norm */
+    float *block;
+    size_t n;
+};
+static const char *const lvs__mat_names[7] = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
+                                              "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"};
+static const lvs__mat *lvs__layer_mat(const lvs__layer *L, int k) {
+    const lvs__mat *const ms[7] = {&L->wq, &L->wk, &L->wv, &L->wo, &L->wg, &L->wu, &L->wd};
+    return ms[k];
+}
+static const float *lvs__layer_bias(const lvs__layer *L, int k) {
+    const float *const bs[7] = {L->bq, L->bk, L->bv, L->bo, L->bg, L->bu, L->bd};
+    return bs[k];
+}
+
+LVSDEF lvs_status lvs_wgrads_create(lvs_wgrads **out, const lvs_model *m, lvs_error *err) {
+    const lvs_config *c;
+    lvs_wgrads *g;
+    int64_t l, pass, d;
+    int k;
+    if (!out || !m) return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_wgrads_create: NULL argument");
+    *out = NULL;
+    c = &m->cfg;
+    d = c->hidden_size;
+    if (m->stats.n_matrices[LVS_W_F32] != m->stats.n_matrices[0] + m->stats.n_matrices[1] +
+                                              m->stats.n_matrices[2] + m->stats.n_matrices[3])
+        return lvs__fail(err, LVS_ERR_UNSUPPORTED, -1, "weight gradients need an f32 model (load it with dtype f32)");
+    g = LVS__NEW(lvs_wgrads, 1);
+    if (!g) return lvs__oom(err);
+    memset(g, 0, sizeof *g);
+    g->m = m;
+    g->w = LVS__NEW(float *, (size_t)c->n_layers * 16);
+    if (!g->w) { LVS_FREE(g); return lvs__oom(err); }
+    for (pass = 0; pass < 2; pass++) { /* count, then carve */
+        size_t at = 0;
+#define LVS__WG(ptr, count) do { if (pass) ptr = g->block + at; at += (size_t)(count); } while (0)
+        LVS__WG(g->embed, m->embed.rows * d);
+        if (!c->tie_embeddings) LVS__WG(g->lm_head, m->lm_head.rows * d);
+        LVS__WG(g->final_norm, d);
+        for (l = 0; l < c->n_layers; l++) {
+            const lvs__layer *L = &m->layers[l];
+            float **w = g->w + l * 16;
+            for (k = 0; k < 7; k++) {
+                const lvs__mat *W = lvs__layer_mat(L, k);
+                LVS__WG(w[k], W->rows * W->cols);
+                if (lvs__layer_bias(L, k)) LVS__WG(w[7 + k], W->rows);
+                else if (pass) w[7 + k] = NULL;
+            }
+            LVS__WG(w[14], d);
+            LVS__WG(w[15], d);
+        }
+#undef LVS__WG
+        if (!pass) {
+            g->n = at;
+            if (!(g->block = LVS__NEW(float, at))) { lvs_wgrads_free(g); return lvs__oom(err); }
+        }
+    }
+    lvs_wgrads_zero(g);
+    *out = g;
+    return LVS_OK;
+}
+LVSDEF void lvs_wgrads_zero(lvs_wgrads *g) {
+    if (g) memset(g->block, 0, sizeof(float) * g->n);
+}
+LVSDEF void lvs_wgrads_free(lvs_wgrads *g) {
+    if (!g) return;
+    LVS_FREE(g->w);
+    LVS_FREE(g->block);
+    LVS_FREE(g);
+}
+LVSDEF float *lvs_wgrads_get(lvs_wgrads *g, const char *name, int64_t *numel) {
+    const lvs_config *c;
+    int layer = -1, off = 0, k;
+    int64_t d, n = 0;
+    float *p = NULL;
+    if (!g || !name) return NULL;
+    c = &g->m->cfg;
+    d = c->hidden_size;
+    if (strcmp(name, "model.embed_tokens.weight") == 0) { p = g->embed; n = g->m->embed.rows * d; }
+    else if (strcmp(name, "lm_head.weight") == 0) { p = g->lm_head; n = g->m->lm_head.rows * d; }
+    else if (strcmp(name, "model.norm.weight") == 0) { p = g->final_norm; n = d; }
+    else if (sscanf(name, "model.layers.%d.%n", &layer, &off) == 1 && off > 0 && layer >= 0 && layer < c->n_layers) {
+        const char *rest = name + off;
+        float **w = g->w + (int64_t)layer * 16;
+        if (strcmp(rest, "input_layernorm.weight") == 0) { p = w[14]; n = d; }
+        else if (strcmp(rest, "post_attention_layernorm.weight") == 0) { p = w[15]; n = d; }
+        for (k = 0; k < 7 && !p; k++) {
+            size_t nl = strlen(lvs__mat_names[k]);
+            const lvs__mat *W = lvs__layer_mat(&g->m->layers[layer], k);
+            if (strncmp(rest, lvs__mat_names[k], nl) != 0) continue;
+            if (strcmp(rest + nl, ".weight") == 0) { p = w[k]; n = W->rows * W->cols; }
+            else if (strcmp(rest + nl, ".bias") == 0) { p = w[7 + k]; n = W->rows; }
+        }
+    }
+    if (numel) *numel = p ? n : 0;
+    return p;
+}
+
+/* ---- kernels of the backward pass */
+
+/* dx[t][k] (+)= sum_r dy[t][r] W[r][k] for t < n: the input gradient of y = x W^T. Column
+   panels of 16 are spread over the threads; each output sums over r in order. */
+#ifdef LVS__AVX2
+static __m256 lvs__ld8w(const lvs__mat *W, int64_t r, int64_t k) {
+    const void *row = lvs__mat_row(W, r);
+    switch (W->type) {
+    case LVS_W_F32: return LVS__LD_F32((const float *)row + k);
+    case LVS_W_F16: return LVS__LD_F16((const uint16_t *)row + k);
+    case LVS_W_BF16: return LVS__LD_BF16((const uint16_t *)row + k);
+    default: {
+        __m128i q = _mm_loadl_epi64((const __m128i *)(const void *)((const int8_t *)row + k));
+        return _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q)),
+                             _mm256_set1_ps(W->s[r * lvs_q8_nblocks(W->cols) + k / LVS_Q8_BLOCK]));
+    }
+    }
+}
+#endif
+static float lvs__w1(const lvs__mat *W, int64_t r, int64_t k) {
+    const void *row = lvs__mat_row(W, r);
+    switch (W->type) {
+    case LVS_W_F32: return ((const float *)row)[k];
+    case LVS_W_F16: return lvs_f16_to_f32(((const uint16_t *)row)[k]);
+    case LVS_W_BF16: return lvs_bf16_to_f32(((const uint16_t *)row)[k]);
+    default: return (float)((const int8_t *)row)[k] * W->s[r * lvs_q8_nblocks(W->cols) + k / LVS_Q8_BLOCK];
+    }
+}
+static void lvs__matmul_dx(const lvs__mat *W, const float *dy, int64_t ldy, int64_t n, float *dx, int64_t ldx,
+                           int accumulate, int nt) {
+    const int64_t rows = W->rows, cols = W->cols, npanel = (cols + 15) / 16;
+    int64_t pnl;
+    (void)nt;
+    LVS__PAR_FOR(rows * cols * n, nt)
+    for (pnl = 0; pnl < npanel; pnl++) {
+        const int64_t k0 = pnl * 16;
+        int64_t t0, r, t, k;
+        for (t0 = 0; t0 < n; t0 += 4) {
+            const float *dr[4];
+            float acc[4][16];
+            int nk = (int)(cols - k0 < 16 ? cols - k0 : 16), tt;
+            for (tt = 0; tt < 4; tt++) dr[tt] = dy + (t0 + tt < n ? t0 + tt : n - 1) * ldy;
+#ifdef LVS__AVX2
+            if (nk == 16) {
+                __m256 a0 = _mm256_setzero_ps(), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, e0 = a0, e1 = a0;
+                for (r = 0; r < rows; r++) {
+                    __m256 w0 = lvs__ld8w(W, r, k0), w1 = lvs__ld8w(W, r, k0 + 8), y;
+                    y = _mm256_set1_ps(dr[0][r]); a0 = _mm256_fmadd_ps(y, w0, a0); a1 = _mm256_fmadd_ps(y, w1, a1);
+                    y = _mm256_set1_ps(dr[1][r]); b0 = _mm256_fmadd_ps(y, w0, b0); b1 = _mm256_fmadd_ps(y, w1, b1);
+                    y = _mm256_set1_ps(dr[2][r]); c0 = _mm256_fmadd_ps(y, w0, c0); c1 = _mm256_fmadd_ps(y, w1, c1);
+                    y = _mm256_set1_ps(dr[3][r]); e0 = _mm256_fmadd_ps(y, w0, e0); e1 = _mm256_fmadd_ps(y, w1, e1);
+                }
+                _mm256_storeu_ps(acc[0], a0); _mm256_storeu_ps(acc[0] + 8, a1);
+                _mm256_storeu_ps(acc[1], b0); _mm256_storeu_ps(acc[1] + 8, b1);
+                _mm256_storeu_ps(acc[2], c0); _mm256_storeu_ps(acc[2] + 8, c1);
+                _mm256_storeu_ps(acc[3], e0); _mm256_storeu_ps(acc[3] + 8, e1);
+            } else
+#endif
+            {
+                memset(acc, 0, sizeof acc);
+                for (r = 0; r < rows; r++) {
+                    float wv[16];
+                    for (k = 0; k < nk; k++) wv[k] = lvs__w1(W, r, k0 + k);
+                    for (tt = 0; tt < 4; tt++) {
+                        const float y = dr[tt][r];
+                        for (k = 0; k < nk; k++) acc[tt][k] += y * wv[k];
+                    }
+                }
+            }
+            for (t = t0; t < t0 + 4 && t < n; t++) {
+                float *o = dx + t * ldx + k0;
+                for (k = 0; k < nk; k++) o[k] = accumulate ? o[k] + acc[t - t0][k] : acc[t - t0][k];
+            }
+        }
+    }
+}
+
+/* dW[r][k] += sum_t dy[t][r] x[t][k] and db[r] += sum_t dy[t][r] (f32 accumulators). */
+static void lvs__matmul_dw(const float *dy, int64_t ldy, const float *x, int64_t ldx, int64_t n, int64_t rows,
+                           int64_t cols, float *dw, float *db, int nt) {
+    int64_t r;
+    (void)nt;
+    LVS__PAR_FOR(rows * cols * n, nt)
+    for (r = 0; r < rows; r++) {
+        float *o = dw + r * cols;
+        int64_t t, k;
+        for (t = 0; t < n; t++) {
+            const float y = dy[t * ldy + r], *xr = x + t * ldx;
+            if (y == 0.0f) continue;
+            for (k = 0; k < cols; k++) o[k] += y * xr[k];
+            if (db) db[r] += y;
+        }
+    }
+}
+
+/* The backward pass of y = x / sqrt(mean(x^2) + eps) * w for one row: dx (+)= ..., dw += .... */
+static void lvs__rmsnorm_back(const float *x, const float *w, int64_t d, double eps, const float *dy, float *dx,
+                              int accumulate, float *dw) {
+    double ss = 0, dot = 0, inv, c;
+    int64_t i;
+    for (i = 0; i < d; i++) {
+        ss += (double)x[i] * x[i];
+        dot += (double)dy[i] * w[i] * x[i];
+    }
+    inv = 1.0 / sqrt(ss / (double)d + eps);
+    c = dot * inv * inv * inv / (double)d;
+    for (i = 0; i < d; i++) {
+        float g = (float)(inv * dy[i] * w[i] - c * x[i]);
+        dx[i] = accumulate ? dx[i] + g : g;
+        if (dw) dw[i] += (float)(dy[i] * (x[i] * inv));
+    }
+}
+
+/* The backward pass of RoPE: the inverse rotation. */
+static void lvs__rope_back(float *g, const float *cs, const float *sn, int64_t half) {
+    int64_t i;
+    for (i = 0; i < half; i++) {
+        float a = g[i], b = g[i + half];
+        g[i] = a * cs[i] + b * sn[i];
+        g[i + half] = b * cs[i] - a * sn[i];
+    }
+}
+
+/* Causal attention of one sequence (rows = positions 0..n-1; window wnd > 0: keys j with
+   i - wnd < j <= i), head h reading kv head h / (H / KV). The forward pass keeps each row's
+   log-sum-exp; the backward pass recomputes the probabilities from it, in two passes that
+   each own their outputs (so the result does not depend on the thread count): per query row
+   and head, dq; per key row and kv head, dk and dv. */
+typedef struct lvs__attn {
+    int64_t n, H, KV, hd, wnd;
+    const float *q, *k, *v;     /* [n, H * hd], [n, KV * hd], [n, KV * hd], after RoPE */
+    float *att, *lse;           /* [n, H * hd], [n, H] */
+} lvs__attn;
+static void lvs__attn_fwd(const lvs__attn *A, float *scores, int64_t stride, int nt) {
+    const int64_t n = A->n, H = A->H, KV = A->KV, hd = A->hd, qd = H * hd, kvd = KV * hd, wnd = A->wnd;
+    const float scale = (float)(1.0 / sqrt((double)hd));
+    int64_t item;
+    (void)nt;
+    LVS__PAR_FOR(n * H * 64 * hd, nt)
+    for (item = 0; item < n * H; item++) {
+        int64_t i0 = item / H, h = item % H, j, kvh = h / (H / KV), lo = wnd > 0 && i0 - wnd + 1 > 0 ? i0 - wnd + 1 : 0;
+        const float *qv = A->q + i0 * qd + h * hd;
+        float *sc = scores + (int64_t)LVS__TID() * stride, mx = -FLT_MAX, sum = 0.0f, *o = A->att + i0 * qd + h * hd;
+        for (j = lo; j <= i0; j++) {
+            sc[j] = lvs__dot(qv, A->k + j * kvd + kvh * hd, hd) * scale;
+            mx = sc[j] > mx ? sc[j] : mx;
+        }
+        for (j = lo; j <= i0; j++) {
+            sc[j] = expf(sc[j] - mx);
+            sum += sc[j];
+        }
+        memset(o, 0, sizeof(float) * (size_t)hd);
+        for (j = lo; j <= i0; j++) {
+            const float pj = sc[j] / sum, *vj = A->v + j * kvd + kvh * hd;
+            int64_t e;
+            for (e = 0; e < hd; e++) o[e] += pj * vj[e];
+        }
+        A->lse[i0 * H + h] = mx + logf(sum);
+    }
+}
+static void lvs__attn_back(const lvs__attn *A, const float *datt, float *dq, float *dk, float *dv, float *ddot, int nt) {
+    const int64_t n = A->n, H = A->H, KV = A->KV, hd = A->hd, qd = H * hd, kvd = KV * hd, wnd = A->wnd, G = H / KV;
+    const float scale = (float)(1.0 / sqrt((double)hd));
+    int64_t item;
+    (void)nt;
+    /* pass A, per (query row, head): D = dO . O, and dq */
+    LVS__PAR_FOR(n * H * 64 * hd, nt)
+    for (item = 0; item < n * H; item++) {
+        int64_t i0 = item / H, h = item % H, j, e, kvh = h / G, lo = wnd > 0 && i0 - wnd + 1 > 0 ? i0 - wnd + 1 : 0;
+        const float *qv = A->q + i0 * qd + h * hd, *dO = datt + i0 * qd + h * hd, lse = A->lse[i0 * H + h];
+        const float D = lvs__dot(dO, A->att + i0 * qd + h * hd, hd);
+        float *dqv = dq + i0 * qd + h * hd;
+        memset(dqv, 0, sizeof(float) * (size_t)hd);
+        for (j = lo; j <= i0; j++) {
+            const float *kj = A->k + j * kvd + kvh * hd;
+            const float p = expf(lvs__dot(qv, kj, hd) * scale - lse);
+            const float ds = p * (lvs__dot(dO, A->v + j * kvd + kvh * hd, hd) - D) * scale;
+            for (e = 0; e < hd; e++) dqv[e] += ds * kj[e];
+        }
+        ddot[i0 * H + h] = D;
+    }
+    /* pass B, per (key row, kv head): dk and dv, summed over the heads that share it */
+    LVS__PAR_FOR(n * H * 64 * hd, nt)
+    for (item = 0; item < n * KV; item++) {
+        int64_t j = item / KV, kvh = item % KV, h, i0, e, hi = wnd > 0 && j + wnd - 1 < n - 1 ? j + wnd - 1 : n - 1;
+        const float *kj = A->k + j * kvd + kvh * hd, *vj = A->v + j * kvd + kvh * hd;
+        float *dkv = dk + j * kvd + kvh * hd, *dvv = dv + j * kvd + kvh * hd;
+        memset(dkv, 0, sizeof(float) * (size_t)hd);
+        memset(dvv, 0, sizeof(float) * (size_t)hd);
+        for (h = kvh * G; h < (kvh + 1) * G; h++)
+            for (i0 = j; i0 <= hi; i0++) {
+                const float *qv = A->q + i0 * qd + h * hd, *dO = datt + i0 * qd + h * hd;
+                const float p = expf(lvs__dot(qv, kj, hd) * scale - A->lse[i0 * H + h]);
+                const float ds = p * (lvs__dot(dO, vj, hd) - ddot[i0 * H + h]) * scale;
+                for (e = 0; e < hd; e++) {
+                    dkv[e] += ds * qv[e];
+                    dvv[e] += p * dO[e];
+                }
+            }
+    }
+}
+
+/* ---- the tape */
+
+/* What one block keeps for its backward pass (x: its input, after the resid_pre hooks). */
+typedef struct lvs__brec { float *x, *q, *k, *v, *att, *lse, *xm, *g, *u; } lvs__brec;
+
+struct lvs_tape {
+    const lvs_model *m;
+    int64_t cap;
+    int recompute, nt;
+    lvs__brec *rec;             /* per block (one shared record when recomputing) */
+    float *xs;                  /* [n_layers + 1][cap][d]: each block's input, and the final residual */
+    float *xn, *t2, *dx, *dxn, *dq, *dk, *dv, *datt, *dg, *du, *hbuf, *ddot, *cos, *sin, *scores;
+    int8_t *qx;
+    float *qs;
+    float *logits, *dlogits;    /* grown per call */
+    size_t logits_cap;
+    void *block;
+    uint64_t act_bytes;
+};
+
+LVSDEF void lvs_tape_free(lvs_tape *t) {
+    if (!t) return;
+    LVS_FREE(t->rec);
+    LVS_FREE(t->block);
+    LVS_FREE(t->logits);
+    LVS_FREE(t->dlogits);
+    LVS_FREE(t);
+}
+LVSDEF uint64_t lvs_tape_bytes(const lvs_tape *t) { return t ? t->act_bytes : 0; }
+
+LVSDEF lvs_status lvs_tape_create(lvs_tape **out, const lvs_model *m, int64_t max_tokens, int recompute,
+                                  lvs_error *err) {
+    const lvs_config *c;
+    lvs_tape *t;
+    int64_t T = max_tokens, d, qd, kvd, ff, H, half, wide, L, nrec, l, p, i;
+    int pass;
+    size_t off = 0;
+    char *base = NULL;
+    if (!out || !m) return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_tape_create: NULL argument");
+    *out = NULL;
+    c = &m->cfg;
+    if (max_tokens < 2 || max_tokens > ((int64_t)1 << 24))
+        return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_tape_create: max_tokens must be 2 .. 16777216");
+    d = c->hidden_size; H = c->n_heads; qd = H * c->head_dim; kvd = c->n_kv_heads * c->head_dim;
+    ff = c->intermediate_size; half = c->head_dim / 2; L = c->n_layers;
+    wide = d > qd ? d : qd;
+    wide = wide > ff ? wide : ff;
+    nrec = recompute ? 1 : L;
+    t = LVS__NEW(lvs_tape, 1);
+    if (!t) return lvs__oom(err);
+    memset(t, 0, sizeof *t);
+    t->m = m;
+    t->cap = T;
+    t->recompute = recompute ? 1 : 0;
+    t->nt = lvs__threads(m->n_threads);
+    t->rec = LVS__NEW(lvs__brec, (size_t)nrec);
+    if (!t->rec) { lvs_tape_free(t); return lvs__oom(err); }
+#define LVS__CARVE(ptr, T_, count) \
+    do { off = (off + 63) & ~(size_t)63; if (base) ptr = (T_ *)(void *)(base + off); off += sizeof(T_) * (size_t)(count); } while (0)
+    for (pass = 0; pass < 2; pass++) {
+        uint64_t act;
+        off = 0;
+        LVS__CARVE(t->xs, float, (L + 1) * T * d);
+        for (l = 0; l < nrec; l++) {
+            lvs__brec *b = &t->rec[l];
+            LVS__CARVE(b->q, float, T * qd);
+            LVS__CARVE(b->k, float, T * kvd);
+            LVS__CARVE(b->v, float, T * kvd);
+            LVS__CARVE(b->att, float, T * qd);
+            LVS__CARVE(b->lse, float, T * H);
+            LVS__CARVE(b->xm, float, T * d);
+            LVS__CARVE(b->g, float, T * ff);
+            LVS__CARVE(b->u, float, T * ff);
+        }
+        act = (uint64_t)off;
+        LVS__CARVE(t->xn, float, T * wide);
+        LVS__CARVE(t->t2, float, T * d);
+        LVS__CARVE(t->dx, float, T * d);
+        LVS__CARVE(t->dxn, float, T * wide);
+        LVS__CARVE(t->dq, float, T * qd);
+        LVS__CARVE(t->dk, float, T * kvd);
+        LVS__CARVE(t->dv, float, T * kvd);
+        LVS__CARVE(t->datt, float, T * qd);
+        LVS__CARVE(t->dg, float, T * ff);
+        LVS__CARVE(t->du, float, T * ff);
+        LVS__CARVE(t->hbuf, float, T * ff);
+        LVS__CARVE(t->ddot, float, T * H);
+        LVS__CARVE(t->cos, float, T * half);
+        LVS__CARVE(t->sin, float, T * half);
+        LVS__CARVE(t->scores, float, (int64_t)t->nt * T);
+        LVS__CARVE(t->qx, int8_t, T * wide);
+        LVS__CARVE(t->qs, float, T * lvs_q8_nblocks(wide));
+        if (pass) break;
+        t->act_bytes = act;
+        if (off > (size_t)-1 / 2 || !(t->block = LVS_MALLOC(off + 64))) { lvs_tape_free(t); return lvs__oom(err); }
+        base = (char *)t->block;
+    }
+#undef LVS__CARVE
+    for (l = 0; l < nrec; l++) t->rec[l].x = t->xs + l * T * d;
+    for (p = 0; p < T; p++)
+        for (i = 0; i < half; i++) {
+            double ang = (double)p * m->inv_freq[i];
+            t->cos[p * half + i] = (float)cos(ang);
+            t->sin[p * half + i] = (float)sin(ang);
+        }
+    *out = t;
+    return LVS_OK;
+}
+
+/* ---- forward with recording */
+
+static void lvs__bhooks(const lvs_backward_req *r, const int64_t *pos, lvs_site site, int layer, float *x, int64_t d) {
+    lvs_seq q;
+    int64_t row0 = 0;
+    memset(&q, 0, sizeof q);
+    q.n = r->n;
+    q.hooks = r->hooks;
+    q.n_hooks = r->n_hooks;
+    lvs__hooks(&q, 1, &row0, pos, site, layer, x, d);
+}
+
+/* Block l on x (its input, hooked already): fills rec and, when xout is not NULL, writes the
+   block's output there (with the resid_post hooks applied). */
+static void lvs__block_fwd(const lvs_model *m, lvs_tape *t, const lvs_backward_req *r, const int64_t *pos, int64_t l,
+                           const float *x, lvs__brec *b, float *xout) {
+    const lvs_config *cf = &m->cfg;
+    const lvs__layer *Ly = &m->layers[l];
+    const int64_t n = r->n, d = cf->hidden_size, H = cf->n_heads, KV = cf->n_kv_heads, hd = cf->head_dim;
+    const int64_t half = hd / 2, qd = H * hd, kvd = KV * hd, ff = cf->intermediate_size;
+    const int64_t wnd = cf->layer_sliding[l] ? cf->sliding_window : 0;
+    const int nt = t->nt;
+    lvs__act a;
+    lvs__mm mm[3];
+    lvs__attn A;
+    int64_t i, rr;
+    for (rr = 0; rr < n; rr++) lvs__rmsnorm(x + rr * d, Ly->attn_norm, d, cf->norm_eps, t->xn + rr * d);
+    a.x = t->xn; a.n = n; a.cols = d; a.q = t->qx; a.qs = t->qs; a.quantized = 0;
+    mm[0].W = &Ly->wq; mm[0].y = b->q; mm[0].ldy = qd; mm[0].bias = Ly->bq;
+    mm[1].W = &Ly->wk; mm[1].y = b->k; mm[1].ldy = kvd; mm[1].bias = Ly->bk;
+    mm[2].W = &Ly->wv; mm[2].y = b->v; mm[2].ldy = kvd; mm[2].bias = Ly->bv;
+    lvs__matmuls(mm, 3, &a, nt);
+    for (rr = 0; rr < n; rr++) {
+        int64_t h;
+        for (h = 0; h < H; h++) lvs__rope(b->q + rr * qd + h * hd, t->cos + rr * half, t->sin + rr * half, half);
+        for (h = 0; h < KV; h++) lvs__rope(b->k + rr * kvd + h * hd, t->cos + rr * half, t->sin + rr * half, half);
+    }
+    A.n = n; A.H = H; A.KV = KV; A.hd = hd; A.wnd = wnd; A.q = b->q; A.k = b->k; A.v = b->v; A.att = b->att; A.lse = b->lse;
+    lvs__attn_fwd(&A, t->scores, t->cap, nt);
+    a.x = b->att; a.n = n; a.cols = qd; a.quantized = 0;
+    lvs__matmul(&Ly->wo, &a, t->t2, d, Ly->bo, nt);
+    lvs__bhooks(r, pos, LVS_SITE_ATTN_OUT, (int)l, t->t2, d);
+    for (i = 0; i < n * d; i++) b->xm[i] = x[i] + t->t2[i];
+    lvs__bhooks(r, pos, LVS_SITE_RESID_MID, (int)l, b->xm, d);
+    for (rr = 0; rr < n; rr++) lvs__rmsnorm(b->xm + rr * d, Ly->mlp_norm, d, cf->norm_eps, t->xn + rr * d);
+    a.x = t->xn; a.n = n; a.cols = d; a.quantized = 0;
+    mm[0].W = &Ly->wg; mm[0].y = b->g; mm[0].ldy = ff; mm[0].bias = Ly->bg;
+    mm[1].W = &Ly->wu; mm[1].y = b->u; mm[1].ldy = ff; mm[1].bias = Ly->bu;
+    lvs__matmuls(mm, 2, &a, nt);
+    if (!xout) return; /* recomputing for the backward pass: the MLP's inputs are enough */
+    for (i = 0; i < n * ff; i++) t->hbuf[i] = b->g[i] / (1.0f + expf(-b->g[i])) * b->u[i];
+    a.x = t->hbuf; a.n = n; a.cols = ff; a.quantized = 0;
+    lvs__matmul(&Ly->wd, &a, t->t2, d, Ly->bd, nt);
+    lvs__bhooks(r, pos, LVS_SITE_MLP_OUT, (int)l, t->t2, d);
+    for (i = 0; i < n * d; i++) xout[i] = b->xm[i] + t->t2[i];
+    lvs__bhooks(r, pos, LVS_SITE_RESID_POST, (int)l, xout, d);
+}
+
+/* ---- backward through one block: t->dx holds d loss / d (block output) and becomes
+   d loss / d (block input) */
+
+static void lvs__site_put(const lvs_backward_req *r, lvs_site site, int layer, const float *g, int64_t count) {
+    int k;
+    for (k = 0; k < r->n_sites; k++)
+        if (r->sites[k].site == site && (site == LVS_SITE_EMBED || r->sites[k].layer == layer))
+            memcpy(r->sites[k].grad, g, sizeof(float) * (size_t)count);
+}
+
+static void lvs__block_back(const lvs_model *m, lvs_tape *t, const lvs_backward_req *r, int64_t l, const lvs__brec *b) {
+    const lvs_config *cf = &m->cfg;
+    const lvs__layer *Ly = &m->layers[l];
+    const int64_t n = r->n, d = cf->hidden_size, H = cf->n_heads, KV = cf->n_kv_heads, hd = cf->head_dim;
+    const int64_t half = hd / 2, qd = H * hd, kvd = KV * hd, ff = cf->intermediate_size;
+    const int64_t wnd = cf->layer_sliding[l] ? cf->sliding_window : 0;
+    const int nt = t->nt;
+    float **wg = r->wgrads ? r->wgrads->w + l * 16 : NULL;
+    lvs__attn A;
+    int64_t i, rr;
+    lvs__site_put(r, LVS_SITE_RESID_POST, (int)l, t->dx, n * d);
+    lvs__site_put(r, LVS_SITE_MLP_OUT, (int)l, t->dx, n * d);
+    /* MLP: x_out = xm + Wd (silu(g) * u), g = Wg xn2, u = Wu xn2, xn2 = norm(xm) */
+    lvs__matmul_dx(&Ly->wd, t->dx, d, n, t->hbuf, ff, 0, nt);          /* d h */
+    if (wg) {
+        float *hh = t->du; /* h itself, for dWd (du is filled below) */
+        for (i = 0; i < n * ff; i++) hh[i] = b->g[i] / (1.0f + expf(-b->g[i])) * b->u[i];
+        lvs__matmul_dw(t->dx, d, hh, ff, n, d, ff, wg[6], wg[13], nt);
+    }
+    for (i = 0; i < n * ff; i++) {
+        const float g = b->g[i], sg = 1.0f / (1.0f + expf(-g)), dh = t->hbuf[i];
+        t->du[i] = dh * g * sg;
+        t->dg[i] = dh * b->u[i] * sg * (1.0f + g * (1.0f - sg));
+    }
+    for (rr = 0; rr < n; rr++) lvs__rmsnorm(b->xm + rr * d, Ly->mlp_norm, d, cf->norm_eps, t->xn + rr * d);
+    if (wg) {
+        lvs__matmul_dw(t->dg, ff, t->xn, d, n, ff, d, wg[4], wg[11], nt);
+        lvs__matmul_dw(t->du, ff, t->xn, d, n, ff, d, wg[5], wg[12], nt);
+    }
+    lvs__matmul_dx(&Ly->wg, t->dg, ff, n, t->dxn, d, 0, nt);
+    lvs__matmul_dx(&Ly->wu, t->du, ff, n, t->dxn, d, 1, nt);
+    for (rr = 0; rr < n; rr++)
+        lvs__rmsnorm_back(b->xm + rr * d, Ly->mlp_norm, d, cf->norm_eps, t->dxn + rr * d, t->dx + rr * d, 1,
+                          wg ? wg[15] : NULL);
+    lvs__site_put(r, LVS_SITE_RESID_MID, (int)l, t->dx, n * d);
+    lvs__site_put(r, LVS_SITE_ATTN_OUT, (int)l, t->dx, n * d);
+    /* attention: xm = x + Wo att */
+    lvs__matmul_dx(&Ly->wo, t->dx, d, n, t->datt, qd, 0, nt);
+    if (wg) lvs__matmul_dw(t->dx, d, b->att, qd, n, d, qd, wg[3], wg[10], nt);
+    A.n = n; A.H = H; A.KV = KV; A.hd = hd; A.wnd = wnd; A.q = b->q; A.k = b->k; A.v = b->v; A.att = b->att; A.lse = b->lse;
+    lvs__attn_back(&A, t->datt, t->dq, t->dk, t->dv, t->ddot, nt);
+    for (rr = 0; rr < n; rr++) {
+        int64_t h;
+        for (h = 0; h < H; h++) lvs__rope_back(t->dq + rr * qd + h * hd, t->cos + rr * half, t->sin + rr * half, half);
+        for (h = 0; h < KV; h++) lvs__rope_back(t->dk + rr * kvd + h * hd, t->cos + rr * half, t->sin + rr * half, half);
+    }
+    for (rr = 0; rr < n; rr++) lvs__rmsnorm(b->x + rr * d, Ly->attn_norm, d, cf->norm_eps, t->xn + rr * d);
+    if (wg) {
+        lvs__matmul_dw(t->dq, qd, t->xn, d, n, qd, d, wg[0], wg[7], nt);
+        lvs__matmul_dw(t->dk, kvd, t->xn, d, n, kvd, d, wg[1], wg[8], nt);
+        lvs__matmul_dw(t->dv, kvd, t->xn, d, n, kvd, d, wg[2], wg[9], nt);
+    }
+    lvs__matmul_dx(&Ly->wq, t->dq, qd, n, t->dxn, d, 0, nt);
+    lvs__matmul_dx(&Ly->wk, t->dk, kvd, n, t->dxn, d, 1, nt);
+    lvs__matmul_dx(&Ly->wv, t->dv, kvd, n, t->dxn, d, 1, nt);
+    for (rr = 0; rr < n; rr++)
+        lvs__rmsnorm_back(b->x + rr * d, Ly->attn_norm, d, cf->norm_eps, t->dxn + rr * d, t->dx + rr * d, 1,
+                          wg ? wg[14] : NULL);
+    lvs__site_put(r, LVS_SITE_RESID_PRE, (int)l, t->dx, n * d);
+}
+
+/* Mean cross-entropy of tokens[K..n-1] from logits rows 0..n-K-1; dlogits as it goes. */
+static float lvs__ce_loss(const float *logits, int n_rows, int64_t V, const int32_t *targets, float *dlogits) {
+    double total = 0;
+    int rr;
+    for (rr = 0; rr < n_rows; rr++) {
+        const float *z = logits + (int64_t)rr * V;
+        float *dz = dlogits + (int64_t)rr * V, mx = -FLT_MAX;
+        double sum = 0, lse;
+        int64_t v;
+        for (v = 0; v < V; v++) mx = z[v] > mx ? z[v] : mx;
+        for (v = 0; v < V; v++) sum += exp((double)(z[v] - mx));
+        lse = (double)mx + log(sum);
+        total += lse - (double)z[targets[rr]];
+        for (v = 0; v < V; v++) dz[v] = (float)(exp((double)z[v] - lse) / n_rows);
+        dz[targets[rr]] -= 1.0f / (float)n_rows;
+    }
+    return (float)(total / n_rows);
+}
+
+LVSDEF lvs_status lvs_backward(const lvs_model *m, lvs_tape *t, lvs_backward_req *r, lvs_error *err) {
+    const lvs_config *cf;
+    int64_t n, d, V, L, l, i, rr, R0, nrows, *pos = NULL;
+    int k;
+    float *xf;
+    lvs__act a;
+    if (!m || !t || !r || t->m != m) return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_backward: invalid argument");
+    cf = &m->cfg;
+    n = r->n; d = cf->hidden_size; V = cf->vocab_size; L = cf->n_layers;
+    if (n < 1 || n > t->cap || !r->tokens)
+        return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_backward: %d tokens; the tape holds 1 .. %lld", r->n, (long long)t->cap);
+    for (i = 0; i < n; i++)
+        if (r->tokens[i] < 0 || r->tokens[i] >= V)
+            return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_backward: token %lld is %ld, outside the vocabulary", (long long)i,
+                             (long)r->tokens[i]);
+    if (r->start_layer < 0 || r->start_layer > L || (r->start_layer > 0 && !r->x0))
+        return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_backward: start_layer %d needs 0..%lld (and x0 when > 0)",
+                         r->start_layer, (long long)L);
+    if (r->loss_from > 0) {
+        if (r->loss_from >= n)
+            return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_backward: loss_from %d leaves no target in %d tokens",
+                             r->loss_from, r->n);
+        R0 = r->loss_from - 1;
+        nrows = n - r->loss_from;
+    } else {
+        if (!r->loss_fn || r->logits_from < 0 || r->logits_from >= n)
+            return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_backward: needs loss_from >= 1, or loss_fn and logits_from < n");
+        R0 = r->logits_from;
+        nrows = n - R0;
+    }
+    for (k = 0; k < r->n_sites; k++) {
+        const lvs_grad_site *gs = &r->sites[k];
+        if (!gs->grad || (int)gs->site < 0 || gs->site >= LVS_SITE_COUNT ||
+            (gs->site == LVS_SITE_EMBED ? r->start_layer != 0 : gs->layer < r->start_layer || gs->layer >= L))
+            return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_backward: gradient site %d is not after start_layer %d", k,
+                             r->start_layer);
+    }
+    if (r->wgrads && (r->wgrads->m != m || r->start_layer != 0))
+        return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_backward: weight gradients need their model and start_layer 0");
+    if ((size_t)(nrows * V) > t->logits_cap) {
+        LVS_FREE(t->logits);
+        LVS_FREE(t->dlogits);
+        t->logits = LVS__NEW(float, (size_t)(nrows * V));
+        t->dlogits = LVS__NEW(float, (size_t)(nrows * V));
+        t->logits_cap = t->logits && t->dlogits ? (size_t)(nrows * V) : 0;
+        if (!t->logits_cap) return lvs__oom(err);
+    }
+    if (!(pos = LVS__NEW(int64_t, (size_t)n))) return lvs__oom(err);
+    for (i = 0; i < n; i++) pos[i] = i;
+    /* forward */
+    {
+        float *x = t->xs + r->start_layer * t->cap * d;
+        if (r->x0) memcpy(x, r->x0, sizeof(float) * (size_t)(n * d));
+        else
+            for (i = 0; i < n; i++) lvs__mat_row_f32(&m->embed, r->tokens[i], x + i * d);
+        if (r->start_layer == 0) lvs__bhooks(r, pos, LVS_SITE_EMBED, -1, x, d);
+    }
+    for (l = r->start_layer; l < L; l++) {
+        float *x = t->xs + l * t->cap * d;
+        lvs__brec *b = &t->rec[t->recompute ? 0 : l];
+        lvs__bhooks(r, pos, LVS_SITE_RESID_PRE, (int)l, x, d);
+        b->x = x;
+        lvs__block_fwd(m, t, r, pos, l, x, b, t->xs + (l + 1) * t->cap * d);
+    }
+    /* loss */
+    xf = t->xs + L * t->cap * d;
+    for (rr = 0; rr < nrows; rr++) lvs__rmsnorm(xf + (R0 + rr) * d, m->final_norm, d, cf->norm_eps, t->xn + rr * d);
+    a.x = t->xn; a.n = nrows; a.cols = d; a.q = t->qx; a.qs = t->qs; a.quantized = 0;
+    lvs__matmul(&m->lm_head, &a, t->logits, V, NULL, t->nt);
+    if (r->loss_from > 0) r->loss = lvs__ce_loss(t->logits, (int)nrows, V, r->tokens + r->loss_from, t->dlogits);
+    else r->loss = r->loss_fn(r->loss_user, t->logits, (int)nrows, V, t->dlogits);
+    /* backward: lm_head and the final norm */
+    if (r->wgrads)
+        lvs__matmul_dw(t->dlogits, V, t->xn, d, nrows, V, d, cf->tie_embeddings ? r->wgrads->embed : r->wgrads->lm_head,
+                       NULL, t->nt);
+    lvs__matmul_dx(&m->lm_head, t->dlogits, V, nrows, t->dxn, d, 0, t->nt);
+    memset(t->dx, 0, sizeof(float) * (size_t)(n * d));
+    for (rr = 0; rr < nrows; rr++)
+        lvs__rmsnorm_back(xf + (R0 + rr) * d, m->final_norm, d, cf->norm_eps, t->dxn + rr * d, t->dx + (R0 + rr) * d, 0,
+                          r->wgrads ? r->wgrads->final_norm : NULL);
+    for (l = L - 1; l >= r->start_layer; l--) {
+        lvs__brec *b = &t->rec[t->recompute ? 0 : l];
+        if (t->recompute) {
+            b->x = t->xs + l * t->cap * d;
+            lvs__block_fwd(m, t, r, pos, l, b->x, b, NULL);
+        }
+        lvs__block_back(m, t, r, l, b);
+    }
+    if (r->start_layer == 0) {
+        lvs__site_put(r, LVS_SITE_EMBED, -1, t->dx, n * d);
+        if (r->wgrads)
+            for (i = 0; i < n; i++) {
+                float *o = r->wgrads->embed + (int64_t)r->tokens[i] * d;
+                const float *g = t->dx + i * d;
+                int64_t e;
+                for (e = 0; e < d; e++) o[e] += g[e];
+            }
+    }
+    if (r->grad_x0) memcpy(r->grad_x0, t->dx, sizeof(float) * (size_t)(n * d));
+    LVS_FREE(pos);
+    return LVS_OK;
 }
 
 #endif /* LVS_IMPLEMENTATION_DONE */
