@@ -8075,6 +8075,16 @@ static void lvs__rmsnorm_back(const float *x, const float *w, int64_t d, double 
     }
 }
 
+/* The backward pass of h = silu(g) * u, silu(g) = g sigmoid(g). */
+static void lvs__swiglu_back(const float *g, const float *u, const float *dh, int64_t n, float *dg, float *du) {
+    int64_t i;
+    for (i = 0; i < n; i++) {
+        const float sg = 1.0f / (1.0f + expf(-g[i]));
+        du[i] = dh[i] * g[i] * sg;
+        dg[i] = dh[i] * u[i] * sg * (1.0f + g[i] * (1.0f - sg));
+    }
+}
+
 /* The backward pass of RoPE: the inverse rotation. */
 static void lvs__rope_back(float *g, const float *cs, const float *sn, int64_t half) {
     int64_t i;
@@ -8360,11 +8370,7 @@ static void lvs__block_back(const lvs_model *m, lvs_tape *t, const lvs_backward_
         for (i = 0; i < n * ff; i++) hh[i] = b->g[i] / (1.0f + expf(-b->g[i])) * b->u[i];
         lvs__matmul_dw(t->dx, d, hh, ff, n, d, ff, wg[6], wg[13], nt);
     }
-    for (i = 0; i < n * ff; i++) {
-        const float g = b->g[i], sg = 1.0f / (1.0f + expf(-g)), dh = t->hbuf[i];
-        t->du[i] = dh * g * sg;
-        t->dg[i] = dh * b->u[i] * sg * (1.0f + g * (1.0f - sg));
-    }
+    lvs__swiglu_back(b->g, b->u, t->hbuf, n * ff, t->dg, t->du);
     for (rr = 0; rr < n; rr++) lvs__rmsnorm(b->xm + rr * d, Ly->mlp_norm, d, cf->norm_eps, t->xn + rr * d);
     if (wg) {
         lvs__matmul_dw(t->dg, ff, t->xn, d, n, ff, d, wg[4], wg[11], nt);

@@ -1,7 +1,8 @@
 /* make bench: speed figures (not a test: it prints, it does not judge). JSON parsing of real
    tokenizer.json files, tokenizer load and encode speed, safetensors write/open/convert-to-f32,
    lvs_convert throughput on a random Llama-shaped model, and the engine (bandwidth, prefill,
-   decode). `bench io`, `bench tokenizer` and `bench engine` run one part. */
+   decode), and one PGD step / one LVS cell against PyTorch. `bench io`, `bench tokenizer`,
+   `bench engine` and `bench pgd` run one part. */
 #define _POSIX_C_SOURCE 200809L
 #define LVS_IMPLEMENTATION
 #include "../lvs.h"
@@ -260,8 +261,9 @@ static double bandwidth(int nt) {
     return best;
 }
 
-/* a random model of the given shape in f16, cached as a file in build/ */
-static const char *bench_model(const char *name, const char *cfg) {
+/* a random model of the given shape, cached as a file in build/: f16 matrices uniform in
+   [-0.05, 0.05), or (f32 = 1) f32 matrices normal with std 0.02; norm weights 1 */
+static const char *bench_model(const char *name, const char *cfg, int f32) {
     static char dir[600];
     char path[700];
     lvs_config c;
@@ -288,18 +290,24 @@ static const char *bench_model(const char *name, const char *cfg) {
     }
     {
         lvs_st_writer *w = lvs_st_writer_create();
-        uint16_t **bufs = (uint16_t **)calloc(n, sizeof *bufs);
+        void **bufs = (void **)calloc(n, sizeof *bufs);
         uint64_t x = 88172645463325252ull;
+        lvs_rng r;
+        lvs_rng_seed(&r, 3);
         for (i = 0; i < n; i++) {
             int64_t numel = specs[i].shape[0] * (specs[i].ndim == 2 ? specs[i].shape[1] : 1), j;
-            bufs[i] = (uint16_t *)malloc((size_t)numel * 2);
+            bufs[i] = malloc((size_t)numel * (f32 ? 4 : 2));
             for (j = 0; j < numel; j++) {
                 float v;
+                if (f32) {
+                    ((float *)bufs[i])[j] = specs[i].ndim == 2 ? (float)(0.02 * lvs_rng_normal(&r)) : 1.0f;
+                    continue;
+                }
                 x ^= x << 13; x ^= x >> 7; x ^= x << 17;
                 v = specs[i].ndim == 2 ? (float)((double)(x >> 11) / 9007199254740992.0 - 0.5) * 0.1f : 1.0f;
-                bufs[i][j] = lvs_f32_to_f16(v);
+                ((uint16_t *)bufs[i])[j] = lvs_f32_to_f16(v);
             }
-            lvs_st_writer_add(w, specs[i].name, LVS_F16, specs[i].ndim, specs[i].shape, bufs[i], &err);
+            lvs_st_writer_add(w, specs[i].name, f32 ? LVS_F32 : LVS_F16, specs[i].ndim, specs[i].shape, bufs[i], &err);
         }
         snprintf(path, sizeof path, "%s/model.safetensors", dir);
         if (lvs_st_writer_save(w, path, &err) != LVS_OK) printf("bench model: %s\n", err.message);
@@ -312,7 +320,7 @@ static const char *bench_model(const char *name, const char *cfg) {
 }
 
 static void bench_engine_model(const char *name, const char *cfg, int prefill_t, int dec1_steps, int dec16_steps) {
-    const char *dir = bench_model(name, cfg);
+    const char *dir = bench_model(name, cfg, 0);
     int dt, nt;
     if (!dir) return;
     for (dt = 0; dt < 2; dt++)
@@ -411,24 +419,197 @@ static void bench_engine(void) {
                        32, 8, 3);
 }
 
+/* ---------------------------------------------------------------- pgd */
+static int dcmp(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* tests/reference/bench_pgd_torch.py with nt threads: its median step in ms, or -1 (why says why) */
+static double torch_pgd_step(int nt, int T, char *impl, size_t impl_cap, char *why, size_t why_cap) {
+    const char *script = "tests/reference/bench_pgd_torch.py";
+    char cmd[300], line[1000];
+    double ms = -1;
+    FILE *p;
+    snprintf(impl, impl_cap, "?");
+    if (!lvs_is_file("/usr/bin/python3")) { snprintf(why, why_cap, "no /usr/bin/python3"); return -1; }
+    if (!lvs_is_file(script)) { snprintf(why, why_cap, "no %s (run from the repository root)", script); return -1; }
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s --threads %d --T %d 2>&1", script, nt, T);
+    fflush(stdout);
+    if (!(p = popen(cmd, "r"))) { snprintf(why, why_cap, "cannot run /usr/bin/python3"); return -1; }
+    snprintf(why, why_cap, "no result line");
+    while (fgets(line, sizeof line, p)) {
+        size_t k = strlen(line);
+        while (k && (line[k - 1] == '\n' || line[k - 1] == '\r')) line[--k] = 0;
+        if (strncmp(line, "torch_pgd_step_ms=", 18) == 0) ms = atof(line + 18);
+        else if (strncmp(line, "impl=", 5) == 0) {
+            size_t j = 0;
+            while (line[5 + j] && line[5 + j] != ' ' && j + 1 < impl_cap) { impl[j] = line[5 + j]; j++; }
+            impl[j] = 0;
+        } else if (k) snprintf(why, why_cap, "%.200s", line); /* the last other line: the error, if any */
+    }
+    if (pclose(p) != 0 && ms < 0) return -1;
+    return ms;
+}
+
+/* One PGD step at the middle layer of a SmolLM2-135M-shaped random f32 model (forward from the
+   block after the site, loss, backward to it, sign update), one whole LVS cell (the attack with
+   its clean forward, then 128 greedy tokens with its hook), and the PyTorch baseline. */
+static void bench_pgd(void) {
+    enum { T = 64, NP = 60, NT = 4, REPS = 10, WARM = 2, GEN = 128 };
+    const char *cfg = "{\"architectures\":[\"LlamaForCausalLM\"],\"hidden_size\":576,\"intermediate_size\":1536,"
+                      "\"num_hidden_layers\":30,\"num_attention_heads\":9,\"num_key_value_heads\":3,\"head_dim\":64,"
+                      "\"vocab_size\":49152,\"tie_word_embeddings\":true,\"rope_theta\":100000,"
+                      "\"rms_norm_eps\":1e-05,\"max_position_embeddings\":2048}";
+    const char *dir;
+    double t_start = now(), step_ms[3] = {0, 0, 0}, torch_ms[3] = {-1, -1, -1}, cell[3][2];
+    char impl[3][32];
+    int nt, site = 0;
+    dir = bench_model("smollm2-f32", cfg, 1);
+    if (!dir) return;
+    for (nt = 1; nt <= 2; nt++) {
+        lvs_model *m = NULL;
+        lvs_model_opts o;
+        lvs_error err;
+        lvs_model_stats st;
+        lvs_tape *tape = NULL;
+        lvs_cache *cache = NULL;
+        lvs_backward_req br;
+        lvs_seq q;
+        lvs_hook hk;
+        lvs_act_buf ab;
+        lvs_attack_req ar;
+        lvs_add_spec spec;
+        lvs_gen_opts go;
+        lvs_gen_seq gs;
+        int32_t toks[T], out[GEN];
+        float *h, *x0, *g, *delta;
+        double times[REPS], t0, eps = 0, mx = 0;
+        int64_t d, i;
+        int L, k;
+        char why[256];
+        lvs_model_opts_default(&o);
+        o.n_threads = nt;
+        if (lvs_model_open(&m, dir, &o, &err) != LVS_OK) { printf("pgd       open: %s\n", err.message); return; }
+        lvs_model_get_stats(m, &st);
+        d = lvs_model_config(m)->hidden_size;
+        L = (int)lvs_model_config(m)->n_layers;
+        site = (L + 1) / 2; /* round(L / 2): the output of block 15 of 30 */
+        for (i = 0; i < T; i++) toks[i] = (int32_t)((i * 104729 + 7919) % lvs_model_config(m)->vocab_size);
+        h = (float *)malloc(sizeof(float) * (size_t)(T * d));
+        x0 = (float *)malloc(sizeof(float) * (size_t)(T * d));
+        g = (float *)malloc(sizeof(float) * (size_t)(T * d));
+        delta = (float *)calloc((size_t)(NP * d), sizeof(float));
+        /* the clean residual after block `site`, once (untimed) */
+        memset(&q, 0, sizeof q);
+        ab.buf = h; ab.cap_pos = T; ab.d = (int)d; ab.have = NULL;
+        hk.site = LVS_SITE_RESID_POST; hk.layer = site; hk.fn = lvs_hook_capture; hk.user = &ab;
+        q.tokens = toks; q.n = T; q.hooks = &hk; q.n_hooks = 1;
+        if (lvs_cache_create(&cache, m, 1, T, &err) != LVS_OK || lvs_forward(m, cache, &q, 1, &err) != LVS_OK ||
+            lvs_tape_create(&tape, m, T, 0, &err) != LVS_OK) {
+            printf("pgd       %s\n", err.message);
+            return;
+        }
+        lvs_cache_free(cache);
+        for (i = 0; i < NP * d; i++) mx = h[i] > mx ? h[i] : -h[i] > mx ? -h[i] : mx;
+        eps = 1e-3 * mx;
+        /* one PGD step: x0 = h + delta on the prompt rows, blocks site+1.. forward, loss on the
+           4 target ids, backward to the residual, delta = clamp(delta - alpha sign(grad)) */
+        memset(&br, 0, sizeof br);
+        br.tokens = toks; br.n = T; br.start_layer = site + 1; br.x0 = x0; br.loss_from = NP; br.grad_x0 = g;
+        for (k = 0; k < WARM + REPS; k++) {
+            t0 = now();
+            memcpy(x0, h, sizeof(float) * (size_t)(T * d));
+            for (i = 0; i < NP * d; i++) x0[i] += delta[i];
+            if (lvs_backward(m, tape, &br, &err) != LVS_OK) { printf("pgd       backward: %s\n", err.message); return; }
+            for (i = 0; i < NP * d; i++) {
+                float v = delta[i] - (g[i] > 0 ? (float)(eps / 4) : g[i] < 0 ? (float)(-eps / 4) : 0.0f);
+                delta[i] = v > (float)eps ? (float)eps : v < (float)-eps ? (float)-eps : v;
+            }
+            if (k >= WARM) times[k - WARM] = now() - t0;
+        }
+        qsort(times, REPS, sizeof times[0], dcmp);
+        step_ms[nt] = 1e3 * 0.5 * (times[REPS / 2 - 1] + times[REPS / 2]);
+        if (nt == 1)
+            printf("pgd       smollm2-f32: %.1fM params f32, %d layers; site blocks.%d.resid_post, step = blocks %d..%d "
+                   "forward + backward, T %d (%d prompt + %d target); tape %.1f MB\n",
+                   st.n_params / 1e6, L, site, site + 1, L - 1, T, NP, NT, lvs_tape_bytes(tape) / 1e6);
+        printf("pgd       %d thr  step  %7.1f ms (median of %d after %d warm-up; min %.1f, max %.1f)\n", nt,
+               step_ms[nt], REPS, WARM, times[0] * 1e3, times[REPS - 1] * 1e3);
+        fflush(stdout);
+        /* one LVS cell: the attack (clean forward + clean loss + 10 steps + final loss), then
+           128 greedy tokens from the prompt with its hook */
+        memset(&ar, 0, sizeof ar);
+        ar.delta = delta; /* reused as the attack's output */
+        ar.kind = LVS_ATTACK_PGD; ar.prompt = toks; ar.n_prompt = NP; ar.target = toks + NP; ar.n_target = NT;
+        ar.layer = site; ar.budget = 1e-3; ar.steps = 0; ar.h = NULL;
+        t0 = now();
+        if (lvs_attack_run(m, tape, &ar, &err) != LVS_OK) { printf("pgd       attack: %s\n", err.message); return; }
+        cell[nt][0] = now() - t0;
+        lvs_attack_hook(&ar, &spec, &hk);
+        lvs_gen_opts_default(&go);
+        go.max_new = GEN; go.ignore_eos = 1; go.sampling.temperature = 0;
+        memset(&gs, 0, sizeof gs);
+        gs.prompt = toks; gs.n_prompt = NP; gs.hooks = &hk; gs.n_hooks = 1; gs.out = out;
+        t0 = now();
+        if (lvs_generate(m, &gs, 1, &go, &err) != LVS_OK) { printf("pgd       generate: %s\n", err.message); return; }
+        cell[nt][1] = now() - t0;
+        printf("pgd       %d thr  cell  attack (10 steps, loss %.4f -> %.4f) %6.2f s + generate %d tok %6.2f s "
+               "(%5.1f tok/s) = %6.2f s\n", nt, ar.loss_clean, ar.loss_final, cell[nt][0], gs.n_out, cell[nt][1],
+               gs.n_out / cell[nt][1], cell[nt][0] + cell[nt][1]);
+        fflush(stdout);
+        lvs_tape_free(tape);
+        lvs_model_close(m);
+        free(h); free(x0); free(g); free(delta);
+        /* the PyTorch baseline, after ours (never at the same time) */
+        t0 = now();
+        torch_ms[nt] = torch_pgd_step(nt, T, impl[nt], sizeof impl[nt], why, sizeof why);
+        if (torch_ms[nt] < 0) printf("pgd       %d thr  torch comparison skipped: %s\n", nt, why);
+        else
+            printf("pgd       %d thr  torch %7.1f ms (impl %s; its run took %.1f s)\n", nt, torch_ms[nt], impl[nt],
+                   now() - t0);
+        fflush(stdout);
+    }
+    printf("pgd       one step at blocks.%d.resid_post, T %d:\n", site, T);
+    printf("pgd       threads   lvs.h ms   torch ms   torch/lvs.h   | LVS cell: attack s  generate s  total s\n");
+    for (nt = 1; nt <= 2; nt++) {
+        char tms[32], ratio[32];
+        if (torch_ms[nt] < 0) { snprintf(tms, sizeof tms, "skipped"); snprintf(ratio, sizeof ratio, "-"); }
+        else {
+            snprintf(tms, sizeof tms, "%.1f", torch_ms[nt]);
+            snprintf(ratio, sizeof ratio, "%.2fx %s", torch_ms[nt] / step_ms[nt],
+                     torch_ms[nt] >= step_ms[nt] ? "faster" : "slower");
+        }
+        printf("pgd       %7d   %8.1f   %8s   %-12s  |           %8.2f  %10.2f  %7.2f\n", nt, step_ms[nt], tms, ratio,
+               cell[nt][0], cell[nt][1], cell[nt][0] + cell[nt][1]);
+    }
+    printf("pgd       mode total %.1f s\n", now() - t_start);
+}
+
 int main(int argc, char **argv) {
     const char *shared = getenv("LVS_SHARED") ? getenv("LVS_SHARED") : "../shared";
-    const char *dir = "build";
+    const char *dir = "build", *mode = argc >= 2 ? argv[1] : "all";
 #ifdef _OPENMP
     printf("lvs.h %s bench, OpenMP with %d threads\n", lvs_version(), omp_get_max_threads());
 #else
     printf("lvs.h %s bench, no OpenMP\n", lvs_version());
 #endif
-    if (argc >= 2 && strcmp(argv[1], "tokenizer") == 0) {
+    if (strcmp(mode, "all") && strcmp(mode, "io") && strcmp(mode, "tokenizer") && strcmp(mode, "engine") &&
+        strcmp(mode, "pgd")) {
+        printf("usage: bench [io|tokenizer|engine|pgd] (no argument: all of them)\n");
+        return 2;
+    }
+    if (strcmp(mode, "tokenizer") == 0) {
         bench_tokenizer(shared);
         return 0;
     }
-    if (argc < 2 || strcmp(argv[1], "engine") != 0) {
+    if (strcmp(mode, "all") == 0 || strcmp(mode, "io") == 0) {
         bench_json(shared);
         bench_tokenizer(shared);
         bench_safetensors(dir);
         bench_convert(dir);
     }
-    if (argc < 2 || strcmp(argv[1], "io") != 0) bench_engine();
+    if (strcmp(mode, "all") == 0 || strcmp(mode, "engine") == 0) bench_engine();
+    if (strcmp(mode, "all") == 0 || strcmp(mode, "pgd") == 0) bench_pgd();
     return 0;
 }

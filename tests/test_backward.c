@@ -304,3 +304,43 @@ void test_backward_errors(void) {
     lvs_tape_free(t);
     lvs_model_close(m);
 }
+
+/* lvs trace --loss-from: the loss and every grad.<site> tensor against the goldens */
+void test_trace_loss_from(void) {
+    lvs_safetensors g[2], tr;
+    const lvs_st_tensor *ids;
+    char cmd[2400], idl[400], *out = t_path("trace-grad.safetensors");
+    lvs_error err;
+    size_t i, n = 0, k;
+    int64_t T;
+    if (!gfiles("qwen2_bias", g)) { free(out); return; }
+    ids = lvs_st_find(&g[1], "ids");
+    T = ids ? ids->numel : 0;
+    for (k = 0; k < (size_t)T; k++) n += (size_t)snprintf(idl + n, sizeof idl - n, k ? ",%d" : "%d", ((const int32_t *)ids->data)[k]);
+    snprintf(cmd, sizeof cmd, "%s/lvs trace tests/fixtures/engine/qwen2_bias --ids %s --loss-from 16 -o '%s' 2>/dev/null",
+             t_build(), idl, out);
+    CHECK(t_run(cmd) == 0);
+    if (lvs_st_open(&tr, out, &err) == LVS_OK) {
+        int compared = 0;
+        for (i = 0; i < g[0].n_tensors; i++) {
+            const lvs_st_tensor *want = &g[0].tensors[i], *got;
+            if (strncmp(want->name, "grad.", 5) != 0 && strcmp(want->name, "loss") != 0) continue;
+            got = lvs_st_find(&tr, want->name);
+            CHECKF(got && got->numel == want->numel, "trace output lacks %s", want->name);
+            if (!got || got->numel != want->numel) continue;
+            CHECKF(rel_err((const float *)got->data, (const float *)want->data, (size_t)want->numel) <= 1e-3, "%s",
+                   want->name);
+            compared++;
+        }
+        CHECKF(compared == 1 + 1 + 5 * 2, "%d tensors compared", compared);
+        lvs_st_close(&tr);
+    } else CHECKF(0, "%s", err.message);
+    snprintf(cmd, sizeof cmd, "%s/lvs trace tests/fixtures/engine/qwen2_bias --ids 1,2,3 --loss-from 3 -o '%s' 2>/dev/null",
+             t_build(), out);
+    CHECK(t_run(cmd) == 2);
+    snprintf(cmd, sizeof cmd, "%s/lvs trace tests/fixtures/engine/qwen2_bias --ids 1,2,3 --loss-from 0 -o '%s' 2>/dev/null",
+             t_build(), out);
+    CHECK(t_run(cmd) == 2);
+    gclose(g);
+    free(out);
+}

@@ -346,8 +346,8 @@ void test_score_cli(void) {
     free(s);
     /* killed (SIGKILL) as soon as the first rows are written, then resumed twice: the second
        time after a cut line is appended by hand */
-    snprintf(cmd, sizeof cmd, "rm -f '%s'; %s/lvs score '%s' %s -o '%s' 2>/dev/null & p=$!; "
-             "while [ ! -s '%s' ]; do sleep 0.005; done; kill -9 $p; wait $p; exit 0",
+    snprintf(cmd, sizeof cmd, "(rm -f '%s'; %s/lvs score '%s' %s -o '%s' 2>/dev/null & p=$!; "
+             "while [ ! -s '%s' ]; do sleep 0.005; done; kill -9 $p; wait $p; exit 0) 2>/dev/null",
              kill_out, t_build(), dir, opts, kill_out, kill_out);
     CHECK(t_run(cmd) == 0);
     lines = count_lines(kill_out);

@@ -692,13 +692,17 @@ static int cmd_tokenize(int argc, char **argv) {
 
 /* ---------------------------------------------------------------- trace */
 static const char usage_trace[] =
-    "usage: lvs trace MODEL --ids 1,2,3 -o OUT.safetensors [--dtype D] [--threads N]\n"
+    "usage: lvs trace MODEL --ids 1,2,3 -o OUT.safetensors [--loss-from K [--recompute]] [--dtype D]\n"
+    "                 [--threads N]\n"
     "\n"
     "One forward pass over the ids (positions 0..T-1). Writes F32 tensors: `logits` [T, vocab],\n"
     "`embed` [T, d] (the embedding lookup), and for every block l `blocks.l.resid_pre`,\n"
     "`blocks.l.attn_out`, `blocks.l.resid_mid`, `blocks.l.mlp_out`, `blocks.l.resid_post`\n"
     "[T, d] (resid_post is the residual after block l, before the final norm), plus `ids` (I32).\n"
-    "  --loss-from K  (gradients) arrives with the backward pass; refused for now\n";
+    "  --loss-from K  also the loss, the mean cross-entropy of predicting ids[K..T-1] (1 <= K < T),\n"
+    "                 as `loss` [1], and its gradient with respect to every site's activation as\n"
+    "                 `grad.embed`, `grad.blocks.l.resid_pre`, ... [T, d]\n"
+    "  --recompute    with --loss-from: recompute blocks in the backward pass (less memory)\n";
 
 static int cmd_trace(int argc, char **argv) {
     model_args a;
@@ -714,7 +718,9 @@ static int cmd_trace(int argc, char **argv) {
     char (*names)[64];
     lvs_st_writer *w;
     int64_t T, d, V, n_sites, k, shape[2];
-    int i, rc = 0;
+    int i, rc = 0, loss_from = 0, recompute = 0;
+    float *grads = NULL, loss = 0;
+    char (*gnames)[72] = NULL;
     memset(&a, 0, sizeof a);
     lvs_model_opts_default(&a.opts);
     for (i = 0; i < argc; i++) {
@@ -729,14 +735,24 @@ static int cmd_trace(int argc, char **argv) {
         if (r) continue;
         if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) outp = argv[++i];
         else if (strcmp(argv[i], "--loss-from") == 0) {
-            free(a.ids);
-            fprintf(stderr, "lvs trace: --loss-from needs the backward pass, which this version does not have yet\n");
-            return 2;
-        } else if (argv[i][0] == '-' && argv[i][1]) { free(a.ids); return fail_usage("trace", "unknown option", argv[i]); }
+            char *end;
+            long v = i + 1 < argc ? strtol(argv[i + 1], &end, 10) : -1;
+            if (i + 1 >= argc || *end || v < 1 || v > INT32_MAX) {
+                free(a.ids);
+                return fail_usage("trace", "--loss-from needs a position K >= 1", i + 1 < argc ? argv[i + 1] : NULL);
+            }
+            loss_from = (int)v;
+            i++;
+        } else if (strcmp(argv[i], "--recompute") == 0) recompute = 1;
+        else if (argv[i][0] == '-' && argv[i][1]) { free(a.ids); return fail_usage("trace", "unknown option", argv[i]); }
         else if (!a.path) a.path = argv[i];
         else { free(a.ids); return fail_usage("trace", "unexpected argument", argv[i]); }
     }
     if (!a.path || !a.ids || !outp) { free(a.ids); return fail_usage("trace", "needs MODEL, --ids and -o OUT", NULL); }
+    if (loss_from && loss_from >= a.n_ids) {
+        free(a.ids);
+        return fail_usage("trace", "--loss-from K must be below the number of ids", NULL);
+    }
     if (!(m = load("trace", &a))) { free(a.ids); return 1; }
     c = lvs_model_config(m);
     T = a.n_ids; d = c->hidden_size; V = c->vocab_size; n_sites = 1 + 5 * c->n_layers;
@@ -774,12 +790,55 @@ static int cmd_trace(int argc, char **argv) {
         rc = 1;
         goto done;
     }
+    if (loss_from) { /* the backward pass: the loss and the gradient at every site */
+        lvs_tape *tape = NULL;
+        lvs_grad_site *gs = (lvs_grad_site *)calloc((size_t)n_sites, sizeof *gs);
+        lvs_backward_req br;
+        grads = (float *)calloc((size_t)(n_sites * T * d), sizeof(float));
+        gnames = (char (*)[72])calloc((size_t)n_sites, 72);
+        if (!gs || !grads || !gnames) {
+            free(gs);
+            fprintf(stderr, "lvs trace: out of memory\n");
+            rc = 1;
+            goto done;
+        }
+        for (k = 0; k < n_sites; k++) {
+            gs[k].site = hooks[k].site;
+            gs[k].layer = hooks[k].layer;
+            gs[k].grad = grads + k * T * d;
+            snprintf(gnames[k], 72, "grad.%s", names[k]);
+        }
+        memset(&br, 0, sizeof br);
+        br.tokens = a.ids;
+        br.n = (int)T;
+        br.loss_from = loss_from;
+        br.sites = gs;
+        br.n_sites = (int)n_sites;
+        if (lvs_tape_create(&tape, m, T, recompute, &err) != LVS_OK || lvs_backward(m, tape, &br, &err) != LVS_OK) {
+            fprintf(stderr, "lvs trace: error: %s [%s]\n", err.message, lvs_status_name(err.status));
+            lvs_tape_free(tape);
+            free(gs);
+            rc = 1;
+            goto done;
+        }
+        fprintf(stderr, "lvs trace: loss %.6f over %lld targets; activation memory %.2f MiB%s\n", br.loss,
+                (long long)(T - loss_from), (double)lvs_tape_bytes(tape) / (1024.0 * 1024.0),
+                recompute ? " (recomputing)" : "");
+        loss = br.loss;
+        lvs_tape_free(tape);
+        free(gs);
+    }
     shape[0] = T;
     shape[1] = V;
     lvs_st_writer_add(w, "logits", LVS_F32, 2, shape, logits, &err);
+    if (loss_from) {
+        int64_t one = 1;
+        lvs_st_writer_add(w, "loss", LVS_F32, 1, &one, &loss, &err);
+    }
     lvs_st_writer_add(w, "ids", LVS_I32, 1, &T, a.ids, &err);
     shape[1] = d;
     for (k = 0; k < n_sites; k++) lvs_st_writer_add(w, names[k], LVS_F32, 2, shape, sites + k * T * d, &err);
+    for (k = 0; loss_from && k < n_sites; k++) lvs_st_writer_add(w, gnames[k], LVS_F32, 2, shape, grads + k * T * d, &err);
     lvs_st_writer_set_meta(w, "model", a.path, strlen(a.path), &err);
     if (lvs_st_writer_save(w, outp, &err) != LVS_OK) {
         fprintf(stderr, "lvs trace: error: %s [%s]\n", err.message, lvs_status_name(err.status));
@@ -789,7 +848,7 @@ static int cmd_trace(int argc, char **argv) {
 done:
     lvs_st_writer_destroy(w);
     lvs_cache_free(cache);
-    free(logits); free(sites); free(hooks); free(bufs); free(names); free(a.ids);
+    free(logits); free(sites); free(hooks); free(bufs); free(names); free(a.ids); free(grads); free(gnames);
     lvs_model_close(m);
     return rc;
 }

@@ -1,0 +1,309 @@
+/* Each operation of the backward pass against finite differences of a float64 version of its
+   forward pass written here (central differences, step 1e-6): RMSNorm (input and weight),
+   RoPE, SwiGLU, causal attention with GQA and a sliding window, cross-entropy; the matrix
+   products dx = dy W (f32, f16, bf16, int8 weights, odd sizes) and dW = dy^T x against float64
+   sums. Also the whole model: a directional derivative of the loss through lvs_backward's own
+   forward pass agrees with the gradient. The kernels are static: this file compiles a private
+   copy of the library. */
+#define LVS_STATIC
+#define LVS_IMPLEMENTATION
+#include "test.h"
+
+static double urand(lvs_rng *r) { return 2.0 * lvs_rng_uniform(r) - 1.0; }
+static void fill(float *x, int64_t n, lvs_rng *r, double scale) {
+    int64_t i;
+    for (i = 0; i < n; i++) x[i] = (float)(scale * urand(r));
+}
+/* max |a - b| / max |b| with b in double */
+static double rel_errd(const float *a, const double *b, int64_t n) {
+    double num = 0, den = 0;
+    int64_t i;
+    for (i = 0; i < n; i++) {
+        double e = fabs((double)a[i] - b[i]);
+        if (!(e <= num)) num = e;
+        if (fabs(b[i]) > den) den = fabs(b[i]);
+    }
+    return den > 0 ? num / den : num;
+}
+
+/* float64 forward passes; each returns the loss sum(c * y) for fixed cotangents c */
+static double rms_d(const double *x, const double *w, int64_t d, double eps, const float *c) {
+    double ss = 0, inv, f = 0;
+    int64_t i;
+    for (i = 0; i < d; i++) ss += x[i] * x[i];
+    inv = 1.0 / sqrt(ss / (double)d + eps);
+    for (i = 0; i < d; i++) f += c[i] * x[i] * inv * w[i];
+    return f;
+}
+static double rope_d(const double *x, const float *cs, const float *sn, int64_t half, const float *c) {
+    double f = 0;
+    int64_t i;
+    for (i = 0; i < half; i++) {
+        f += c[i] * (x[i] * cs[i] - x[i + half] * sn[i]);
+        f += c[i + half] * (x[i + half] * cs[i] + x[i] * sn[i]);
+    }
+    return f;
+}
+static double swiglu_d(const double *g, const double *u, int64_t n, const float *c) {
+    double f = 0;
+    int64_t i;
+    for (i = 0; i < n; i++) f += c[i] * g[i] / (1.0 + exp(-g[i])) * u[i];
+    return f;
+}
+static double ce_d(const double *z, int rows, int64_t V, const int32_t *tg) {
+    double f = 0;
+    int r;
+    int64_t v;
+    for (r = 0; r < rows; r++) {
+        double mx = -1e300, s = 0;
+        for (v = 0; v < V; v++) mx = z[r * V + v] > mx ? z[r * V + v] : mx;
+        for (v = 0; v < V; v++) s += exp(z[r * V + v] - mx);
+        f += mx + log(s) - z[r * V + tg[r]];
+    }
+    return f / rows;
+}
+typedef struct attn_d { int64_t n, H, KV, hd, wnd; } attn_d;
+static double attn_fd(const attn_d *A, const double *q, const double *k, const double *v, const float *c) {
+    int64_t qd = A->H * A->hd, kvd = A->KV * A->hd, i, h, j, e;
+    double f = 0, sc[64];
+    for (i = 0; i < A->n; i++)
+        for (h = 0; h < A->H; h++) {
+            int64_t kvh = h / (A->H / A->KV), lo = A->wnd > 0 && i - A->wnd + 1 > 0 ? i - A->wnd + 1 : 0;
+            double mx = -1e300, s = 0;
+            for (j = lo; j <= i; j++) {
+                double dot = 0;
+                for (e = 0; e < A->hd; e++) dot += q[i * qd + h * A->hd + e] * k[j * kvd + kvh * A->hd + e];
+                sc[j] = dot / sqrt((double)A->hd);
+                mx = sc[j] > mx ? sc[j] : mx;
+            }
+            for (j = lo; j <= i; j++) { sc[j] = exp(sc[j] - mx); s += sc[j]; }
+            for (e = 0; e < A->hd; e++) {
+                double o = 0;
+                for (j = lo; j <= i; j++) o += sc[j] / s * v[j * kvd + kvh * A->hd + e];
+                f += c[i * qd + h * A->hd + e] * o;
+            }
+        }
+    return f;
+}
+
+/* d f / d x by central differences, x in double */
+#define FD_STEP 1e-6
+#define FD(out, x, n, expr)                                            \
+    do {                                                               \
+        int64_t i_;                                                    \
+        for (i_ = 0; i_ < (n); i_++) {                                 \
+            double x0_ = (x)[i_], fp_, fm_;                            \
+            (x)[i_] = x0_ + FD_STEP; fp_ = (expr);                     \
+            (x)[i_] = x0_ - FD_STEP; fm_ = (expr);                     \
+            (x)[i_] = x0_;                                             \
+            (out)[i_] = (fp_ - fm_) / (2 * FD_STEP);                   \
+        }                                                              \
+    } while (0)
+
+static void to_d(const float *a, double *b, int64_t n) {
+    int64_t i;
+    for (i = 0; i < n; i++) b[i] = a[i];
+}
+
+void test_grad_ops(void) {
+    lvs_rng r;
+    enum { D = 37, N = 6, H = 4, KV = 2, HD = 8, V = 23 };
+    float x[D], w[D], c[D], dx[D], dw[D];
+    double xd[D], wd[D], ref[D], e;
+    int64_t i;
+    lvs_rng_seed(&r, 5);
+    /* RMSNorm: input and weight gradients (dx accumulates onto what is there) */
+    fill(x, D, &r, 2.0); fill(w, D, &r, 1.0); fill(c, D, &r, 1.0);
+    to_d(x, xd, D); to_d(w, wd, D);
+    for (i = 0; i < D; i++) { dx[i] = 0.5f; dw[i] = 0; }
+    lvs__rmsnorm_back(x, w, D, 0.1, c, dx, 1, dw);
+    for (i = 0; i < D; i++) dx[i] -= 0.5f;
+    FD(ref, xd, D, rms_d(xd, wd, D, 0.1, c));
+    e = rel_errd(dx, ref, D);
+    CHECKF(e < 1e-5, "rmsnorm dx: %.3g", e);
+    FD(ref, wd, D, rms_d(xd, wd, D, 0.1, c));
+    e = rel_errd(dw, ref, D);
+    CHECKF(e < 1e-5, "rmsnorm dw: %.3g", e);
+    /* RoPE */
+    {
+        float cs[8], sn[8], g[16];
+        double xr[16];
+        for (i = 0; i < 8; i++) { double a = 0.7 * (double)(i + 1) * 3.1; cs[i] = (float)cos(a); sn[i] = (float)sin(a); }
+        fill(c, 16, &r, 1.0);
+        memcpy(g, c, sizeof g);
+        lvs__rope_back(g, cs, sn, 8);
+        for (i = 0; i < 16; i++) xr[i] = urand(&r);
+        FD(ref, xr, 16, rope_d(xr, cs, sn, 8, c));
+        e = rel_errd(g, ref, 16);
+        CHECKF(e < 1e-6, "rope: %.3g", e);
+    }
+    /* SwiGLU */
+    {
+        float g[D], u[D], dg[D], du[D];
+        double gd[D], ud[D], r2[D];
+        fill(g, D, &r, 4.0); fill(u, D, &r, 2.0); fill(c, D, &r, 1.0);
+        to_d(g, gd, D); to_d(u, ud, D);
+        lvs__swiglu_back(g, u, c, D, dg, du);
+        FD(ref, gd, D, swiglu_d(gd, ud, D, c));
+        FD(r2, ud, D, swiglu_d(gd, ud, D, c));
+        CHECKF(rel_errd(dg, ref, D) < 1e-5 && rel_errd(du, r2, D) < 1e-5, "swiglu: %.3g %.3g", rel_errd(dg, ref, D),
+               rel_errd(du, r2, D));
+    }
+    /* cross-entropy over 3 rows */
+    {
+        float z[3 * V], dz[3 * V];
+        double zd[3 * V], r3[3 * V];
+        int32_t tg[3] = {4, 0, 22};
+        float loss;
+        fill(z, 3 * V, &r, 6.0);
+        to_d(z, zd, 3 * V);
+        loss = lvs__ce_loss(z, 3, V, tg, dz);
+        CHECK(fabs(loss - ce_d(zd, 3, V, tg)) < 1e-5);
+        FD(r3, zd, 3 * V, ce_d(zd, 3, V, tg));
+        e = rel_errd(dz, r3, 3 * V);
+        CHECKF(e < 1e-5, "cross-entropy: %.3g", e);
+    }
+    /* attention, GQA 4/2, window 3 and none */
+    {
+        int wi;
+        for (wi = 0; wi < 2; wi++) {
+            float q[N * H * HD], k[N * KV * HD], v[N * KV * HD], att[N * H * HD], lse[N * H], dO[N * H * HD];
+            float dq[N * H * HD], dk[N * KV * HD], dv[N * KV * HD], ddot[N * H], scores[64];
+            double qd[N * H * HD], kd[N * KV * HD], vd[N * KV * HD], rq[N * H * HD], rk[N * KV * HD], rv[N * KV * HD];
+            lvs__attn A;
+            attn_d Ad;
+            fill(q, N * H * HD, &r, 1.5); fill(k, N * KV * HD, &r, 1.5); fill(v, N * KV * HD, &r, 1.0);
+            fill(dO, N * H * HD, &r, 1.0);
+            to_d(q, qd, N * H * HD); to_d(k, kd, N * KV * HD); to_d(v, vd, N * KV * HD);
+            A.n = N; A.H = H; A.KV = KV; A.hd = HD; A.wnd = wi ? 3 : 0; A.q = q; A.k = k; A.v = v; A.att = att; A.lse = lse;
+            Ad.n = N; Ad.H = H; Ad.KV = KV; Ad.hd = HD; Ad.wnd = A.wnd;
+            lvs__attn_fwd(&A, scores, 64, 1);
+            lvs__attn_back(&A, dO, dq, dk, dv, ddot, 1);
+            FD(rq, qd, N * H * HD, attn_fd(&Ad, qd, kd, vd, dO));
+            FD(rk, kd, N * KV * HD, attn_fd(&Ad, qd, kd, vd, dO));
+            FD(rv, vd, N * KV * HD, attn_fd(&Ad, qd, kd, vd, dO));
+            CHECKF(rel_errd(dq, rq, N * H * HD) < 1e-5, "attention dq (window %d): %.3g", (int)A.wnd, rel_errd(dq, rq, N * H * HD));
+            CHECKF(rel_errd(dk, rk, N * KV * HD) < 1e-5, "attention dk (window %d): %.3g", (int)A.wnd, rel_errd(dk, rk, N * KV * HD));
+            CHECKF(rel_errd(dv, rv, N * KV * HD) < 1e-5, "attention dv (window %d): %.3g", (int)A.wnd, rel_errd(dv, rv, N * KV * HD));
+        }
+    }
+}
+
+/* dx = dy W for every weight type and dW = dy^T x, against float64 sums */
+void test_grad_matmul(void) {
+    enum { R = 37, C = 70, T = 7 };
+    static float wf[R * C], dy[T * R], xx[T * C], dx[T * C], dwm[R * C], db[R];
+    static uint16_t wh[R * C];
+    static int8_t wq[R * C];
+    static float sq[R * 3];
+    static double ref[T * C], wdq[R * C], refw[R * C], refb[R];
+    lvs_rng r;
+    int ty, k;
+    int64_t i, j, t;
+    lvs_rng_seed(&r, 9);
+    fill(wf, R * C, &r, 0.5); fill(dy, T * R, &r, 1.0); fill(xx, T * C, &r, 1.0);
+    for (ty = 0; ty < 4; ty++) {
+        lvs__mat W;
+        W.type = (lvs_wtype)ty; W.rows = R; W.cols = C; W.s = NULL;
+        if (ty == LVS_W_F32) W.w = wf;
+        else if (ty == LVS_W_F16 || ty == LVS_W_BF16) {
+            for (i = 0; i < R * C; i++) wh[i] = ty == LVS_W_F16 ? lvs_f32_to_f16(wf[i]) : lvs_f32_to_bf16(wf[i]);
+            W.w = wh;
+        } else {
+            for (i = 0; i < R; i++) lvs_q8_quantize_row(wf + i * C, C, wq + i * C, sq + i * 3);
+            W.w = wq;
+            W.s = sq;
+        }
+        for (i = 0; i < R; i++)
+            for (j = 0; j < C; j++)
+                wdq[i * C + j] = ty == LVS_W_F32 ? wf[i * C + j] : ty == LVS_W_F16 ? lvs_f16_to_f32(wh[i * C + j])
+                                 : ty == LVS_W_BF16 ? lvs_bf16_to_f32(wh[i * C + j])
+                                                    : (double)wq[i * C + j] * sq[i * 3 + j / 32];
+        for (t = 0; t < T; t++)
+            for (j = 0; j < C; j++) {
+                double s = 0;
+                for (i = 0; i < R; i++) s += (double)dy[t * R + i] * wdq[i * C + j];
+                ref[t * C + j] = s;
+            }
+        for (k = 0; k < 2; k++) { /* 1 and 2 threads: the same bits */
+            static float first[T * C];
+            lvs__matmul_dx(&W, dy, R, T, dx, C, 0, k + 1);
+            CHECKF(rel_errd(dx, ref, T * C) < 2e-6, "matmul_dx %s: %.3g", lvs_wtype_name((lvs_wtype)ty),
+                   rel_errd(dx, ref, T * C));
+            if (k == 0) memcpy(first, dx, sizeof first);
+            else CHECK(memcmp(first, dx, sizeof first) == 0);
+        }
+        /* accumulate: adds to what is there */
+        for (i = 0; i < T * C; i++) { dx[i] = 1.0f; ref[i] += 1.0; }
+        lvs__matmul_dx(&W, dy, R, T, dx, C, 1, 1);
+        CHECKF(rel_errd(dx, ref, T * C) < 2e-6, "matmul_dx accumulate %s", lvs_wtype_name((lvs_wtype)ty));
+    }
+    memset(dwm, 0, sizeof dwm);
+    memset(db, 0, sizeof db);
+    lvs__matmul_dw(dy, R, xx, C, T, R, C, dwm, db, 2);
+    for (i = 0; i < R; i++) {
+        refb[i] = 0;
+        for (t = 0; t < T; t++) refb[i] += dy[t * R + i];
+        for (j = 0; j < C; j++) {
+            double s = 0;
+            for (t = 0; t < T; t++) s += (double)dy[t * R + i] * xx[t * C + j];
+            refw[i * C + j] = s;
+        }
+    }
+    CHECKF(rel_errd(dwm, refw, R * C) < 2e-6 && rel_errd(db, refb, R) < 2e-6, "matmul_dw: %.3g, bias %.3g",
+           rel_errd(dwm, refw, R * C), rel_errd(db, refb, R));
+}
+
+/* The whole model: the derivative of the loss along a random direction of the embedding
+   output, by central differences of lvs_backward's own forward pass (f32; step chosen for
+   f32), against the gradient's dot product with that direction. */
+void test_grad_directional(void) {
+    static const char *const models[] = {"llama_gqa", "llama3_rope", "llama_headdim", "mistral_sw", "qwen2_bias",
+                                         "qwen2_swa", "llama_sharded", "llama_bf16", "llama_moderate", "qwen2_moderate"};
+    size_t mi;
+    for (mi = 0; mi < sizeof models / sizeof models[0]; mi++) {
+        char p[256];
+        lvs_model *m = NULL;
+        lvs_tape *t = NULL;
+        lvs_error err;
+        lvs_backward_req br;
+        lvs_rng r;
+        int32_t ids[20];
+        float *x0, *u, *g, *xp;
+        double dir = 0, fd, lp, lm, hstep, xn = 0, un = 0;
+        int64_t d, n = 20, i;
+        snprintf(p, sizeof p, "tests/fixtures/engine/%s", models[mi]);
+        if (lvs_model_open(&m, p, NULL, &err) != LVS_OK) { CHECKF(0, "%s", err.message); continue; }
+        d = lvs_model_config(m)->hidden_size;
+        lvs_rng_seed(&r, 31 + mi);
+        for (i = 0; i < n; i++) ids[i] = (int32_t)(lvs_rng_next(&r) % (uint64_t)lvs_model_config(m)->vocab_size);
+        x0 = (float *)malloc(sizeof(float) * (size_t)(n * d));
+        u = (float *)malloc(sizeof(float) * (size_t)(n * d));
+        g = (float *)malloc(sizeof(float) * (size_t)(n * d));
+        xp = (float *)malloc(sizeof(float) * (size_t)(n * d));
+        for (i = 0; i < n; i++) lvs__mat_row_f32(&m->embed, ids[i], x0 + i * d);
+        for (i = 0; i < n * d; i++) { u[i] = (float)urand(&r); xn += (double)x0[i] * x0[i]; un += (double)u[i] * u[i]; }
+        CHECK_OK(lvs_tape_create(&t, m, n, 0, &err), &err);
+        memset(&br, 0, sizeof br);
+        br.tokens = ids; br.n = (int)n; br.x0 = x0; br.loss_from = 12; br.grad_x0 = g;
+        CHECK_OK(lvs_backward(m, t, &br, &err), &err);
+        for (i = 0; i < n * d; i++) dir += (double)g[i] * u[i];
+        hstep = 1e-3 * sqrt(xn / un);
+        br.x0 = xp;
+        br.no_grad = 1;
+        for (i = 0; i < n * d; i++) xp[i] = (float)(x0[i] + hstep * u[i]);
+        lvs_backward(m, t, &br, &err);
+        lp = br.loss;
+        for (i = 0; i < n * d; i++) xp[i] = (float)(x0[i] - hstep * u[i]);
+        lvs_backward(m, t, &br, &err);
+        lm = br.loss;
+        fd = (lp - lm) / (2 * hstep);
+        printf("  %-15s directional derivative: differences %.6g, gradient %.6g\n", models[mi], fd, dir);
+        /* 1e-4: the f32 rounding of a loss near 5 (about 5e-7) over the step 2 h |u| */
+        CHECKF(fabs(fd - dir) <= 2e-2 * fabs(dir) + 1e-4, "%s: directional derivative %.6g by differences, %.6g by the "
+               "gradient", models[mi], fd, dir);
+        free(x0); free(u); free(g); free(xp);
+        lvs_tape_free(t);
+        lvs_model_close(m);
+    }
+}
