@@ -256,7 +256,7 @@ static void write_byte_tokenizer(const char *dir) {
     snprintf(path, sizeof path, "%s/tokenizer.json", dir);
     CHECK(t_write(path, tj, n) == 0);
     snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
-    strcpy(tj, "{\"bos_token\":\"<s>\",\"eos_token\":\"</s>\"}");
+    strcpy(tj, "{\"bos_token\":\"<s>\",\"eos_token\":\"</s>\",\"chat_template\":\"{{ '[INST] <<SYS>>' }}\"}");
     CHECK(t_write(path, tj, strlen(tj)) == 0);
     free(tj);
 }
@@ -302,7 +302,7 @@ void test_score_cli(void) {
     CHECK(t_make_model(dir, &m) == 0);
     write_byte_tokenizer(dir);
     t_write(pf, prompts, strlen(prompts));
-    snprintf(opts, sizeof opts, "--prompts '%s' --template llama2 --sites all --budgets 1e-3,5e-2 "
+    snprintf(opts, sizeof opts, "--prompts '%s' --sites all --budgets 1e-3,5e-2 "
              "--attacks pgd,random,l2,l2-random --max-new 12 -q", pf);
     /* an uninterrupted run */
     snprintf(cmd, sizeof cmd, "%s/lvs score '%s' %s -o '%s' > '%s/score.log' 2>&1", t_build(), dir, opts, ref, t_tmp());
@@ -366,6 +366,18 @@ void test_score_cli(void) {
     snprintf(cmd, sizeof cmd, "%s/lvs score '%s' %s -o '%s' > /dev/null 2>&1", t_build(), dir, opts, kill_out);
     CHECK(t_run(cmd) == 0);
     CHECK(same_file(kill_out, ref) && same_file(sum_kill, sum_ref));
+    /* the minimal example: one prompt at block 2 */
+    snprintf(cmd, sizeof cmd, "%s/lvs_minimal '%s' 'Write a poem' 2 0.05 > '%s/minimal.txt' 2>&1", t_build(), dir, t_tmp());
+    CHECK(t_run(cmd) == 0);
+    snprintf(cmd, sizeof cmd, "%s/minimal.txt", t_tmp());
+    out = t_slurp(cmd, NULL);
+    {
+        double l0 = 0, l1 = 0;
+        const char *tl = out ? strstr(out, "target loss ") : NULL;
+        CHECKF(tl && sscanf(tl, "target loss %lf -> %lf", &l0, &l1) == 2 && l1 < l0 && strstr(out, "LVS = "),
+               "lvs_minimal printed: %s", out ? out : "");
+    }
+    free(out);
     /* usage errors and bad input */
     snprintf(cmd, sizeof cmd, "%s/lvs score '%s' --prompts '%s' -o x.jsonl --attacks pgd,fgsm 2>/dev/null", t_build(), dir, pf);
     CHECK(t_run(cmd) == 2);
