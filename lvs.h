@@ -16,7 +16,9 @@
      folders) and writing, config.json parsing, int8 block quantization, the checkpoint
      converter behind `lvs-convert`, the transformer engine for Llama, Mistral and Qwen2
      (f32/f16/bf16/int8 weights, KV cache, hooks at every site, batched forward and
-     generation), and tokenizer.json tokenizers with built-in chat templates.
+     generation), tokenizer.json tokenizers with built-in chat templates, the backward pass
+     (gradients at hook sites, of block inputs and of f32 weights), and the LVS estimator
+     (latent PGD, l2 and random-control attacks, the keyword judge, bootstrap statistics).
 
    Using it
      In exactly one C or C++ file:
@@ -181,6 +183,35 @@
      with the generator of sequence i seeded seed + i. A stop id ends a sequence without being
      written to its output; the model's end-of-sequence ids (config.json and
      generation_config.json) stop unless ignore_eos is set.
+
+   The backward pass (lvs_tape_create, lvs_backward, lvs_wgrads_*)
+     One sequence at positions 0..n-1, no KV cache. lvs_backward runs the forward pass from
+     start_layer (0: the embedding lookup, or x0 in its place; k > 0: x0 is the residual
+     entering block k, so a PGD step at block l's output runs blocks l+1.. only), the loss
+     (mean cross-entropy of tokens[loss_from..n-1] in double, or loss_fn on the logits of rows
+     logits_from..n-1), then the backward pass: lm_head and the final norm, then per block the
+     MLP (SwiGLU) and attention, then the embedding. The gradient at a hook site is that of the
+     loss with respect to the site's value as the rest of the model sees it; hooks count as
+     adding constants. Hence grad(mlp_out l) = grad(resid_post l) = grad(resid_pre l+1) and
+     grad(attn_out l) = grad(resid_mid l). Attention backward recomputes the probabilities from
+     q, k and each row's log-sum-exp (O(T^2) time, O(T) memory beyond the tape) in two passes
+     that each own their outputs: per (query, head) dq, per (key, kv head) dk and dv. Input
+     gradients dx = dy W run for every weight type (int8 dequantized on the fly); weight
+     gradients dW += dy^T x (and biases, norm weights, embedding rows, lm_head or the tied
+     embedding) need f32 matrices. Sums run in a fixed order: thread counts and recomputation
+     change no bit. The tape stores, per block, its input, q, k, v, the attention output,
+     the log-sum-exp, the residual after attention and the MLP's gate and up values
+     (lvs_tape_bytes); with recompute = 1 only the block inputs, and each block's forward
+     pass runs again during the backward pass.
+
+   Latent attacks and LVS (lvs_attack_run, lvs_score_row, lvs_median_ci, lvs_prompts_load)
+     PROTOCOL.md's bounded latent attack: l-inf PGD on the prompt positions (eps = budget x
+     max |h| over the prompt positions, steps of eps / 4 along -sign(grad), clipped to the
+     box; sign(0) = 0), its uniform control, and the adaptive l2 attack (one vector at every
+     position, radius = budget x |h| at the last prompt position, steps of 0.3 x radius along
+     the normalized negative gradient, each rescaled onto the sphere) with its Gaussian
+     control. The loss is the mean cross-entropy of the target after the prompt. README.md
+     ("The LVS estimator") states every choice, the keyword judge's rules and the statistics.
 
    Tokenizers (lvs_tokenizer_open, lvs_tokenize, lvs_detokenize, lvs_detok_stream_*)
      Reads Hugging Face tokenizer.json and gives the ids Hugging Face's tokenizers library
@@ -883,8 +914,9 @@ LVSDEF void lvs_prompts_free(lvs_prompts *p);
 /* =====================================================================================
    IMPLEMENTATION
    Sections, in the order data flows through them; each may call only the ones above it:
-     base -> JSON -> safetensors reader -> safetensors writer -> config -> tensor layout
-     -> int8 quantization -> model files and conversion
+     base -> JSON -> safetensors reader -> safetensors writer -> config -> tokenizer and chat
+     templates -> tensor layout -> int8 quantization -> model files and conversion -> model
+     -> kernels -> forward -> generation -> backward -> scorers and judges -> LVS
    ===================================================================================== */
 #ifdef LVS_IMPLEMENTATION
 #ifndef LVS_IMPLEMENTATION_DONE

@@ -25,7 +25,7 @@ static const char usage[] =
     "  help                    this text\n"
     "\n"
     "MODEL is a Hugging Face folder (config.json + safetensors), a file written by lvs-convert,\n"
-    "or a .safetensors file beside its config.json. LVS estimation, fine-tuning and the audit arrive\n"
+    "or a .safetensors file beside its config.json. Fine-tuning and the audit arrive\n"
     "in later versions; see README.md for the status of each.\n"
     "Exit status: 0 done, 1 bad input or failure, 2 bad usage.\n";
 
