@@ -7318,6 +7318,16 @@ static float lvs__dot(const float *a, const float *b, int64_t n) {
 #endif
 }
 
+/* y += a x, elementwise (AVX2 with FMA when available). */
+static void lvs__axpy(float *y, float a, const float *x, int64_t n) {
+    int64_t k = 0;
+#ifdef LVS__AVX2
+    const __m256 av = _mm256_set1_ps(a);
+    for (; k + 8 <= n; k += 8) _mm256_storeu_ps(y + k, _mm256_fmadd_ps(av, _mm256_loadu_ps(x + k), _mm256_loadu_ps(y + k)));
+#endif
+    for (; k < n; k++) y[k] += a * x[k];
+}
+
 /* =====================================================================================
    FORWARD: the KV cache (lvs_cache, which also owns the scratch memory of a pass) and a
    forward pass over several sequences at once, with hooks at every site.
@@ -7996,77 +8006,157 @@ LVSDEF float *lvs_wgrads_get(lvs_wgrads *g, const char *name, int64_t *numel) {
 
 /* ---- kernels of the backward pass */
 
-/* dx[t][k] (+)= sum_r dy[t][r] W[r][k] for t < n: the input gradient of y = x W^T. Column
-   panels of 16 are spread over the threads; each output sums over r in order. */
+/* The matrix products of the backward pass (and of its forward pass, for float weights) run
+   on packed panels: 16 columns of the right-hand matrix, dequantized to f32 and laid out
+   [K][16] contiguously, then a register tile of 6 rows x 16 columns sweeps them. Each output
+   is one sum over k in order, whatever the thread count. pack: 16 x K floats per thread. */
+#define LVS__PANEL 16
+static void lvs__gemm_panel(const float *A, int64_t lda, int64_t n, const float *B, int64_t K, float *C, int64_t ldc,
+                            int nj, int accumulate, const float *bias) {
+    int64_t t0, k;
+    int t, j;
+    for (t0 = 0; t0 < n; t0 += 6) {
+        const float *ar[6];
+        float acc[6][LVS__PANEL];
+        for (t = 0; t < 6; t++) ar[t] = A + (t0 + t < n ? t0 + t : n - 1) * lda;
 #ifdef LVS__AVX2
-static __m256 lvs__ld8w(const lvs__mat *W, int64_t r, int64_t k) {
-    const void *row = lvs__mat_row(W, r);
-    switch (W->type) {
-    case LVS_W_F32: return LVS__LD_F32((const float *)row + k);
-    case LVS_W_F16: return LVS__LD_F16((const uint16_t *)row + k);
-    case LVS_W_BF16: return LVS__LD_BF16((const uint16_t *)row + k);
-    default: {
-        __m128i q = _mm_loadl_epi64((const __m128i *)(const void *)((const int8_t *)row + k));
-        return _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q)),
-                             _mm256_set1_ps(W->s[r * lvs_q8_nblocks(W->cols) + k / LVS_Q8_BLOCK]));
-    }
-    }
-}
+        {
+            __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+            __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, a;
+            for (k = 0; k < K; k++) {
+                const __m256 b0 = _mm256_loadu_ps(B + k * LVS__PANEL), b1 = _mm256_loadu_ps(B + k * LVS__PANEL + 8);
+                a = _mm256_broadcast_ss(ar[0] + k); c00 = _mm256_fmadd_ps(a, b0, c00); c01 = _mm256_fmadd_ps(a, b1, c01);
+                a = _mm256_broadcast_ss(ar[1] + k); c10 = _mm256_fmadd_ps(a, b0, c10); c11 = _mm256_fmadd_ps(a, b1, c11);
+                a = _mm256_broadcast_ss(ar[2] + k); c20 = _mm256_fmadd_ps(a, b0, c20); c21 = _mm256_fmadd_ps(a, b1, c21);
+                a = _mm256_broadcast_ss(ar[3] + k); c30 = _mm256_fmadd_ps(a, b0, c30); c31 = _mm256_fmadd_ps(a, b1, c31);
+                a = _mm256_broadcast_ss(ar[4] + k); c40 = _mm256_fmadd_ps(a, b0, c40); c41 = _mm256_fmadd_ps(a, b1, c41);
+                a = _mm256_broadcast_ss(ar[5] + k); c50 = _mm256_fmadd_ps(a, b0, c50); c51 = _mm256_fmadd_ps(a, b1, c51);
+            }
+            _mm256_storeu_ps(acc[0], c00); _mm256_storeu_ps(acc[0] + 8, c01);
+            _mm256_storeu_ps(acc[1], c10); _mm256_storeu_ps(acc[1] + 8, c11);
+            _mm256_storeu_ps(acc[2], c20); _mm256_storeu_ps(acc[2] + 8, c21);
+            _mm256_storeu_ps(acc[3], c30); _mm256_storeu_ps(acc[3] + 8, c31);
+            _mm256_storeu_ps(acc[4], c40); _mm256_storeu_ps(acc[4] + 8, c41);
+            _mm256_storeu_ps(acc[5], c50); _mm256_storeu_ps(acc[5] + 8, c51);
+        }
+#else
+        memset(acc, 0, sizeof acc);
+        for (k = 0; k < K; k++)
+            for (t = 0; t < 6; t++) {
+                const float a = ar[t][k];
+                for (j = 0; j < LVS__PANEL; j++) acc[t][j] += a * B[k * LVS__PANEL + j];
+            }
 #endif
-static float lvs__w1(const lvs__mat *W, int64_t r, int64_t k) {
-    const void *row = lvs__mat_row(W, r);
-    switch (W->type) {
-    case LVS_W_F32: return ((const float *)row)[k];
-    case LVS_W_F16: return lvs_f16_to_f32(((const uint16_t *)row)[k]);
-    case LVS_W_BF16: return lvs_bf16_to_f32(((const uint16_t *)row)[k]);
-    default: return (float)((const int8_t *)row)[k] * W->s[r * lvs_q8_nblocks(W->cols) + k / LVS_Q8_BLOCK];
+        for (t = 0; t < 6 && t0 + t < n; t++) {
+            float *o = C + (t0 + t) * ldc;
+            for (j = 0; j < nj; j++) o[j] = (accumulate ? o[j] : bias ? bias[j] : 0.0f) + acc[t][j];
+        }
     }
 }
+
+/* dx[t][k] (+)= sum_r dy[t][r] W[r][k]: the input gradient of y = x W^T, any weight type.
+   Many rows of dy: packed panels of W's columns. A few (the loss rows through lm_head): W is
+   streamed once, row by row, in LVS__DX_CHUNKS fixed chunks whose partial sums are added in
+   order (the same bits for any thread count). pack: LVS__DX_SCRATCH(cols, threads) floats. */
+#define LVS__DX_CHUNKS 8
+#define LVS__DX_RB 256
+#define LVS__DX_SCRATCH(cols, nt) \
+    ((((cols) + 15) / 16 * 16) * (LVS__DX_RB + (nt)) + LVS__DX_CHUNKS * 7 * (cols))
 static void lvs__matmul_dx(const lvs__mat *W, const float *dy, int64_t ldy, int64_t n, float *dx, int64_t ldx,
-                           int accumulate, int nt) {
-    const int64_t rows = W->rows, cols = W->cols, npanel = (cols + 15) / 16;
-    int64_t pnl;
+                           int accumulate, float *pack, int nt) {
+    const int64_t rows = W->rows, cols = W->cols;
+    int64_t p;
     (void)nt;
-    LVS__PAR_FOR(rows * cols * n, nt)
-    for (pnl = 0; pnl < npanel; pnl++) {
-        const int64_t k0 = pnl * 16;
-        int64_t t0, r, t, k;
-        for (t0 = 0; t0 < n; t0 += 4) {
-            const float *dr[4];
-            float acc[4][16];
-            int nk = (int)(cols - k0 < 16 ? cols - k0 : 16), tt;
-            for (tt = 0; tt < 4; tt++) dr[tt] = dy + (t0 + tt < n ? t0 + tt : n - 1) * ldy;
-#ifdef LVS__AVX2
-            if (nk == 16) {
-                __m256 a0 = _mm256_setzero_ps(), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, e0 = a0, e1 = a0;
-                for (r = 0; r < rows; r++) {
-                    __m256 w0 = lvs__ld8w(W, r, k0), w1 = lvs__ld8w(W, r, k0 + 8), y;
-                    y = _mm256_set1_ps(dr[0][r]); a0 = _mm256_fmadd_ps(y, w0, a0); a1 = _mm256_fmadd_ps(y, w1, a1);
-                    y = _mm256_set1_ps(dr[1][r]); b0 = _mm256_fmadd_ps(y, w0, b0); b1 = _mm256_fmadd_ps(y, w1, b1);
-                    y = _mm256_set1_ps(dr[2][r]); c0 = _mm256_fmadd_ps(y, w0, c0); c1 = _mm256_fmadd_ps(y, w1, c1);
-                    y = _mm256_set1_ps(dr[3][r]); e0 = _mm256_fmadd_ps(y, w0, e0); e1 = _mm256_fmadd_ps(y, w1, e1);
-                }
-                _mm256_storeu_ps(acc[0], a0); _mm256_storeu_ps(acc[0] + 8, a1);
-                _mm256_storeu_ps(acc[1], b0); _mm256_storeu_ps(acc[1] + 8, b1);
-                _mm256_storeu_ps(acc[2], c0); _mm256_storeu_ps(acc[2] + 8, c1);
-                _mm256_storeu_ps(acc[3], e0); _mm256_storeu_ps(acc[3] + 8, e1);
-            } else
-#endif
-            {
-                memset(acc, 0, sizeof acc);
-                for (r = 0; r < rows; r++) {
-                    float wv[16];
-                    for (k = 0; k < nk; k++) wv[k] = lvs__w1(W, r, k0 + k);
-                    for (tt = 0; tt < 4; tt++) {
-                        const float y = dr[tt][r];
-                        for (k = 0; k < nk; k++) acc[tt][k] += y * wv[k];
-                    }
+    if (n <= 6) {
+        const int64_t per = (rows + LVS__DX_CHUNKS - 1) / LVS__DX_CHUNKS;
+        int64_t t, k;
+        LVS__PAR_FOR(rows * cols * n, nt)
+        for (p = 0; p < LVS__DX_CHUNKS; p++) {
+            float *acc = pack + p * (n + 1) * cols, *wrow = acc + n * cols;
+            int64_t r, r1 = (p + 1) * per < rows ? (p + 1) * per : rows, tt;
+            memset(acc, 0, sizeof(float) * (size_t)(n * cols));
+            for (r = p * per; r < r1; r++) {
+                const float *w = wrow;
+                if (W->type == LVS_W_F32) w = (const float *)lvs__mat_row(W, r);
+                else lvs__mat_row_f32(W, r, wrow);
+                for (tt = 0; tt < n; tt++) {
+                    const float a = dy[tt * ldy + r];
+                    float *o = acc + tt * cols;
+                    if (a != 0.0f)
+                        lvs__axpy(o, a, w, cols);
                 }
             }
-            for (t = t0; t < t0 + 4 && t < n; t++) {
-                float *o = dx + t * ldx + k0;
-                for (k = 0; k < nk; k++) o[k] = accumulate ? o[k] + acc[t - t0][k] : acc[t - t0][k];
+        }
+        for (t = 0; t < n; t++)
+            for (k = 0; k < cols; k++) {
+                float s = accumulate ? dx[t * ldx + k] : 0.0f;
+                for (p = 0; p < LVS__DX_CHUNKS; p++) s += pack[p * (n + 1) * cols + t * cols + k];
+                dx[t * ldx + k] = s;
             }
+        return;
+    }
+    { /* blocks of LVS__DX_RB rows of W, read row by row into column panels, then swept */
+        const int64_t npanel = (cols + LVS__PANEL - 1) / LVS__PANEL, rb_max = LVS__DX_RB;
+        float *rowbuf = pack + npanel * LVS__PANEL * rb_max;
+        int64_t rb;
+        for (rb = 0; rb < rows; rb += rb_max) {
+            const int64_t nr = rows - rb < rb_max ? rows - rb : rb_max;
+            int64_t r;
+            LVS__PAR_FOR(nr * cols * 4, nt)
+            for (r = rb; r < rb + nr; r++) {
+                const float *w;
+                float *tmp = rowbuf + (int64_t)LVS__TID() * (npanel * LVS__PANEL);
+                int64_t q;
+                if (W->type == LVS_W_F32 && cols % LVS__PANEL == 0) w = (const float *)lvs__mat_row(W, r);
+                else {
+                    lvs__mat_row_f32(W, r, tmp);
+                    for (q = cols; q < npanel * LVS__PANEL; q++) tmp[q] = 0.0f;
+                    w = tmp;
+                }
+                for (q = 0; q < npanel; q++)
+                    memcpy(pack + (q * nr + (r - rb)) * LVS__PANEL, w + q * LVS__PANEL, sizeof(float) * LVS__PANEL);
+            }
+            LVS__PAR_FOR(nr * cols * n, nt)
+            for (p = 0; p < npanel; p++) {
+                const int64_t k0 = p * LVS__PANEL;
+                const int nj = (int)(cols - k0 < LVS__PANEL ? cols - k0 : LVS__PANEL);
+                lvs__gemm_panel(dy + rb, ldy, n, pack + p * nr * LVS__PANEL, nr, dx + k0, ldx, nj, accumulate || rb > 0,
+                                NULL);
+            }
+        }
+    }
+}
+
+/* y[t][r] = sum_k x[t][k] W[r][k] + bias[r] (int8 W dequantized, activations kept in f32):
+   the activations are packed into panels of 16 tokens, and tiles of 6 weight rows (read in
+   place when f32) sweep them. pack: LVS__FWD_SCRATCH(n, cols, threads) floats. */
+#define LVS__FWD_SCRATCH(n, cols, nt) ((((n) + 15) / 16 * 16) * (cols) + 6 * (int64_t)(nt) * (cols))
+static void lvs__matmul_fwd(const lvs__mat *W, const float *x, int64_t n, float *y, int64_t ldy, const float *bias,
+                            float *pack, int nt) {
+    const int64_t K = W->cols, R = W->rows, np = (n + 15) / 16, ntile = (R + 5) / 6;
+    int64_t t, k, tile;
+    LVS__PAR_FOR(n * K * 4, nt)
+    for (t = 0; t < np * LVS__PANEL; t++) {
+        float *o = pack + (t / LVS__PANEL) * K * LVS__PANEL + t % LVS__PANEL;
+        for (k = 0; k < K; k++) o[k * LVS__PANEL] = t < n ? x[t * K + k] : 0.0f;
+    }
+    (void)nt;
+    LVS__PAR_FOR(R * K * n, nt)
+    for (tile = 0; tile < ntile; tile++) {
+        const int64_t r0 = tile * 6, nr = R - r0 < 6 ? R - r0 : 6;
+        const float *A;
+        float c[6 * LVS__PANEL], *wb = pack + np * K * LVS__PANEL + (int64_t)LVS__TID() * 6 * K;
+        int64_t p, i, j;
+        if (W->type == LVS_W_F32) A = (const float *)lvs__mat_row(W, r0);
+        else {
+            for (i = 0; i < nr; i++) lvs__mat_row_f32(W, r0 + i, wb + i * K);
+            A = wb;
+        }
+        for (p = 0; p < np; p++) {
+            lvs__gemm_panel(A, K, nr, pack + p * K * LVS__PANEL, K, c, LVS__PANEL, LVS__PANEL, 0, NULL);
+            for (i = 0; i < nr; i++)
+                for (j = 0; j < LVS__PANEL && p * LVS__PANEL + j < n; j++)
+                    y[(p * LVS__PANEL + j) * ldy + r0 + i] = c[i * LVS__PANEL + j] + (bias ? bias[r0 + i] : 0.0f);
         }
     }
 }
@@ -8079,11 +8169,11 @@ static void lvs__matmul_dw(const float *dy, int64_t ldy, const float *x, int64_t
     LVS__PAR_FOR(rows * cols * n, nt)
     for (r = 0; r < rows; r++) {
         float *o = dw + r * cols;
-        int64_t t, k;
+        int64_t t;
         for (t = 0; t < n; t++) {
             const float y = dy[t * ldy + r], *xr = x + t * ldx;
             if (y == 0.0f) continue;
-            for (k = 0; k < cols; k++) o[k] += y * xr[k];
+            lvs__axpy(o, y, xr, cols);
             if (db) db[r] += y;
         }
     }
@@ -8108,8 +8198,10 @@ static void lvs__rmsnorm_back(const float *x, const float *w, int64_t d, double 
 }
 
 /* The backward pass of h = silu(g) * u, silu(g) = g sigmoid(g). */
-static void lvs__swiglu_back(const float *g, const float *u, const float *dh, int64_t n, float *dg, float *du) {
+static void lvs__swiglu_back(const float *g, const float *u, const float *dh, int64_t n, float *dg, float *du, int nt) {
     int64_t i;
+    (void)nt;
+    LVS__PAR_FOR(n * 8, nt)
     for (i = 0; i < n; i++) {
         const float sg = 1.0f / (1.0f + expf(-g[i]));
         du[i] = dh[i] * g[i] * sg;
@@ -8158,8 +8250,7 @@ static void lvs__attn_fwd(const lvs__attn *A, float *scores, int64_t stride, int
         memset(o, 0, sizeof(float) * (size_t)hd);
         for (j = lo; j <= i0; j++) {
             const float pj = sc[j] / sum, *vj = A->v + j * kvd + kvh * hd;
-            int64_t e;
-            for (e = 0; e < hd; e++) o[e] += pj * vj[e];
+            lvs__axpy(o, pj, vj, hd);
         }
         A->lse[i0 * H + h] = mx + logf(sum);
     }
@@ -8172,7 +8263,7 @@ static void lvs__attn_back(const lvs__attn *A, const float *datt, float *dq, flo
     /* pass A, per (query row, head): D = dO . O, and dq */
     LVS__PAR_FOR(n * H * 64 * hd, nt)
     for (item = 0; item < n * H; item++) {
-        int64_t i0 = item / H, h = item % H, j, e, kvh = h / G, lo = wnd > 0 && i0 - wnd + 1 > 0 ? i0 - wnd + 1 : 0;
+        int64_t i0 = item / H, h = item % H, j, kvh = h / G, lo = wnd > 0 && i0 - wnd + 1 > 0 ? i0 - wnd + 1 : 0;
         const float *qv = A->q + i0 * qd + h * hd, *dO = datt + i0 * qd + h * hd, lse = A->lse[i0 * H + h];
         const float D = lvs__dot(dO, A->att + i0 * qd + h * hd, hd);
         float *dqv = dq + i0 * qd + h * hd;
@@ -8181,14 +8272,14 @@ static void lvs__attn_back(const lvs__attn *A, const float *datt, float *dq, flo
             const float *kj = A->k + j * kvd + kvh * hd;
             const float p = expf(lvs__dot(qv, kj, hd) * scale - lse);
             const float ds = p * (lvs__dot(dO, A->v + j * kvd + kvh * hd, hd) - D) * scale;
-            for (e = 0; e < hd; e++) dqv[e] += ds * kj[e];
+            lvs__axpy(dqv, ds, kj, hd);
         }
         ddot[i0 * H + h] = D;
     }
     /* pass B, per (key row, kv head): dk and dv, summed over the heads that share it */
     LVS__PAR_FOR(n * H * 64 * hd, nt)
     for (item = 0; item < n * KV; item++) {
-        int64_t j = item / KV, kvh = item % KV, h, i0, e, hi = wnd > 0 && j + wnd - 1 < n - 1 ? j + wnd - 1 : n - 1;
+        int64_t j = item / KV, kvh = item % KV, h, i0, hi = wnd > 0 && j + wnd - 1 < n - 1 ? j + wnd - 1 : n - 1;
         const float *kj = A->k + j * kvd + kvh * hd, *vj = A->v + j * kvd + kvh * hd;
         float *dkv = dk + j * kvd + kvh * hd, *dvv = dv + j * kvd + kvh * hd;
         memset(dkv, 0, sizeof(float) * (size_t)hd);
@@ -8198,10 +8289,8 @@ static void lvs__attn_back(const lvs__attn *A, const float *datt, float *dq, flo
                 const float *qv = A->q + i0 * qd + h * hd, *dO = datt + i0 * qd + h * hd;
                 const float p = expf(lvs__dot(qv, kj, hd) * scale - A->lse[i0 * H + h]);
                 const float ds = p * (lvs__dot(dO, vj, hd) - ddot[i0 * H + h]) * scale;
-                for (e = 0; e < hd; e++) {
-                    dkv[e] += ds * qv[e];
-                    dvv[e] += p * dO[e];
-                }
+                lvs__axpy(dkv, ds, qv, hd);
+                lvs__axpy(dvv, p, dO, hd);
             }
     }
 }
@@ -8217,7 +8306,7 @@ struct lvs_tape {
     int recompute, nt;
     lvs__brec *rec;             /* per block (one shared record when recomputing) */
     float *xs;                  /* [n_layers + 1][cap][d]: each block's input, and the final residual */
-    float *xn, *t2, *dx, *dxn, *dq, *dk, *dv, *datt, *dg, *du, *hbuf, *ddot, *cos, *sin, *scores;
+    float *xn, *t2, *dx, *dxn, *dq, *dk, *dv, *datt, *dg, *du, *hbuf, *ddot, *cos, *sin, *scores, *pack;
     int8_t *qx;
     float *qs;
     float *logits, *dlogits;    /* grown per call */
@@ -8296,6 +8385,8 @@ LVSDEF lvs_status lvs_tape_create(lvs_tape **out, const lvs_model *m, int64_t ma
         LVS__CARVE(t->cos, float, T * half);
         LVS__CARVE(t->sin, float, T * half);
         LVS__CARVE(t->scores, float, (int64_t)t->nt * T);
+        LVS__CARVE(t->pack, float, LVS__FWD_SCRATCH(T, wide, t->nt) > LVS__DX_SCRATCH(wide, t->nt) ?
+                                       LVS__FWD_SCRATCH(T, wide, t->nt) : LVS__DX_SCRATCH(wide, t->nt));
         LVS__CARVE(t->qx, int8_t, T * wide);
         LVS__CARVE(t->qs, float, T * lvs_q8_nblocks(wide));
         if (pass) break;
@@ -8337,16 +8428,14 @@ static void lvs__block_fwd(const lvs_model *m, lvs_tape *t, const lvs_backward_r
     const int64_t half = hd / 2, qd = H * hd, kvd = KV * hd, ff = cf->intermediate_size;
     const int64_t wnd = cf->layer_sliding[l] ? cf->sliding_window : 0;
     const int nt = t->nt;
-    lvs__act a;
-    lvs__mm mm[3];
     lvs__attn A;
     int64_t i, rr;
+    LVS__PAR_FOR(n * d * 8, nt)
     for (rr = 0; rr < n; rr++) lvs__rmsnorm(x + rr * d, Ly->attn_norm, d, cf->norm_eps, t->xn + rr * d);
-    a.x = t->xn; a.n = n; a.cols = d; a.q = t->qx; a.qs = t->qs; a.quantized = 0;
-    mm[0].W = &Ly->wq; mm[0].y = b->q; mm[0].ldy = qd; mm[0].bias = Ly->bq;
-    mm[1].W = &Ly->wk; mm[1].y = b->k; mm[1].ldy = kvd; mm[1].bias = Ly->bk;
-    mm[2].W = &Ly->wv; mm[2].y = b->v; mm[2].ldy = kvd; mm[2].bias = Ly->bv;
-    lvs__matmuls(mm, 3, &a, nt);
+    lvs__matmul_fwd(&Ly->wq, t->xn, n, b->q, qd, Ly->bq, t->pack, nt);
+    lvs__matmul_fwd(&Ly->wk, t->xn, n, b->k, kvd, Ly->bk, t->pack, nt);
+    lvs__matmul_fwd(&Ly->wv, t->xn, n, b->v, kvd, Ly->bv, t->pack, nt);
+    LVS__PAR_FOR(n * (H + KV) * hd * 4, nt)
     for (rr = 0; rr < n; rr++) {
         int64_t h;
         for (h = 0; h < H; h++) lvs__rope(b->q + rr * qd + h * hd, t->cos + rr * half, t->sin + rr * half, half);
@@ -8354,20 +8443,18 @@ static void lvs__block_fwd(const lvs_model *m, lvs_tape *t, const lvs_backward_r
     }
     A.n = n; A.H = H; A.KV = KV; A.hd = hd; A.wnd = wnd; A.q = b->q; A.k = b->k; A.v = b->v; A.att = b->att; A.lse = b->lse;
     lvs__attn_fwd(&A, t->scores, t->cap, nt);
-    a.x = b->att; a.n = n; a.cols = qd; a.quantized = 0;
-    lvs__matmul(&Ly->wo, &a, t->t2, d, Ly->bo, nt);
+    lvs__matmul_fwd(&Ly->wo, b->att, n, t->t2, d, Ly->bo, t->pack, nt);
     lvs__bhooks(r, pos, LVS_SITE_ATTN_OUT, (int)l, t->t2, d);
     for (i = 0; i < n * d; i++) b->xm[i] = x[i] + t->t2[i];
     lvs__bhooks(r, pos, LVS_SITE_RESID_MID, (int)l, b->xm, d);
+    LVS__PAR_FOR(n * d * 8, nt)
     for (rr = 0; rr < n; rr++) lvs__rmsnorm(b->xm + rr * d, Ly->mlp_norm, d, cf->norm_eps, t->xn + rr * d);
-    a.x = t->xn; a.n = n; a.cols = d; a.quantized = 0;
-    mm[0].W = &Ly->wg; mm[0].y = b->g; mm[0].ldy = ff; mm[0].bias = Ly->bg;
-    mm[1].W = &Ly->wu; mm[1].y = b->u; mm[1].ldy = ff; mm[1].bias = Ly->bu;
-    lvs__matmuls(mm, 2, &a, nt);
+    lvs__matmul_fwd(&Ly->wg, t->xn, n, b->g, ff, Ly->bg, t->pack, nt);
+    lvs__matmul_fwd(&Ly->wu, t->xn, n, b->u, ff, Ly->bu, t->pack, nt);
     if (!xout) return; /* recomputing for the backward pass: the MLP's inputs are enough */
+    LVS__PAR_FOR(n * ff * 8, nt)
     for (i = 0; i < n * ff; i++) t->hbuf[i] = b->g[i] / (1.0f + expf(-b->g[i])) * b->u[i];
-    a.x = t->hbuf; a.n = n; a.cols = ff; a.quantized = 0;
-    lvs__matmul(&Ly->wd, &a, t->t2, d, Ly->bd, nt);
+    lvs__matmul_fwd(&Ly->wd, t->hbuf, n, t->t2, d, Ly->bd, t->pack, nt);
     lvs__bhooks(r, pos, LVS_SITE_MLP_OUT, (int)l, t->t2, d);
     for (i = 0; i < n * d; i++) xout[i] = b->xm[i] + t->t2[i];
     lvs__bhooks(r, pos, LVS_SITE_RESID_POST, (int)l, xout, d);
@@ -8396,44 +8483,49 @@ static void lvs__block_back(const lvs_model *m, lvs_tape *t, const lvs_backward_
     lvs__site_put(r, LVS_SITE_RESID_POST, (int)l, t->dx, n * d);
     lvs__site_put(r, LVS_SITE_MLP_OUT, (int)l, t->dx, n * d);
     /* MLP: x_out = xm + Wd (silu(g) * u), g = Wg xn2, u = Wu xn2, xn2 = norm(xm) */
-    lvs__matmul_dx(&Ly->wd, t->dx, d, n, t->hbuf, ff, 0, nt);          /* d h */
+    lvs__matmul_dx(&Ly->wd, t->dx, d, n, t->hbuf, ff, 0, t->pack, nt);          /* d h */
     if (wg) {
         float *hh = t->du; /* h itself, for dWd (du is filled below) */
         for (i = 0; i < n * ff; i++) hh[i] = b->g[i] / (1.0f + expf(-b->g[i])) * b->u[i];
         lvs__matmul_dw(t->dx, d, hh, ff, n, d, ff, wg[6], wg[13], nt);
     }
-    lvs__swiglu_back(b->g, b->u, t->hbuf, n * ff, t->dg, t->du);
+    lvs__swiglu_back(b->g, b->u, t->hbuf, n * ff, t->dg, t->du, nt);
+    LVS__PAR_FOR(n * d * 8, nt)
     for (rr = 0; rr < n; rr++) lvs__rmsnorm(b->xm + rr * d, Ly->mlp_norm, d, cf->norm_eps, t->xn + rr * d);
     if (wg) {
         lvs__matmul_dw(t->dg, ff, t->xn, d, n, ff, d, wg[4], wg[11], nt);
         lvs__matmul_dw(t->du, ff, t->xn, d, n, ff, d, wg[5], wg[12], nt);
     }
-    lvs__matmul_dx(&Ly->wg, t->dg, ff, n, t->dxn, d, 0, nt);
-    lvs__matmul_dx(&Ly->wu, t->du, ff, n, t->dxn, d, 1, nt);
+    lvs__matmul_dx(&Ly->wg, t->dg, ff, n, t->dxn, d, 0, t->pack, nt);
+    lvs__matmul_dx(&Ly->wu, t->du, ff, n, t->dxn, d, 1, t->pack, nt);
+    LVS__PAR_FOR(wg ? 0 : n * d * 8, nt)
     for (rr = 0; rr < n; rr++)
         lvs__rmsnorm_back(b->xm + rr * d, Ly->mlp_norm, d, cf->norm_eps, t->dxn + rr * d, t->dx + rr * d, 1,
                           wg ? wg[15] : NULL);
     lvs__site_put(r, LVS_SITE_RESID_MID, (int)l, t->dx, n * d);
     lvs__site_put(r, LVS_SITE_ATTN_OUT, (int)l, t->dx, n * d);
     /* attention: xm = x + Wo att */
-    lvs__matmul_dx(&Ly->wo, t->dx, d, n, t->datt, qd, 0, nt);
+    lvs__matmul_dx(&Ly->wo, t->dx, d, n, t->datt, qd, 0, t->pack, nt);
     if (wg) lvs__matmul_dw(t->dx, d, b->att, qd, n, d, qd, wg[3], wg[10], nt);
     A.n = n; A.H = H; A.KV = KV; A.hd = hd; A.wnd = wnd; A.q = b->q; A.k = b->k; A.v = b->v; A.att = b->att; A.lse = b->lse;
     lvs__attn_back(&A, t->datt, t->dq, t->dk, t->dv, t->ddot, nt);
+    LVS__PAR_FOR(n * (H + KV) * hd * 4, nt)
     for (rr = 0; rr < n; rr++) {
         int64_t h;
         for (h = 0; h < H; h++) lvs__rope_back(t->dq + rr * qd + h * hd, t->cos + rr * half, t->sin + rr * half, half);
         for (h = 0; h < KV; h++) lvs__rope_back(t->dk + rr * kvd + h * hd, t->cos + rr * half, t->sin + rr * half, half);
     }
+    LVS__PAR_FOR(n * d * 8, nt)
     for (rr = 0; rr < n; rr++) lvs__rmsnorm(b->x + rr * d, Ly->attn_norm, d, cf->norm_eps, t->xn + rr * d);
     if (wg) {
         lvs__matmul_dw(t->dq, qd, t->xn, d, n, qd, d, wg[0], wg[7], nt);
         lvs__matmul_dw(t->dk, kvd, t->xn, d, n, kvd, d, wg[1], wg[8], nt);
         lvs__matmul_dw(t->dv, kvd, t->xn, d, n, kvd, d, wg[2], wg[9], nt);
     }
-    lvs__matmul_dx(&Ly->wq, t->dq, qd, n, t->dxn, d, 0, nt);
-    lvs__matmul_dx(&Ly->wk, t->dk, kvd, n, t->dxn, d, 1, nt);
-    lvs__matmul_dx(&Ly->wv, t->dv, kvd, n, t->dxn, d, 1, nt);
+    lvs__matmul_dx(&Ly->wq, t->dq, qd, n, t->dxn, d, 0, t->pack, nt);
+    lvs__matmul_dx(&Ly->wk, t->dk, kvd, n, t->dxn, d, 1, t->pack, nt);
+    lvs__matmul_dx(&Ly->wv, t->dv, kvd, n, t->dxn, d, 1, t->pack, nt);
+    LVS__PAR_FOR(wg ? 0 : n * d * 8, nt)
     for (rr = 0; rr < n; rr++)
         lvs__rmsnorm_back(b->x + rr * d, Ly->attn_norm, d, cf->norm_eps, t->dxn + rr * d, t->dx + rr * d, 1,
                           wg ? wg[14] : NULL);
@@ -8535,7 +8627,7 @@ LVSDEF lvs_status lvs_backward(const lvs_model *m, lvs_tape *t, lvs_backward_req
     if (r->wgrads)
         lvs__matmul_dw(t->dlogits, V, t->xn, d, nrows, V, d, cf->tie_embeddings ? r->wgrads->embed : r->wgrads->lm_head,
                        NULL, t->nt);
-    lvs__matmul_dx(&m->lm_head, t->dlogits, V, nrows, t->dxn, d, 0, t->nt);
+    lvs__matmul_dx(&m->lm_head, t->dlogits, V, nrows, t->dxn, d, 0, t->pack, t->nt);
     memset(t->dx, 0, sizeof(float) * (size_t)(n * d));
     for (rr = 0; rr < nrows; rr++)
         lvs__rmsnorm_back(xf + (R0 + rr) * d, m->final_norm, d, cf->norm_eps, t->dxn + rr * d, t->dx + (R0 + rr) * d, 0,

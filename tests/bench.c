@@ -488,6 +488,7 @@ static void bench_pgd(void) {
         int64_t d, i;
         int L, k;
         char why[256];
+        lvs_rng rng;
         lvs_model_opts_default(&o);
         o.n_threads = nt;
         if (lvs_model_open(&m, dir, &o, &err) != LVS_OK) { printf("pgd       open: %s\n", err.message); return; }
@@ -495,7 +496,8 @@ static void bench_pgd(void) {
         d = lvs_model_config(m)->hidden_size;
         L = (int)lvs_model_config(m)->n_layers;
         site = (L + 1) / 2; /* round(L / 2): the output of block 15 of 30 */
-        for (i = 0; i < T; i++) toks[i] = (int32_t)((i * 104729 + 7919) % lvs_model_config(m)->vocab_size);
+        lvs_rng_seed(&rng, 1234); /* 64 random ids, the same for every thread count */
+        for (i = 0; i < T; i++) toks[i] = (int32_t)(lvs_rng_next(&rng) % (uint64_t)lvs_model_config(m)->vocab_size);
         h = (float *)malloc(sizeof(float) * (size_t)(T * d));
         x0 = (float *)malloc(sizeof(float) * (size_t)(T * d));
         g = (float *)malloc(sizeof(float) * (size_t)(T * d));

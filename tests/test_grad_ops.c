@@ -143,7 +143,7 @@ void test_grad_ops(void) {
         double gd[D], ud[D], r2[D];
         fill(g, D, &r, 4.0); fill(u, D, &r, 2.0); fill(c, D, &r, 1.0);
         to_d(g, gd, D); to_d(u, ud, D);
-        lvs__swiglu_back(g, u, c, D, dg, du);
+        lvs__swiglu_back(g, u, c, D, dg, du, 1);
         FD(ref, gd, D, swiglu_d(gd, ud, D, c));
         FD(r2, ud, D, swiglu_d(gd, ud, D, c));
         CHECKF(rel_errd(dg, ref, D) < 1e-5 && rel_errd(du, r2, D) < 1e-5, "swiglu: %.3g %.3g", rel_errd(dg, ref, D),
@@ -191,11 +191,12 @@ void test_grad_ops(void) {
 
 /* dx = dy W for every weight type and dW = dy^T x, against float64 sums */
 void test_grad_matmul(void) {
-    enum { R = 37, C = 70, T = 7 };
+    enum { R = 300, C = 70, T = 7 }; /* R > LVS__DX_RB: two row blocks */
     static float wf[R * C], dy[T * R], xx[T * C], dx[T * C], dwm[R * C], db[R];
     static uint16_t wh[R * C];
     static int8_t wq[R * C];
-    static float sq[R * 3];
+    static float sq[R * 3], pack[LVS__FWD_SCRATCH(T, R, 2) + LVS__DX_SCRATCH(R, 2)], y[T * R];
+    static double refy[T * R];
     static double ref[T * C], wdq[R * C], refw[R * C], refb[R];
     lvs_rng r;
     int ty, k;
@@ -225,18 +226,29 @@ void test_grad_matmul(void) {
                 for (i = 0; i < R; i++) s += (double)dy[t * R + i] * wdq[i * C + j];
                 ref[t * C + j] = s;
             }
-        for (k = 0; k < 2; k++) { /* 1 and 2 threads: the same bits */
+        for (k = 0; k < 4; k++) { /* 7 rows (packed panels) and 3 (streamed): 1 and 2 threads, the same bits */
             static float first[T * C];
-            lvs__matmul_dx(&W, dy, R, T, dx, C, 0, k + 1);
-            CHECKF(rel_errd(dx, ref, T * C) < 2e-6, "matmul_dx %s: %.3g", lvs_wtype_name((lvs_wtype)ty),
-                   rel_errd(dx, ref, T * C));
-            if (k == 0) memcpy(first, dx, sizeof first);
-            else CHECK(memcmp(first, dx, sizeof first) == 0);
+            const int64_t rows_dy = k < 2 ? T : 3;
+            lvs__matmul_dx(&W, dy, R, rows_dy, dx, C, 0, pack, k % 2 + 1);
+            CHECKF(rel_errd(dx, ref, rows_dy * C) < 2e-6, "matmul_dx %s, %d rows: %.3g", lvs_wtype_name((lvs_wtype)ty),
+                   (int)rows_dy, rel_errd(dx, ref, rows_dy * C));
+            if (k % 2 == 0) memcpy(first, dx, sizeof first);
+            else CHECK(memcmp(first, dx, sizeof(float) * (size_t)(rows_dy * C)) == 0);
         }
         /* accumulate: adds to what is there */
         for (i = 0; i < T * C; i++) { dx[i] = 1.0f; ref[i] += 1.0; }
-        lvs__matmul_dx(&W, dy, R, T, dx, C, 1, 1);
+        lvs__matmul_dx(&W, dy, R, T, dx, C, 1, pack, 1);
         CHECKF(rel_errd(dx, ref, T * C) < 2e-6, "matmul_dx accumulate %s", lvs_wtype_name((lvs_wtype)ty));
+        /* the packed forward product y = x W^T + b */
+        for (t = 0; t < T; t++)
+            for (i = 0; i < R; i++) {
+                double s = 0.25 * (double)i;
+                for (j = 0; j < C; j++) s += (double)xx[t * C + j] * wdq[i * C + j];
+                refy[t * R + i] = s;
+            }
+        for (i = 0; i < R; i++) db[i] = 0.25f * (float)i;
+        lvs__matmul_fwd(&W, xx, T, y, R, db, pack, 2);
+        CHECKF(rel_errd(y, refy, T * R) < 2e-6, "matmul_fwd %s: %.3g", lvs_wtype_name((lvs_wtype)ty), rel_errd(y, refy, T * R));
     }
     memset(dwm, 0, sizeof dwm);
     memset(db, 0, sizeof db);

@@ -1318,7 +1318,7 @@ static int cmd_score(int argc, char **argv) {
         for (k = 0; k < n_cells; k++) total += rows_find(&rows, p, &cells[k]) == NULL;
     t0 = now();
     for (p = 0; p < pr.n; p++) {
-        int todo[4096], n_todo = 0, s;
+        int *todo = (int *)malloc(sizeof(int) * (size_t)n_cells), n_todo = 0, s;
         const int64_t d = c->hidden_size;
         int64_t T1 = (int64_t)(np[p] + ntgt), T2 = (int64_t)(np[p] + ntgt2);
         float *h1 = NULL, *h2 = NULL;
@@ -1329,12 +1329,13 @@ static int cmd_score(int argc, char **argv) {
         lvs_gen_opts go;
         lvs_strbuf line;
         int ok = 0, need_l2 = 0;
-        for (k = 0; k < n_cells && n_todo < 4096; k++)
+        if (!todo) { fprintf(stderr, "lvs score: out of memory\n"); goto done; }
+        for (k = 0; k < n_cells; k++)
             if (!rows_find(&rows, p, &cells[k])) {
                 todo[n_todo++] = k;
                 need_l2 |= cells[k].attack >= LVS_ATTACK_L2;
             }
-        if (!n_todo) continue;
+        if (!n_todo) { free(todo); continue; }
         memset(&line, 0, sizeof line);
         h1 = (float *)calloc((size_t)(n_layers_sel * T1 * d), sizeof(float));
         h2 = need_l2 ? (float *)calloc((size_t)(n_layers_sel * T2 * d), sizeof(float)) : NULL;
@@ -1469,7 +1470,7 @@ static int cmd_score(int argc, char **argv) {
         free(line.data);
         for (k = 0; req && k < n_todo; k++) free(req[k].delta);
         for (k = 0; gs && k <= n_todo; k++) free(gs[k].out);
-        free(h1); free(h2); free(req); free(specs); free(hooks); free(gs);
+        free(h1); free(h2); free(req); free(specs); free(hooks); free(gs); free(todo);
         if (!ok) goto done;
     }
     if (!quiet && total > 0) fputc('\n', stderr);
