@@ -9010,7 +9010,7 @@ LVSDEF lvs_status lvs_prompts_load(lvs_prompts *p, const char *path, lvs_error *
             end = 0;
             while (!end) {
                 if (!lvs__csv_field(data, n, &at, &f, &end)) goto csv_bad;
-                if (c == col && f.len > 0 && !lvs__prompts_add(p, &cap, f.data, f.len)) goto oom;
+                if (c == col && f.len > 0 && !lvs__prompts_add(p, &cap, f.data, f.len)) { f.failed = 1; goto csv_bad; }
                 c++;
             }
             line++;
@@ -9021,6 +9021,7 @@ LVSDEF lvs_status lvs_prompts_load(lvs_prompts *p, const char *path, lvs_error *
         LVS_FREE(f.data);
         lvs_prompts_free(p);
         lvs_free(data);
+        if (f.failed) return lvs__oom(err);
         return lvs__fail(err, LVS_ERR_FORMAT, (int64_t)at, "%s: malformed CSV (a quote is not closed, or text follows "
                          "a closing quote) near row %ld", path, line);
     }

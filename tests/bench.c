@@ -426,7 +426,7 @@ static int dcmp(const void *a, const void *b) {
 }
 
 /* tests/reference/bench_pgd_torch.py with nt threads: its median step in ms, or -1 (why says why) */
-static double torch_pgd_step(int nt, int T, char *impl, size_t impl_cap, char *why, size_t why_cap) {
+static double torch_pgd_step(int nt, int T, const char *extra, char *impl, size_t impl_cap, char *why, size_t why_cap) {
     const char *script = "tests/reference/bench_pgd_torch.py";
     char cmd[300], line[1000];
     double ms = -1;
@@ -434,7 +434,7 @@ static double torch_pgd_step(int nt, int T, char *impl, size_t impl_cap, char *w
     snprintf(impl, impl_cap, "?");
     if (!lvs_is_file("/usr/bin/python3")) { snprintf(why, why_cap, "no /usr/bin/python3"); return -1; }
     if (!lvs_is_file(script)) { snprintf(why, why_cap, "no %s (run from the repository root)", script); return -1; }
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s --threads %d --T %d 2>&1", script, nt, T);
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s --threads %d --T %d %s 2>&1", script, nt, T, extra);
     fflush(stdout);
     if (!(p = popen(cmd, "r"))) { snprintf(why, why_cap, "cannot run /usr/bin/python3"); return -1; }
     snprintf(why, why_cap, "no result line");
@@ -462,7 +462,7 @@ static void bench_pgd(void) {
                       "\"vocab_size\":49152,\"tie_word_embeddings\":true,\"rope_theta\":100000,"
                       "\"rms_norm_eps\":1e-05,\"max_position_embeddings\":2048}";
     const char *dir;
-    double t_start = now(), step_ms[3] = {0, 0, 0}, torch_ms[3] = {-1, -1, -1}, cell[3][2];
+    double t_start = now(), step_ms[3] = {0, 0, 0}, torch_ms[3] = {-1, -1, -1}, torch_blas_ms[3] = {-1, -1, -1}, cell[3][2];
     char impl[3][32];
     int nt, site = 0;
     dir = bench_model("smollm2-f32", cfg, 1);
@@ -565,15 +565,24 @@ static void bench_pgd(void) {
         free(h); free(x0); free(g); free(delta);
         /* the PyTorch baseline, after ours (never at the same time) */
         t0 = now();
-        torch_ms[nt] = torch_pgd_step(nt, T, impl[nt], sizeof impl[nt], why, sizeof why);
+        torch_ms[nt] = torch_pgd_step(nt, T, "", impl[nt], sizeof impl[nt], why, sizeof why);
         if (torch_ms[nt] < 0) printf("pgd       %d thr  torch comparison skipped: %s\n", nt, why);
         else
             printf("pgd       %d thr  torch %7.1f ms (impl %s; its run took %.1f s)\n", nt, torch_ms[nt], impl[nt],
                    now() - t0);
         fflush(stdout);
+        /* and PyTorch as ordinary code runs it (F.linear: Debian's torch calls the reference BLAS) */
+        t0 = now();
+        torch_blas_ms[nt] = torch_pgd_step(nt, T, "--impl blas --reps 3 --warmup 1", impl[0], sizeof impl[0], why,
+                                           sizeof why);
+        if (torch_blas_ms[nt] >= 0)
+            printf("pgd       %d thr  torch %7.1f ms (impl blas, F.linear; its run took %.1f s)\n", nt,
+                   torch_blas_ms[nt], now() - t0);
+        fflush(stdout);
     }
     printf("pgd       one step at blocks.%d.resid_post, T %d:\n", site, T);
-    printf("pgd       threads   lvs.h ms   torch ms   torch/lvs.h   | LVS cell: attack s  generate s  total s\n");
+    printf("pgd       threads   lvs.h ms   torch ms   torch/lvs.h   torch F.linear ms (ratio) | LVS cell: attack s  "
+           "generate s  total s\n");
     for (nt = 1; nt <= 2; nt++) {
         char tms[32], ratio[32];
         if (torch_ms[nt] < 0) { snprintf(tms, sizeof tms, "skipped"); snprintf(ratio, sizeof ratio, "-"); }
@@ -582,7 +591,8 @@ static void bench_pgd(void) {
             snprintf(ratio, sizeof ratio, "%.2fx %s", torch_ms[nt] / step_ms[nt],
                      torch_ms[nt] >= step_ms[nt] ? "faster" : "slower");
         }
-        printf("pgd       %7d   %8.1f   %8s   %-12s  |           %8.2f  %10.2f  %7.2f\n", nt, step_ms[nt], tms, ratio,
+        printf("pgd       %7d   %8.1f   %8s   %-12s  %10.1f (%5.1fx)       |           %8.2f  %10.2f  %7.2f\n", nt,
+               step_ms[nt], tms, ratio, torch_blas_ms[nt], torch_blas_ms[nt] > 0 ? torch_blas_ms[nt] / step_ms[nt] : 0.0,
                cell[nt][0], cell[nt][1], cell[nt][0] + cell[nt][1]);
     }
     printf("pgd       mode total %.1f s\n", now() - t_start);

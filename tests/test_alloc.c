@@ -1,6 +1,7 @@
 /* LVS_STATIC and the allocator macros: a private copy of the library whose every allocation
-   is counted; parsing, opening, writing, converting, tokenizing, chat rendering, loading a
-   model and generating (successes and failures) must give back everything they take, and an
+   is counted; parsing, opening, writing, converting, tokenizing, chat rendering, gradients,
+   attacks, statistics, prompt lists, loading a model and generating (successes and failures)
+   must give back everything they take, and an
    allocator that fails must give LVS_ERR_NOMEM, never a crash. */
 #include <stdlib.h>
 #include <stddef.h>
@@ -106,8 +107,51 @@ static lvs_status engine_workload(const char *model) {
     return s;
 }
 
+/* gradients (weights and sites, recomputing), both attack kinds, statistics, a prompt list */
+static lvs_status grad_workload(const char *model, const char *csv) {
+    lvs_model *m;
+    lvs_model_opts o;
+    lvs_tape *t = NULL;
+    lvs_wgrads *wg = NULL;
+    lvs_backward_req r;
+    lvs_attack_req a;
+    lvs_grad_site gs;
+    lvs_prompts pr;
+    lvs_error err;
+    lvs_status s;
+    int32_t ids[6] = {1, 7, 9, 4, 2, 3};
+    float g[6 * 32], delta[4 * 32];
+    double v[5] = {0, 1, 0.5, 2, 0}, med, lo, hi, mean;
+    int k;
+    lvs_model_opts_default(&o);
+    o.dtype = LVS_W_F32;
+    if ((s = lvs_model_open(&m, model, &o, &err)) != LVS_OK) return s;
+    if ((s = lvs_tape_create(&t, m, 6, 1, &err)) != LVS_OK || (s = lvs_wgrads_create(&wg, m, &err)) != LVS_OK) goto done;
+    memset(&r, 0, sizeof r);
+    gs.site = LVS_SITE_RESID_MID;
+    gs.layer = 0;
+    gs.grad = g;
+    r.tokens = ids; r.n = 6; r.loss_from = 3; r.sites = &gs; r.n_sites = 1; r.wgrads = wg;
+    if ((s = lvs_backward(m, t, &r, &err)) != LVS_OK) goto done;
+    for (k = 0; k < 2; k++) {
+        memset(&a, 0, sizeof a);
+        a.kind = k ? LVS_ATTACK_L2_RANDOM : LVS_ATTACK_PGD;
+        a.prompt = ids; a.n_prompt = 4; a.target = ids + 4; a.n_target = 2; a.layer = 0; a.budget = 0.01;
+        a.steps = 2; a.delta = delta;
+        if ((s = lvs_attack_run(m, t, &a, &err)) != LVS_OK) goto done;
+    }
+    if ((s = lvs_median_ci(v, 5, 50, 0.95, 42, &med, &lo, &hi, &mean, &err)) != LVS_OK) goto done;
+    if ((s = lvs_prompts_load(&pr, csv, &err)) != LVS_OK) goto done;
+    lvs_prompts_free(&pr);
+done:
+    lvs_wgrads_free(wg);
+    lvs_tape_free(t);
+    lvs_model_close(m);
+    return s;
+}
+
 /* one pass over everything that allocates; returns the first failing status */
-static lvs_status workload(const char *model, const char *out) {
+static lvs_status workload(const char *model, const char *out, const char *csv) {
     lvs_json_doc d;
     lvs_safetensors st;
     lvs_config c;
@@ -124,11 +168,13 @@ static lvs_status workload(const char *model, const char *out) {
     if ((s = lvs_convert(model, out, LVS_W_INT8, NULL, NULL, &err)) != LVS_OK) return s;
     if ((s = lvs_convert(model, out, LVS_W_F16, NULL, NULL, &err)) != LVS_OK) return s;
     if ((s = text_workload()) != LVS_OK) return s;
+    if ((s = grad_workload(model, csv)) != LVS_OK) return s;
     return engine_workload(model);
 }
 
 void test_allocator(void) {
-    char *model = t_path("alloc-model"), *out = t_path("alloc.safetensors");
+    char *model = t_path("alloc-model"), *out = t_path("alloc.safetensors"), *csv = t_path("alloc-prompts.csv");
+    static const char csv_text[] = "id,Behavior\n1,\"a, b\"\n2,c\n";
     t_model m;
     long total, k, nomem = 0, other = 0;
     memset(&m, 0, sizeof m);
@@ -138,13 +184,14 @@ void test_allocator(void) {
     m.shards = 2;
     m.seed = 4;
     CHECK(t_make_model(model, &m) == 0);
+    CHECK(t_write(csv, csv_text, sizeof csv_text - 1) == 0);
     a_live = a_calls = 0;
     a_fail_at = -1;
-    CHECK_ST(workload(model, out), LVS_OK);
+    CHECK_ST(workload(model, out, csv), LVS_OK);
     CHECKF(a_live == 0, "%ld allocations not freed", a_live);
     a_fail_at = 1000000000; /* count the calls */
     a_calls = 0;
-    workload(model, out);
+    workload(model, out, csv);
     total = a_calls;
     printf("  %ld allocations in the workload\n", total);
     CHECK(total > 50);
@@ -153,7 +200,7 @@ void test_allocator(void) {
         a_live = a_calls = 0;
         a_fail_at = k;
         if (getenv("ALLOC_TRACE")) { printf("k=%ld\n", k); fflush(stdout); }
-        s = workload(model, out);
+        s = workload(model, out, csv);
         if (s == LVS_ERR_NOMEM) nomem++;
         else if (s != LVS_OK) { other++; if (other <= 5) printf("  allocation %ld failed: %s\n", k, lvs_status_name(s)); }
         if (a_live != 0) { CHECKF(0, "failing allocation %ld of %ld leaks %ld blocks", k, total, a_live); break; }
@@ -163,4 +210,5 @@ void test_allocator(void) {
     a_fail_at = -1;
     free(model);
     free(out);
+    free(csv);
 }
