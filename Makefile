@@ -8,7 +8,8 @@
 #                     g++ (C++17), x86_64-w64-mingw32-gcc (Windows, compile only)
 #   make fuzz         libFuzzer on the JSON and safetensors readers and the tokenizer,
 #                     FUZZ_SECONDS each
-#   make bench        speed figures (JSON parsing, safetensors I/O, conversion)
+#   make bench        speed figures (JSON, tokenizers, safetensors I/O, conversion, engine, PGD
+#                     step against PyTorch)
 #   make clean
 
 CC      ?= cc
