@@ -198,7 +198,9 @@
      that each own their outputs: per (query, head) dq, per (key, kv head) dk and dv. Input
      gradients dx = dy W run for every weight type (int8 dequantized on the fly); weight
      gradients dW += dy^T x (and biases, norm weights, embedding rows, lm_head or the tied
-     embedding) need f32 matrices. Sums run in a fixed order: thread counts and recomputation
+     embedding) need f32 matrices. The block products of this forward pass run on packed f32
+     panels for every weight type: int8 weights are dequantized and the activations stay f32
+     (the engine's int8 path quantizes them), so int8 losses differ slightly from lvs_forward's. Sums run in a fixed order: thread counts and recomputation
      change no bit. The tape stores, per block, its input, q, k, v, the attention output,
      the log-sum-exp, the residual after attention and the MLP's gate and up values
      (lvs_tape_bytes); with recompute = 1 only the block inputs, and each block's forward
@@ -8134,10 +8136,11 @@ static void lvs__matmul_dx(const lvs__mat *W, const float *dy, int64_t ldy, int6
 static void lvs__matmul_fwd(const lvs__mat *W, const float *x, int64_t n, float *y, int64_t ldy, const float *bias,
                             float *pack, int nt) {
     const int64_t K = W->cols, R = W->rows, np = (n + 15) / 16, ntile = (R + 5) / 6;
-    int64_t t, k, tile;
+    int64_t t, tile;
     LVS__PAR_FOR(n * K * 4, nt)
     for (t = 0; t < np * LVS__PANEL; t++) {
         float *o = pack + (t / LVS__PANEL) * K * LVS__PANEL + t % LVS__PANEL;
+        int64_t k;
         for (k = 0; k < K; k++) o[k * LVS__PANEL] = t < n ? x[t * K + k] : 0.0f;
     }
     (void)nt;

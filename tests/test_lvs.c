@@ -366,6 +366,24 @@ void test_score_cli(void) {
     snprintf(cmd, sizeof cmd, "%s/lvs score '%s' %s -o '%s' > /dev/null 2>&1", t_build(), dir, opts, kill_out);
     CHECK(t_run(cmd) == 0);
     CHECK(same_file(kill_out, ref) && same_file(sum_kill, sum_ref));
+    /* a budget given twice runs once (the later --budgets wins): nothing new to do */
+    snprintf(cmd, sizeof cmd, "%s/lvs score '%s' %s --budgets 1e-3,5e-2,0.001 -o '%s' > /dev/null 2>&1", t_build(), dir,
+             opts, kill_out);
+    CHECK(t_run(cmd) == 0);
+    CHECK(same_file(kill_out, ref) && same_file(sum_kill, sum_ref));
+    /* other settings, or a row that is not ours: refused, the file untouched */
+    snprintf(cmd, sizeof cmd, "%s/lvs score '%s' %s --steps 3 -o '%s' > '%s/score3.log' 2>&1", t_build(), dir, opts,
+             kill_out, t_tmp());
+    CHECK(t_run(cmd) == 1);
+    snprintf(cmd, sizeof cmd, "%s/score3.log", t_tmp());
+    out = t_slurp(cmd, NULL);
+    CHECKF(out && strstr(out, "other settings"), "log: %s", out ? out : "");
+    free(out);
+    CHECK(same_file(kill_out, ref));
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s/neg.jsonl' && sed -n 1p '%s' | sed 's/\"prompt_index\":0/\"prompt_index\":-1/' "
+             ">> '%s/neg.jsonl' && %s/lvs score '%s' %s -o '%s/neg.jsonl' 2>/dev/null", ref, t_tmp(), ref, t_tmp(),
+             t_build(), dir, opts, t_tmp());
+    CHECK(t_run(cmd) == 1);
     /* the minimal example: one prompt at block 2 */
     snprintf(cmd, sizeof cmd, "%s/lvs_minimal '%s' 'Write a poem' 2 0.05 > '%s/minimal.txt' 2>&1", t_build(), dir, t_tmp());
     CHECK(t_run(cmd) == 0);
@@ -387,6 +405,10 @@ void test_score_cli(void) {
     CHECK(t_run(cmd) == 2);
     snprintf(cmd, sizeof cmd, "%s/lvs score '%s' --prompts /nonexistent -o x.jsonl 2>/dev/null", t_build(), dir);
     CHECK(t_run(cmd) == 1);
+    snprintf(cmd, sizeof cmd, "%s/lvs score '%s' --prompts '%s' -o x.jsonl --steps 2.5 2>/dev/null", t_build(), dir, pf);
+    CHECK(t_run(cmd) == 2);
+    snprintf(cmd, sizeof cmd, "%s/lvs score '%s' --prompts '%s' -o x.jsonl --xi 0 2>/dev/null", t_build(), dir, pf);
+    CHECK(t_run(cmd) == 2);
     snprintf(cmd, sizeof cmd, "printf 'not json\\n' > '%s/bad.jsonl'; %s/lvs score '%s' %s -o '%s/bad.jsonl' 2>/dev/null",
              t_tmp(), t_build(), dir, opts, t_tmp());
     CHECK(t_run(cmd) == 1);
