@@ -6,7 +6,7 @@
 #                     portable C kernels)
 #   make check        strict-warning builds: gcc and clang (C99, with and without OpenMP),
 #                     g++ (C++17), x86_64-w64-mingw32-gcc (Windows, compile only)
-#   make fuzz         libFuzzer on the JSON and safetensors readers and the tokenizer,
+#   make fuzz         libFuzzer on the JSON and safetensors readers, the tokenizer and prompt lists,
 #                     FUZZ_SECONDS each
 #   make bench        speed figures (JSON, tokenizers, safetensors I/O, conversion, engine, PGD
 #                     step against PyTorch)
@@ -77,14 +77,16 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c lvs.h
 	@mkdir -p $(BUILD)/fuzz
 	clang $(FUZZ_CFLAGS) -o $@ $< $(LDLIBS)
 
-fuzz: $(BUILD)/fuzz/fuzz_json $(BUILD)/fuzz/fuzz_safetensors $(BUILD)/fuzz/fuzz_tokenizer
-	@mkdir -p $(BUILD)/fuzz/corpus_json $(BUILD)/fuzz/corpus_safetensors $(BUILD)/fuzz/corpus_tokenizer
+fuzz: $(BUILD)/fuzz/fuzz_json $(BUILD)/fuzz/fuzz_safetensors $(BUILD)/fuzz/fuzz_tokenizer $(BUILD)/fuzz/fuzz_prompts
+	@mkdir -p $(BUILD)/fuzz/corpus_json $(BUILD)/fuzz/corpus_safetensors $(BUILD)/fuzz/corpus_tokenizer \
+	    $(BUILD)/fuzz/corpus_prompts
 	$(BUILD)/fuzz/fuzz_json -max_total_time=$(FUZZ_SECONDS) -dict=tests/fuzz/json.dict \
 	    $(BUILD)/fuzz/corpus_json tests/fuzz/seeds/json
 	$(BUILD)/fuzz/fuzz_safetensors -max_total_time=$(FUZZ_SECONDS) -dict=tests/fuzz/safetensors.dict \
 	    $(BUILD)/fuzz/corpus_safetensors tests/fuzz/seeds/safetensors
 	LVS_SHARED=$${LVS_SHARED:-../shared} $(BUILD)/fuzz/fuzz_tokenizer -max_total_time=$(FUZZ_SECONDS) \
 	    $(BUILD)/fuzz/corpus_tokenizer tests/fuzz/seeds/tokenizer
+	$(BUILD)/fuzz/fuzz_prompts -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz/corpus_prompts tests/fuzz/seeds/prompts
 
 $(BUILD)/bench: tests/bench.c lvs.h | $(BUILD)
 	$(CC) $(WARN) -O2 -g $(ARCH) $(OMP) -o $@ tests/bench.c $(LDLIBS)

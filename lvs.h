@@ -902,8 +902,10 @@ LVSDEF lvs_status lvs_median_ci(const double *v, int n, int resamples, double le
                                 double *lo, double *hi, double *mean, lvs_error *err);
 
 /* Prompt lists: CSV with a Behavior, goal or prompt column (the first found, in that order,
-   case-insensitive); JSON lines with a "prompt", "behavior", "Behavior" or "goal" string;
-   else plain text, one prompt per non-empty line. Chosen by extension (.csv, .jsonl/.json). */
+   case-insensitive; rows with an empty field are skipped); JSON lines with a non-empty
+   "prompt", "behavior", "Behavior" or "goal" string (blank lines skipped); else plain text, one
+   prompt per line that is not blank. Chosen by extension (.csv, .jsonl/.json). The file must
+   be UTF-8 without NUL bytes (LVS_ERR_FORMAT with the byte offset otherwise). */
 typedef struct lvs_prompts { char **text; int n; } lvs_prompts;
 LVSDEF lvs_status lvs_prompts_load(lvs_prompts *p, const char *path, lvs_error *err);
 LVSDEF void lvs_prompts_free(lvs_prompts *p);
@@ -8991,6 +8993,16 @@ LVSDEF lvs_status lvs_prompts_load(lvs_prompts *p, const char *path, lvs_error *
         kind = 2;
     if ((st = lvs_read_file(path, &data, &n, err)) != LVS_OK) return st;
     if (n >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0) at = 3;
+    {   /* prompts are text: UTF-8 without NUL bytes */
+        size_t good = lvs_utf8_check(data, n);
+        const char *nul = (const char *)memchr(data, 0, good);
+        if (good != n || nul) {
+            int64_t off = nul ? (int64_t)(nul - data) : (int64_t)good;
+            lvs_free(data);
+            return lvs__fail(err, LVS_ERR_FORMAT, off, "%s: not UTF-8 text (%s at byte %lld)", path,
+                             nul ? "a NUL byte" : "an invalid sequence", (long long)off);
+        }
+    }
     if (kind == 1) {
         static const char *const want[3] = {"behavior", "goal", "prompt"};
         lvs__buf f;
@@ -9051,12 +9063,12 @@ LVSDEF lvs_status lvs_prompts_load(lvs_prompts *p, const char *path, lvs_error *
                     return err ? err->status : LVS_ERR_JSON_SYNTAX;
                 }
                 for (q = 0; q < 4 && !(v && v->type == LVS_JSON_STRING); q++) v = lvs_json_get(doc.root, keys[q]);
-                if (!v || v->type != LVS_JSON_STRING) {
+                if (!v || v->type != LVS_JSON_STRING || v->n == 0 || memchr(v->str, 0, v->n)) {
                     lvs_json_free(&doc);
                     lvs_prompts_free(p);
                     lvs_free(data);
                     return lvs__fail(err, LVS_ERR_FORMAT, (int64_t)at, "%s: line %ld has no \"prompt\" or \"behavior\" "
-                                     "string", path, line);
+                                     "string (non-empty, without NUL characters)", path, line);
                 }
                 if (!lvs__prompts_add(p, &cap, v->str, v->n)) { lvs_json_free(&doc); goto oom; }
                 lvs_json_free(&doc);

@@ -87,7 +87,8 @@ void test_prompt_files(void) {
         {"b1.csv", "id,text\n1,a\n", LVS_ERR_FORMAT}, {"b2.csv", "prompt\n\"open\n", LVS_ERR_FORMAT},
         {"b3.csv", "prompt\n\"a\"b\n", LVS_ERR_FORMAT}, {"b4.jsonl", "{\"prompt\":1}\n", LVS_ERR_FORMAT},
         {"b5.jsonl", "{\"prompt\":\"a\"\n", LVS_ERR_JSON_SYNTAX}, {"b6.txt", "\n \n", LVS_ERR_FORMAT},
-        {"b7.txt", NULL, LVS_ERR_NOT_FOUND}};
+        {"b7.txt", NULL, LVS_ERR_NOT_FOUND}, {"b8.txt", "ok\n\xff\xfe\n", LVS_ERR_FORMAT},
+        {"b9.jsonl", "{\"prompt\":\"a\\u0000b\"}\n", LVS_ERR_FORMAT}, {"b11.jsonl", "{\"prompt\":\"\"}\n", LVS_ERR_FORMAT}};
     size_t i;
     for (i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         char *path = t_path(ok[i].name);
@@ -101,6 +102,14 @@ void test_prompt_files(void) {
                    ok[i].name, p.text[0], p.text[p.n - 1]);
         if (i == 0 && p.n == 3) CHECK(strcmp(p.text[1], "two\nlines") == 0);
         lvs_prompts_free(&p);
+        free(path);
+    }
+    {   /* a NUL byte in a text file */
+        char *path = t_path("b10.txt");
+        lvs_prompts p;
+        lvs_error err;
+        t_write(path, "a\0b\n", 4);
+        CHECK_ST(lvs_prompts_load(&p, path, &err), LVS_ERR_FORMAT);
         free(path);
     }
     for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
