@@ -8065,7 +8065,7 @@ static void lvs__gemm_panel(const float *A, int64_t lda, int64_t n, const float 
 #define LVS__DX_CHUNKS 8
 #define LVS__DX_RB 256
 #define LVS__DX_SCRATCH(cols, nt) \
-    ((((cols) + 15) / 16 * 16) * (LVS__DX_RB + (nt)) + LVS__DX_CHUNKS * 7 * (cols))
+    ((((cols) + 15) / 16 * 16) * (LVS__DX_RB + (nt)) + LVS__DX_CHUNKS * 7 * (cols) + (cols))
 static void lvs__matmul_dx(const lvs__mat *W, const float *dy, int64_t ldy, int64_t n, float *dx, int64_t ldx,
                            int accumulate, float *pack, int nt) {
     const int64_t rows = W->rows, cols = W->cols;
@@ -8537,6 +8537,62 @@ static void lvs__block_back(const lvs_model *m, lvs_tape *t, const lvs_backward_
     lvs__site_put(r, LVS_SITE_RESID_PRE, (int)l, t->dx, n * d);
 }
 
+/* Mean cross-entropy through lm_head for a few rows (n <= 6) in one pass over its rows, with an
+   online softmax: per row the running maximum, the sum of exponentials and the sum of
+   exp(z_v - max) w_v, in LVS__DX_CHUNKS fixed chunks of the vocabulary merged in order. Gives
+   the loss and dxn = (sum_v softmax_v w_v - w_target) / n without a second pass over W.
+   pack: LVS__DX_CHUNKS x (n + 1) x d floats. */
+static float lvs__ce_head(const lvs__mat *W, const float *xn, int64_t n, const int32_t *targets, float *dxn, float *pack,
+                          int nt) {
+    const int64_t V = W->rows, d = W->cols, per = (V + LVS__DX_CHUNKS - 1) / LVS__DX_CHUNKS;
+    double mx[LVS__DX_CHUNKS][6], sum[LVS__DX_CHUNKS][6], total = 0;
+    int64_t c, t, k;
+    (void)nt;
+    LVS__PAR_FOR(V * d * n, nt)
+    for (c = 0; c < LVS__DX_CHUNKS; c++) {
+        float *acc = pack + c * (n + 1) * d, *wrow = acc + n * d;
+        int64_t v, v1 = (c + 1) * per < V ? (c + 1) * per : V, tt, e;
+        memset(acc, 0, sizeof(float) * (size_t)(n * d));
+        for (tt = 0; tt < n; tt++) { mx[c][tt] = -HUGE_VAL; sum[c][tt] = 0; }
+        for (v = c * per; v < v1; v++) {
+            const float *w = wrow;
+            if (W->type == LVS_W_F32) w = (const float *)lvs__mat_row(W, v);
+            else lvs__mat_row_f32(W, v, wrow);
+            for (tt = 0; tt < n; tt++) {
+                const double z = lvs__dot(xn + tt * d, w, d);
+                float *a = acc + tt * d;
+                if (z > mx[c][tt]) { /* a new maximum: rescale what was summed */
+                    const float sc = (float)exp(mx[c][tt] - z);
+                    for (e = 0; e < d; e++) a[e] *= sc;
+                    sum[c][tt] = sum[c][tt] * (double)sc + 1.0;
+                    mx[c][tt] = z;
+                    lvs__axpy(a, 1.0f, w, d);
+                } else {
+                    const double p = exp(z - mx[c][tt]);
+                    sum[c][tt] += p;
+                    lvs__axpy(a, (float)p, w, d);
+                }
+            }
+        }
+    }
+    for (t = 0; t < n; t++) { /* merge the chunks in order */
+        double m = -HUGE_VAL, s = 0, zt;
+        float *o = dxn + t * d, *wt = pack + LVS__DX_CHUNKS * (n + 1) * d;
+        for (c = 0; c < LVS__DX_CHUNKS; c++) m = mx[c][t] > m ? mx[c][t] : m;
+        memset(o, 0, sizeof(float) * (size_t)d);
+        for (c = 0; c < LVS__DX_CHUNKS; c++) {
+            const double sc = mx[c][t] == -HUGE_VAL ? 0.0 : exp(mx[c][t] - m);
+            s += sum[c][t] * sc;
+            lvs__axpy(o, (float)sc, pack + c * (n + 1) * d + t * d, d);
+        }
+        lvs__mat_row_f32(W, targets[t], wt);
+        zt = lvs__dot(xn + t * d, wt, d);
+        total += m + log(s) - zt;
+        for (k = 0; k < d; k++) o[k] = (float)(((double)o[k] / s - wt[k]) / (double)n);
+    }
+    return (float)(total / (double)n);
+}
+
 /* Mean cross-entropy of tokens[K..n-1] from logits rows 0..n-K-1; dlogits as it goes. */
 static float lvs__ce_loss(const float *logits, int n_rows, int64_t V, const int32_t *targets, float *dlogits) {
     double total = 0;
@@ -8623,16 +8679,22 @@ LVSDEF lvs_status lvs_backward(const lvs_model *m, lvs_tape *t, lvs_backward_req
     /* loss */
     xf = t->xs + L * t->cap * d;
     for (rr = 0; rr < nrows; rr++) lvs__rmsnorm(xf + (R0 + rr) * d, m->final_norm, d, cf->norm_eps, t->xn + rr * d);
-    a.x = t->xn; a.n = nrows; a.cols = d; a.q = t->qx; a.qs = t->qs; a.quantized = 0;
-    lvs__matmul(&m->lm_head, &a, t->logits, V, NULL, t->nt);
-    if (r->loss_from > 0) r->loss = lvs__ce_loss(t->logits, (int)nrows, V, r->tokens + r->loss_from, t->dlogits);
-    else r->loss = r->loss_fn(r->loss_user, t->logits, (int)nrows, V, t->dlogits);
+    if (r->loss_from > 0 && nrows <= 6 && !r->wgrads) /* the attack's case: one pass over lm_head */
+        r->loss = lvs__ce_head(&m->lm_head, t->xn, nrows, r->tokens + r->loss_from, t->dxn, t->pack, t->nt);
+    else {
+        a.x = t->xn; a.n = nrows; a.cols = d; a.q = t->qx; a.qs = t->qs; a.quantized = 0;
+        lvs__matmul(&m->lm_head, &a, t->logits, V, NULL, t->nt);
+        if (r->loss_from > 0) r->loss = lvs__ce_loss(t->logits, (int)nrows, V, r->tokens + r->loss_from, t->dlogits);
+        else r->loss = r->loss_fn(r->loss_user, t->logits, (int)nrows, V, t->dlogits);
+        if (!r->no_grad) {
+            if (r->wgrads)
+                lvs__matmul_dw(t->dlogits, V, t->xn, d, nrows, V, d,
+                               cf->tie_embeddings ? r->wgrads->embed : r->wgrads->lm_head, NULL, t->nt);
+            lvs__matmul_dx(&m->lm_head, t->dlogits, V, nrows, t->dxn, d, 0, t->pack, t->nt);
+        }
+    }
     if (r->no_grad) { LVS_FREE(pos); return LVS_OK; }
-    /* backward: lm_head and the final norm */
-    if (r->wgrads)
-        lvs__matmul_dw(t->dlogits, V, t->xn, d, nrows, V, d, cf->tie_embeddings ? r->wgrads->embed : r->wgrads->lm_head,
-                       NULL, t->nt);
-    lvs__matmul_dx(&m->lm_head, t->dlogits, V, nrows, t->dxn, d, 0, t->pack, t->nt);
+    /* backward: the final norm */
     memset(t->dx, 0, sizeof(float) * (size_t)(n * d));
     for (rr = 0; rr < nrows; rr++)
         lvs__rmsnorm_back(xf + (R0 + rr) * d, m->final_norm, d, cf->norm_eps, t->dxn + rr * d, t->dx + (R0 + rr) * d, 0,

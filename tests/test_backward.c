@@ -344,3 +344,61 @@ void test_trace_loss_from(void) {
     gclose(g);
     free(out);
 }
+
+/* The one-pass cross-entropy through lm_head (a few loss rows, no weight gradients) against a
+   cross-entropy written here in double as a logits callback (which takes the two-pass path). */
+typedef struct ce_cb { const int32_t *targets; } ce_cb;
+static float ce_callback(void *user, const float *logits, int n_rows, int64_t V, float *dlogits) {
+    const ce_cb *c = (const ce_cb *)user;
+    double total = 0;
+    int r;
+    int64_t v;
+    for (r = 0; r < n_rows - 1; r++) { /* the last row predicts nothing */
+        const float *z = logits + r * V;
+        double mx = -1e300, s = 0, lse;
+        for (v = 0; v < V; v++) mx = z[v] > mx ? z[v] : mx;
+        for (v = 0; v < V; v++) s += exp((double)z[v] - mx);
+        lse = mx + log(s);
+        total += lse - z[c->targets[r]];
+        for (v = 0; v < V; v++) dlogits[r * V + v] = (float)(exp((double)z[v] - lse) / (n_rows - 1));
+        dlogits[r * V + c->targets[r]] -= (float)(1.0 / (n_rows - 1));
+    }
+    for (v = 0; v < V; v++) dlogits[(int64_t)(n_rows - 1) * V + v] = 0.0f;
+    return (float)(total / (n_rows - 1));
+}
+void test_backward_ce_head(void) {
+    size_t i;
+    for (i = 0; i < N_GMODELS; i++) {
+        lvs_model *m = gopen(gmodels[i], LVS_AS_STORED, 0);
+        lvs_safetensors g[2];
+        lvs_tape *t = NULL;
+        lvs_error err;
+        lvs_backward_req r;
+        ce_cb cb;
+        const int32_t *ids;
+        float *g1, *g2, l1;
+        int64_t d;
+        if (!m || !gfiles(gmodels[i], g)) { lvs_model_close(m); continue; }
+        ids = (const int32_t *)lvs_st_find(&g[1], "ids")->data;
+        d = lvs_model_config(m)->hidden_size;
+        g1 = (float *)malloc(sizeof(float) * (size_t)(24 * d));
+        g2 = (float *)malloc(sizeof(float) * (size_t)(24 * d));
+        CHECK_OK(lvs_tape_create(&t, m, 24, 0, &err), &err);
+        memset(&r, 0, sizeof r);
+        r.tokens = ids; r.n = 24; r.loss_from = 20; r.grad_x0 = g1;
+        CHECK_OK(lvs_backward(m, t, &r, &err), &err);
+        l1 = r.loss;
+        memset(&r, 0, sizeof r);
+        cb.targets = ids + 20;
+        r.tokens = ids; r.n = 24; r.loss_fn = ce_callback; r.loss_user = &cb; r.logits_from = 19; r.grad_x0 = g2;
+        CHECK_OK(lvs_backward(m, t, &r, &err), &err);
+        CHECKF(fabs(l1 - r.loss) <= 1e-5 * fabs(r.loss), "%s: loss %.8g, callback %.8g", gmodels[i], l1, r.loss);
+        CHECKF(rel_err(g1, g2, (size_t)(24 * d)) <= 1e-5, "%s: one-pass gradient differs by %.3g", gmodels[i],
+               rel_err(g1, g2, (size_t)(24 * d)));
+        free(g1);
+        free(g2);
+        lvs_tape_free(t);
+        gclose(g);
+        lvs_model_close(m);
+    }
+}
