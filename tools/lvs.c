@@ -69,6 +69,35 @@ static void sb_printf(lvs_strbuf *b, const char *fmt, ...) {
     sb_putn(b, tmp, (size_t)n);
 }
 
+/* JSON string with invalid UTF-8 bytes replaced by U+FFFD */
+static void json_str(lvs_strbuf *b, const char *s, size_t n) {
+    size_t i = 0;
+    sb_putc(b, '"');
+    while (i < n) {
+        unsigned char c = (unsigned char)s[i];
+        size_t k, len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        uint32_t cp = len == 2 ? (c & 0x1fu) : len == 3 ? (c & 0x0fu) : (c & 0x07u);
+        int ok = len > 0 && i + len <= n;
+        for (k = 1; ok && k < len; k++) {
+            ok = ((unsigned char)s[i + k] & 0xc0) == 0x80;
+            cp = (cp << 6) | ((unsigned char)s[i + k] & 0x3fu);
+        }
+        if (ok && len > 1)
+            ok = !((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+                   (cp >= 0xd800 && cp <= 0xdfff));
+        if (!ok) { sb_puts(b, "\\ufffd"); i++; continue; }
+        if (len > 1) { sb_putn(b, s + i, len); i += len; continue; }
+        if (c == '"' || c == '\\') { sb_putc(b, '\\'); sb_putc(b, (char)c); }
+        else if (c == '\n') sb_puts(b, "\\n");
+        else if (c == '\t') sb_puts(b, "\\t");
+        else if (c == '\r') sb_puts(b, "\\r");
+        else if (c < 0x20 || c == 0x7f) sb_printf(b, "\\u%04x", c);
+        else sb_putc(b, (char)c);
+        i++;
+    }
+    sb_putc(b, '"');
+}
+
 static int fail_usage(const char *cmd, const char *msg, const char *arg) {
     fprintf(stderr, "lvs %s: %s%s%s (see lvs %s --help)\n", cmd, msg, arg ? " " : "", arg ? arg : "", cmd);
     return 2;
@@ -580,18 +609,11 @@ static const char usage_tokenize[] =
     "                 --no-special); writes one line {\"ids\": [...]} per input line\n";
 
 static void print_json_string(const char *s, size_t n) {
-    size_t i;
-    putchar('"');
-    for (i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch == '"' || ch == '\\') printf("\\%c", ch);
-        else if (ch == '\n') printf("\\n");
-        else if (ch == '\t') printf("\\t");
-        else if (ch == '\r') printf("\\r");
-        else if (ch < 0x20 || ch == 0x7f) printf("\\u%04x", ch);
-        else putchar(ch);
-    }
-    putchar('"');
+    lvs_strbuf b;
+    memset(&b, 0, sizeof b);
+    json_str(&b, s, n);
+    if (b.data) fputs(b.data, stdout);
+    free(b.data);
 }
 
 static int tokenize_jsonl(const lvs_tokenizer *tok, const char *path, int add_special) {
@@ -958,34 +980,6 @@ static const score_row *rows_find(const score_rows *s, int prompt, const score_c
     return NULL;
 }
 
-/* JSON string with invalid UTF-8 bytes replaced by U+FFFD */
-static void json_str(lvs_strbuf *b, const char *s, size_t n) {
-    size_t i = 0;
-    sb_putc(b, '"');
-    while (i < n) {
-        unsigned char c = (unsigned char)s[i];
-        size_t k, len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-        uint32_t cp = len == 2 ? (c & 0x1fu) : len == 3 ? (c & 0x0fu) : (c & 0x07u);
-        int ok = len > 0 && i + len <= n;
-        for (k = 1; ok && k < len; k++) {
-            ok = ((unsigned char)s[i + k] & 0xc0) == 0x80;
-            cp = (cp << 6) | ((unsigned char)s[i + k] & 0x3fu);
-        }
-        if (ok && len > 1)
-            ok = !((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-                   (cp >= 0xd800 && cp <= 0xdfff));
-        if (!ok) { sb_puts(b, "\\ufffd"); i++; continue; }
-        if (len > 1) { sb_putn(b, s + i, len); i += len; continue; }
-        if (c == '"' || c == '\\') { sb_putc(b, '\\'); sb_putc(b, (char)c); }
-        else if (c == '\n') sb_puts(b, "\\n");
-        else if (c == '\t') sb_puts(b, "\\t");
-        else if (c == '\r') sb_puts(b, "\\r");
-        else if (c < 0x20 || c == 0x7f) sb_printf(b, "\\u%04x", c);
-        else sb_putc(b, (char)c);
-        i++;
-    }
-    sb_putc(b, '"');
-}
 
 static void site_label(char *buf, size_t cap, int layer) {
     if (layer < 0) snprintf(buf, cap, "embed");
