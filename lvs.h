@@ -393,6 +393,10 @@ LVSDEF void lvs_file_close(lvs_file *f);
 /* Reads a whole file into a NUL-terminated buffer; release it with lvs_free(). */
 LVSDEF lvs_status lvs_read_file(const char *path, char **data, size_t *size, lvs_error *err);
 LVSDEF int lvs_is_dir(const char *path);
+/* Writes a whole file atomically (PATH.tmp, synced, renamed). */
+LVSDEF lvs_status lvs_write_file(const char *path, const void *data, size_t size, lvs_error *err);
+/* Creates a folder (its parent must exist); LVS_OK if it is already there. */
+LVSDEF lvs_status lvs_make_dir(const char *path, lvs_error *err);
 LVSDEF int lvs_is_file(const char *path);
 
 /* ---------------------------------------------------------------- JSON */
@@ -614,6 +618,47 @@ LVSDEF int64_t lvs_q8_nblocks(int64_t cols);
 LVSDEF void lvs_q8_quantize_row(const float *x, int64_t cols, int8_t *q, float *scales);
 LVSDEF void lvs_q8_dequantize_row(const int8_t *q, const float *scales, int64_t cols, float *x);
 
+/* ---------------------------------------------------------------- LoRA adapters */
+/* Low-rank adapters on the seven projections of each block, as PEFT's LoRA: a targeted
+   projection computes y = W x + b + scale * B (A x), A [r, in] and B [out, r] in f32,
+   scale = alpha / r (alpha / sqrt(r) with rslora). */
+enum {
+    LVS_LORA_Q = 1, LVS_LORA_K = 2, LVS_LORA_V = 4, LVS_LORA_O = 8,
+    LVS_LORA_GATE = 16, LVS_LORA_UP = 32, LVS_LORA_DOWN = 64, LVS_LORA_ALL = 127
+};
+typedef struct lvs_lora_opts {
+    int rank;           /* r (default 8) */
+    double alpha;       /* lora_alpha (default 16) */
+    int rslora;         /* 1: scale = alpha / sqrt(r) */
+    double dropout;     /* lora_dropout on the adapters' input while training (default 0) */
+    unsigned targets;   /* LVS_LORA_* bits (default LVS_LORA_ALL) */
+    uint64_t seed;      /* initialisation: A Kaiming-uniform (bound 1/sqrt(in)) as PEFT, B = 0 */
+} lvs_lora_opts;
+typedef struct lvs_lora lvs_lora;
+LVSDEF void lvs_lora_opts_default(lvs_lora_opts *o);
+LVSDEF lvs_status lvs_lora_create(lvs_lora **out, const lvs_config *c, const lvs_lora_opts *o, lvs_error *err);
+/* Reads a PEFT adapter folder (adapter_config.json, adapter_model.safetensors) for a model
+   with config c; every tensor of the file must be used and have the right shape. */
+LVSDEF lvs_status lvs_lora_load(lvs_lora **out, const char *dir, const lvs_config *c, lvs_error *err);
+/* Writes dir/adapter_config.json and dir/adapter_model.safetensors as PEFT does (the folder is
+   created if needed). base_model: base_model_name_or_path (may be NULL). */
+LVSDEF lvs_status lvs_lora_save(const lvs_lora *lo, const char *dir, const char *base_model, lvs_error *err);
+LVSDEF void lvs_lora_free(lvs_lora *lo);
+LVSDEF void lvs_lora_get_opts(const lvs_lora *lo, lvs_lora_opts *o);
+LVSDEF double lvs_lora_scale(const lvs_lora *lo);
+/* All parameters (every A then B, layer by layer, target by target) and their gradient
+   accumulators, as flat arrays of *n floats. */
+LVSDEF float *lvs_lora_params(lvs_lora *lo, int64_t *n);
+LVSDEF float *lvs_lora_grads(lvs_lora *lo, int64_t *n);
+LVSDEF void lvs_lora_zero_grad(lvs_lora *lo);
+/* One tensor by its PEFT name (base_model.model.model.layers.L.self_attn.q_proj.lora_A.weight);
+   grad = 1 for its gradient. NULL if the adapter has no such tensor. */
+LVSDEF float *lvs_lora_tensor(lvs_lora *lo, const char *name, int grad, int64_t *rows, int64_t *cols);
+/* Names of the projections ("q_proj", ...), k = 0..6 in LVS_LORA_* bit order. */
+LVSDEF const char *lvs_lora_target_name(int k);
+/* Parses "q,k,v,o,gate,up,down" (or "all", or PEFT module names like q_proj) into bits; 0 if bad. */
+LVSDEF unsigned lvs_lora_parse_targets(const char *list);
+
 /* ---------------------------------------------------------------- model files, conversion */
 #define LVS_MODEL_TEXTS 7
 typedef struct lvs_model_files {
@@ -657,6 +702,10 @@ typedef void (*lvs_convert_fn)(void *user, const lvs_convert_stats *s);
    if any, is called once per tensor written or skipped, in writing order. */
 LVSDEF lvs_status lvs_convert(const char *in_path, const char *out_path, lvs_wtype wtype,
                               lvs_convert_fn cb, void *user, lvs_error *err);
+/* The same with a PEFT LoRA adapter folder merged into the weights (W + scale B A, in f32,
+   before the conversion to wtype); adapter NULL is lvs_convert. */
+LVSDEF lvs_status lvs_convert_merged(const char *in_path, const char *out_path, lvs_wtype wtype, const char *adapter,
+                                     lvs_convert_fn cb, void *user, lvs_error *err);
 
 /* ---------------------------------------------------------------- model (the engine) */
 typedef struct lvs_model lvs_model;
@@ -676,6 +725,10 @@ LVSDEF lvs_status lvs_model_open_files(lvs_model **out, lvs_model_files *files, 
 LVSDEF void lvs_model_close(lvs_model *m);
 LVSDEF const lvs_config *lvs_model_config(const lvs_model *m);
 LVSDEF const lvs_model_files *lvs_model_get_files(const lvs_model *m);
+/* Attaches a LoRA adapter (NULL detaches): every forward and backward pass applies it. The
+   adapter must outlive the attachment; the model does not own it. */
+LVSDEF lvs_status lvs_model_set_lora(lvs_model *m, const lvs_lora *lo, lvs_error *err);
+LVSDEF const lvs_lora *lvs_model_get_lora(const lvs_model *m);
 typedef struct lvs_model_stats {
     int64_t n_params;           /* parameters (a tied matrix counted once) */
     uint64_t weight_bytes;      /* bytes of all weights as held for compute */
@@ -836,11 +889,81 @@ typedef struct lvs_backward_req {
     float *grad_x0;             /* [n, d] or NULL: gradient w.r.t. the residual entering
                                    block start_layer (the embed site when start_layer is 0) */
     lvs_wgrads *wgrads;         /* NULL, or accumulators (f32 models only) */
+    lvs_lora *lora_grads;       /* NULL, or the model's attached adapter: its gradients are
+                                   accumulated (lvs_lora_grads), and its dropout applies */
+    uint64_t dropout_seed;      /* LoRA dropout masks: a hash of (seed, layer, projection, row,
+                                   column), so the same seed gives the same masks */
+    float loss_weight;          /* gradients are those of loss_weight x loss (0 means 1) */
     int no_grad;                /* 1: the forward pass and the loss only */
-    float loss;                 /* out: the loss */
+    float loss;                 /* out: the loss (unweighted) */
 } lvs_backward_req;
 /* Forward from start_layer, the loss, and the backward pass down to start_layer. */
 LVSDEF lvs_status lvs_backward(const lvs_model *m, lvs_tape *t, lvs_backward_req *r, lvs_error *err);
+
+/* ---------------------------------------------------------------- fine-tuning */
+/* Supervised fine-tuning data: (system, prompt, response) rows. Files: JSONL with
+   {"prompt", "response"} (also "system"), or {"messages": [{"role", "content"}, ...]} with an
+   optional system message, then one user message and one assistant message; CSV with a
+   prompt column (prompt, instruction, goal or behavior) and a response column (response,
+   completion, target or output). A bad row is an error naming its line. */
+typedef struct lvs_sft_row { char *system, *prompt, *response; long line; } lvs_sft_row;
+typedef struct lvs_sft_data { lvs_sft_row *rows; int n; } lvs_sft_data;
+LVSDEF lvs_status lvs_sft_load(lvs_sft_data *d, const char *path, lvs_error *err);
+LVSDEF void lvs_sft_free(lvs_sft_data *d);
+
+/* Learning-rate schedules of Hugging Face transformers (get_*_schedule_with_warmup): the rate
+   of optimizer step `step` (0-based) out of `total`, after `warmup` linear warm-up steps. */
+typedef enum lvs_schedule { LVS_SCHED_CONSTANT = 0, LVS_SCHED_COSINE, LVS_SCHED_LINEAR } lvs_schedule;
+LVSDEF const char *lvs_schedule_name(lvs_schedule s);
+LVSDEF int lvs_schedule_parse(const char *name); /* an lvs_schedule, or -1 */
+LVSDEF double lvs_lr_at(lvs_schedule s, double lr, int64_t step, int64_t total, int64_t warmup);
+
+/* One AdamW update as torch.optim.AdamW (decoupled weight decay, bias-corrected moments):
+   t is the 1-based step; m and v are the moment buffers. */
+LVSDEF void lvs_adamw_update(float *p, const float *g, float *m, float *v, int64_t n, int64_t t, double lr,
+                             double beta1, double beta2, double eps, double weight_decay);
+
+/* A trainer: AdamW over the attached LoRA adapter (or, with full = 1, every weight of an f32
+   model, which it makes writable), masked cross-entropy, global-norm clipping. */
+typedef struct lvs_train_opts {
+    double lr;              /* peak learning rate (default 1e-4) */
+    double beta1, beta2, eps, weight_decay; /* 0.9, 0.999, 1e-8, 0 */
+    double max_grad_norm;   /* clip the global gradient norm to this (default 1; 0: off) */
+    lvs_schedule schedule;  /* default constant */
+    int64_t warmup_steps;   /* default 0 */
+    int64_t total_steps;    /* for the schedules (default 150) */
+    int full;               /* 1: every weight (f32 models), no adapter */
+    int recompute;          /* 1: keep only block inputs (less memory, about one more forward) */
+} lvs_train_opts;
+LVSDEF void lvs_train_opts_default(lvs_train_opts *o);
+/* One training sequence: the loss is the mean cross-entropy of tokens[loss_from..n-1]. */
+typedef struct lvs_train_seq { const int32_t *tokens; int n; int loss_from; } lvs_train_seq;
+typedef struct lvs_train_stats {
+    int64_t step;           /* optimizer steps done (after this one) */
+    double loss;            /* token-weighted mean loss of the step's sequences */
+    double lr;              /* rate used */
+    double grad_norm;       /* global norm before clipping */
+    int64_t tokens;         /* tokens processed, target tokens */
+    int64_t targets;
+} lvs_train_stats;
+typedef struct lvs_trainer lvs_trainer;
+/* max_tokens: the longest sequence; the model (and, unless full, its attached adapter) must
+   outlive the trainer. */
+LVSDEF lvs_status lvs_trainer_create(lvs_trainer **out, lvs_model *m, const lvs_train_opts *o, int max_tokens,
+                                     lvs_error *err);
+LVSDEF void lvs_trainer_free(lvs_trainer *tr);
+/* One optimizer step over n sequences (a batch, or several micro-batches accumulated): the
+   loss is the mean over all their target tokens. dropout_seed feeds LoRA dropout. */
+LVSDEF lvs_status lvs_trainer_step(lvs_trainer *tr, const lvs_train_seq *seqs, int n, uint64_t dropout_seed,
+                                   lvs_train_stats *st, lvs_error *err);
+LVSDEF int64_t lvs_trainer_steps(const lvs_trainer *tr);
+/* The trained parameters and the optimizer state (step, moments) to one safetensors file
+   and back, for resuming. */
+LVSDEF lvs_status lvs_trainer_save_state(const lvs_trainer *tr, const char *path, lvs_error *err);
+LVSDEF lvs_status lvs_trainer_load_state(lvs_trainer *tr, const char *path, lvs_error *err);
+/* Writes the model as a Hugging Face folder: config.json and the tokenizer files as loaded,
+   model.safetensors with every weight in f32 (f32 models only). */
+LVSDEF lvs_status lvs_model_save(const lvs_model *m, const char *dir, lvs_error *err);
 
 /* ---------------------------------------------------------------- scorers and judges */
 /* The keyword refusal judge: 1 if the response contains one of lvs_refusal_phrases
@@ -919,8 +1042,8 @@ LVSDEF void lvs_prompts_free(lvs_prompts *p);
    IMPLEMENTATION
    Sections, in the order data flows through them; each may call only the ones above it:
      base -> JSON -> safetensors reader -> safetensors writer -> config -> tokenizer and chat
-     templates -> tensor layout -> int8 quantization -> model files and conversion -> model
-     -> kernels -> forward -> generation -> backward -> scorers and judges -> LVS
+     templates -> tensor layout -> int8 quantization -> adapters -> model files and conversion -> model
+     -> kernels -> forward -> generation -> backward -> scorers and judges -> LVS -> fine-tuning
    ===================================================================================== */
 #ifdef LVS_IMPLEMENTATION
 #ifndef LVS_IMPLEMENTATION_DONE
@@ -1539,6 +1662,31 @@ LVSDEF lvs_status lvs_read_file(const char *path, char **data, size_t *size, lvs
     if (size) *size = f.size;
     lvs_file_close(&f);
     return *data ? LVS_OK : lvs__oom(err);
+}
+
+LVSDEF lvs_status lvs_write_file(const char *path, const void *data, size_t size, lvs_error *err) {
+    lvs__out o;
+    lvs_status s;
+    if (!path || (!data && size)) return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_write_file: NULL argument");
+    if ((s = lvs__out_open(&o, path, err)) != LVS_OK) return s;
+    return lvs__out_close(&o, path, lvs__out_write(&o, data, size, err), err);
+}
+
+LVSDEF lvs_status lvs_make_dir(const char *path, lvs_error *err) {
+    int ok;
+    if (!path || !*path) return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_make_dir: empty path");
+    if (lvs_is_dir(path)) return LVS_OK;
+#if defined(_WIN32)
+    {
+        wchar_t *wp = lvs__wpath(path);
+        ok = wp && CreateDirectoryW(wp, NULL);
+        LVS_FREE(wp);
+    }
+#else
+    ok = mkdir(path, 0755) == 0;
+#endif
+    if (!ok && !lvs_is_dir(path)) return lvs__fail(err, LVS_ERR_IO, -1, "%s: cannot create the folder", path);
+    return LVS_OK;
 }
 
 /* Joins a folder and a file name with '/', which Windows accepts too. */
@@ -6194,6 +6342,374 @@ LVSDEF void lvs_q8_dequantize_row(const int8_t *q, const float *scales, int64_t 
 }
 
 /* =====================================================================================
+   ADAPTERS: LoRA adapters (lvs_lora): the parameters and their gradients in one block,
+   PEFT's initialisation, and PEFT's files (adapter_config.json, adapter_model.safetensors)
+   read and written. The engine applies an attached adapter (FORWARD, BACKWARD) and
+   lvs_convert merges one into the weights. Calls: base, JSON, safetensors, config.
+   ===================================================================================== */
+
+struct lvs_lora {
+    lvs_lora_opts o;
+    float scale;
+    int64_t n_layers, in[7], out[7];
+    float **A, **B;             /* [layer * 7 + k]: NULL where k is not targeted */
+    float **gA, **gB;
+    float *param, *grad;        /* every A then B, in (layer, target) order */
+    int64_t n;
+};
+
+static const char *const lvs__proj_names[7] = {"q_proj", "k_proj", "v_proj", "o_proj",
+                                               "gate_proj", "up_proj", "down_proj"};
+static const char *const lvs__proj_paths[7] = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
+                                               "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"};
+
+LVSDEF const char *lvs_lora_target_name(int k) { return k >= 0 && k < 7 ? lvs__proj_names[k] : "?"; }
+
+LVSDEF unsigned lvs_lora_parse_targets(const char *list) {
+    static const char *const shortn[7] = {"q", "k", "v", "o", "gate", "up", "down"};
+    unsigned bits = 0;
+    const char *p = list;
+    if (!list || !*list) return 0;
+    if (strcmp(list, "all") == 0) return LVS_LORA_ALL;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        int k, hit = -1;
+        for (k = 0; k < 7; k++)
+            if ((strlen(shortn[k]) == n && strncmp(p, shortn[k], n) == 0) ||
+                (strlen(lvs__proj_names[k]) == n && strncmp(p, lvs__proj_names[k], n) == 0))
+                hit = k;
+        if (hit < 0) return 0;
+        bits |= 1u << hit;
+        p += n;
+        if (*p == ',') p++;
+    }
+    return bits;
+}
+
+LVSDEF void lvs_lora_opts_default(lvs_lora_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->rank = 8;
+    o->alpha = 16;
+    o->targets = LVS_LORA_ALL;
+}
+
+/* in/out features of projection k */
+static void lvs__proj_dims(const lvs_config *c, int k, int64_t *in, int64_t *out) {
+    const int64_t d = c->hidden_size, qd = c->n_heads * c->head_dim, kvd = c->n_kv_heads * c->head_dim;
+    const int64_t ff = c->intermediate_size;
+    const int64_t ins[7] = {d, d, d, qd, d, d, ff}, outs[7] = {qd, kvd, kvd, d, ff, ff, d};
+    *in = ins[k];
+    *out = outs[k];
+}
+
+LVSDEF void lvs_lora_free(lvs_lora *lo) {
+    if (!lo) return;
+    LVS_FREE(lo->A);
+    LVS_FREE(lo->param);
+    LVS_FREE(lo);
+}
+
+/* An adapter with the given shape and zero parameters; `have` [n_layers * 7] says which
+   (layer, projection) pairs exist (NULL: the targets of o in every layer). */
+static lvs_status lvs__lora_alloc(lvs_lora **out, const lvs_config *c, const lvs_lora_opts *o,
+                                  const unsigned char *have, lvs_error *err) {
+    lvs_lora *lo;
+    int64_t l, total = 0, at = 0;
+    int k, pass;
+    *out = NULL;
+    if (c->arch != LVS_ARCH_LLAMA && c->arch != LVS_ARCH_MISTRAL && c->arch != LVS_ARCH_QWEN2)
+        return lvs__fail(err, LVS_ERR_UNSUPPORTED, -1, "LoRA adapters: architecture %s is not supported",
+                         c->arch_name);
+    if (o->rank < 1 || o->rank > 65536 || !(o->alpha > 0) || o->alpha > 1e9 || !(o->dropout >= 0 && o->dropout < 1) ||
+        (o->targets & ~(unsigned)LVS_LORA_ALL) || !o->targets)
+        return lvs__fail(err, LVS_ERR_ARG, -1, "LoRA: need rank 1..65536, alpha > 0, dropout in [0, 1) and at least "
+                         "one target (got rank %d, alpha %g, dropout %g)", o->rank, o->alpha, o->dropout);
+    lo = LVS__NEW(lvs_lora, 1);
+    if (!lo) return lvs__oom(err);
+    memset(lo, 0, sizeof *lo);
+    lo->o = *o;
+    lo->scale = (float)(o->rslora ? o->alpha / sqrt((double)o->rank) : o->alpha / o->rank);
+    lo->n_layers = c->n_layers;
+    for (k = 0; k < 7; k++) lvs__proj_dims(c, k, &lo->in[k], &lo->out[k]);
+    lo->A = LVS__NEW(float *, (size_t)(4 * 7 * c->n_layers));
+    if (!lo->A) { LVS_FREE(lo); return lvs__oom(err); }
+    memset(lo->A, 0, sizeof(float *) * (size_t)(4 * 7 * c->n_layers));
+    lo->B = lo->A + 7 * c->n_layers;
+    lo->gA = lo->B + 7 * c->n_layers;
+    lo->gB = lo->gA + 7 * c->n_layers;
+    for (pass = 0; pass < 2; pass++) { /* As then Bs: count, then carve */
+        at = 0;
+        for (k = 0; k < 2; k++)
+            for (l = 0; l < c->n_layers; l++) {
+                int p;
+                for (p = 0; p < 7; p++) {
+                    int64_t i = l * 7 + p, sz = k == 0 ? lo->in[p] * o->rank : lo->out[p] * o->rank;
+                    int on = have ? have[i] : (int)((o->targets >> p) & 1);
+                    if (!on) continue;
+                    if (pass) {
+                        (k ? lo->B : lo->A)[i] = lo->param + at;
+                        (k ? lo->gB : lo->gA)[i] = lo->grad + at;
+                    }
+                    at += sz;
+                }
+            }
+        if (!pass) {
+            total = at;
+            if (total == 0 || (uint64_t)total > (uint64_t)((size_t)-1 / 8) ||
+                !(lo->param = LVS__NEW(float, 2 * (size_t)total))) {
+                lvs_lora_free(lo);
+                return total ? lvs__oom(err) : lvs__fail(err, LVS_ERR_FORMAT, -1, "LoRA: the adapter has no tensors");
+            }
+            lo->grad = lo->param + total;
+        }
+    }
+    lo->n = total;
+    memset(lo->param, 0, sizeof(float) * 2 * (size_t)total);
+    *out = lo;
+    return LVS_OK;
+}
+
+LVSDEF lvs_status lvs_lora_create(lvs_lora **out, const lvs_config *c, const lvs_lora_opts *o, lvs_error *err) {
+    lvs_lora *lo;
+    lvs_rng rng;
+    int64_t i, j;
+    lvs_status s;
+    if (!out || !c || !o) return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_lora_create: NULL argument");
+    if ((s = lvs__lora_alloc(&lo, c, o, NULL, err)) != LVS_OK) return s;
+    lvs_rng_seed(&rng, o->seed);
+    for (i = 0; i < lo->n_layers * 7; i++) /* kaiming_uniform_(a = sqrt(5)): U(-1/sqrt(in), 1/sqrt(in)) */
+        if (lo->A[i]) {
+            const int64_t in = lo->in[i % 7];
+            const double bound = 1.0 / sqrt((double)in);
+            for (j = 0; j < in * o->rank; j++) lo->A[i][j] = (float)((2.0 * lvs_rng_uniform(&rng) - 1.0) * bound);
+        }
+    *out = lo;
+    return LVS_OK;
+}
+
+LVSDEF void lvs_lora_get_opts(const lvs_lora *lo, lvs_lora_opts *o) { *o = lo->o; }
+LVSDEF double lvs_lora_scale(const lvs_lora *lo) { return lo->scale; }
+LVSDEF float *lvs_lora_params(lvs_lora *lo, int64_t *n) { if (n) *n = lo ? lo->n : 0; return lo ? lo->param : NULL; }
+LVSDEF float *lvs_lora_grads(lvs_lora *lo, int64_t *n) { if (n) *n = lo ? lo->n : 0; return lo ? lo->grad : NULL; }
+LVSDEF void lvs_lora_zero_grad(lvs_lora *lo) { if (lo) memset(lo->grad, 0, sizeof(float) * (size_t)lo->n); }
+
+/* "base_model.model.model.layers.L.<path>.lora_X.weight" -> (layer * 7 + k, is_B); -1 if not one */
+static int64_t lvs__lora_parse_name(const char *name, int64_t n_layers, int *is_b) {
+    static const char pre[] = "base_model.model.model.layers.";
+    const char *p;
+    char *end;
+    long l;
+    int k;
+    if (strncmp(name, pre, sizeof pre - 1) != 0) return -1;
+    p = name + sizeof pre - 1;
+    if (*p < '0' || *p > '9' || (p[0] == '0' && p[1] != '.')) return -1;
+    l = strtol(p, &end, 10);
+    if (*end != '.' || l < 0 || l >= n_layers) return -1;
+    p = end + 1;
+    for (k = 0; k < 7; k++) {
+        size_t n = strlen(lvs__proj_paths[k]);
+        if (strncmp(p, lvs__proj_paths[k], n) != 0) continue;
+        if (strcmp(p + n, ".lora_A.weight") == 0) { *is_b = 0; return (int64_t)l * 7 + k; }
+        if (strcmp(p + n, ".lora_B.weight") == 0) { *is_b = 1; return (int64_t)l * 7 + k; }
+    }
+    return -1;
+}
+
+static void lvs__lora_name(char *buf, size_t cap, int64_t i, int is_b) {
+    snprintf(buf, cap, "base_model.model.model.layers.%lld.%s.lora_%c.weight", (long long)(i / 7),
+             lvs__proj_paths[i % 7], is_b ? 'B' : 'A');
+}
+
+LVSDEF float *lvs_lora_tensor(lvs_lora *lo, const char *name, int grad, int64_t *rows, int64_t *cols) {
+    int is_b = 0;
+    int64_t i;
+    float *p;
+    if (!lo || !name || (i = lvs__lora_parse_name(name, lo->n_layers, &is_b)) < 0) return NULL;
+    p = is_b ? (grad ? lo->gB : lo->B)[i] : (grad ? lo->gA : lo->A)[i];
+    if (p && rows) *rows = is_b ? lo->out[i % 7] : lo->o.rank;
+    if (p && cols) *cols = is_b ? lo->o.rank : lo->in[i % 7];
+    return p;
+}
+
+LVSDEF lvs_status lvs_lora_load(lvs_lora **out, const char *dir, const lvs_config *c, lvs_error *err) {
+    char *cfg_path = NULL, *st_path = NULL, *text = NULL;
+    size_t len = 0, i;
+    lvs_json_doc doc;
+    lvs_safetensors st;
+    const lvs_json *root, *v;
+    lvs_lora_opts o;
+    lvs_lora *lo = NULL;
+    unsigned char *have = NULL;
+    lvs_status s;
+    int st_open = 0, doc_open = 0;
+    if (!out || !dir || !c) return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_lora_load: NULL argument");
+    *out = NULL;
+    cfg_path = lvs__path_join(dir, "adapter_config.json");
+    st_path = lvs__path_join(dir, "adapter_model.safetensors");
+    if (!cfg_path || !st_path) { s = lvs__oom(err); goto done; }
+    if (!lvs_is_dir(dir)) { s = lvs__fail(err, LVS_ERR_IO, -1, "%s: not an adapter folder", dir); goto done; }
+    if ((s = lvs_read_file(cfg_path, &text, &len, err)) != LVS_OK) goto done;
+    if ((s = lvs_json_parse(&doc, text, len, 0, err)) != LVS_OK) goto done;
+    doc_open = 1;
+    root = doc.root;
+    lvs_lora_opts_default(&o);
+    o.targets = 0;
+#define LVS__BAD(...) do { s = lvs__fail(err, LVS_ERR_FORMAT, -1, __VA_ARGS__); goto done; } while (0)
+#define LVS__UNS(...) do { s = lvs__fail(err, LVS_ERR_UNSUPPORTED, -1, __VA_ARGS__); goto done; } while (0)
+    if (root->type != LVS_JSON_OBJECT) LVS__BAD("%s: not a JSON object", cfg_path);
+    v = lvs_json_get(root, "peft_type");
+    if (!v || v->type != LVS_JSON_STRING || strcmp(v->str, "LORA") != 0)
+        LVS__UNS("%s: peft_type must be \"LORA\"", cfg_path);
+    v = lvs_json_get(root, "r");
+    if (!v || v->type != LVS_JSON_NUMBER || !(v->flags & (LVS_JSON_INT | LVS_JSON_UINT)) || v->i < 1 || v->i > 65536)
+        LVS__BAD("%s: \"r\" must be a whole number 1..65536", cfg_path);
+    o.rank = (int)v->i;
+    v = lvs_json_get(root, "lora_alpha");
+    if (v && v->type != LVS_JSON_NULL) {
+        if (v->type != LVS_JSON_NUMBER || !(v->num > 0)) LVS__BAD("%s: \"lora_alpha\" must be a positive number", cfg_path);
+        o.alpha = v->num;
+    } else o.alpha = 8; /* PEFT's default */
+    v = lvs_json_get(root, "lora_dropout");
+    if (v && v->type == LVS_JSON_NUMBER) o.dropout = v->num;
+    v = lvs_json_get(root, "use_rslora");
+    o.rslora = v && v->type == LVS_JSON_TRUE;
+    if ((v = lvs_json_get(root, "use_dora")) && v->type == LVS_JSON_TRUE) LVS__UNS("%s: DoRA adapters are not supported", cfg_path);
+    if ((v = lvs_json_get(root, "fan_in_fan_out")) && v->type == LVS_JSON_TRUE)
+        LVS__UNS("%s: fan_in_fan_out adapters (GPT-2 Conv1D) are not supported", cfg_path);
+    if ((v = lvs_json_get(root, "bias")) && !(v->type == LVS_JSON_STRING && strcmp(v->str, "none") == 0))
+        LVS__UNS("%s: \"bias\" must be \"none\" (trained biases are not supported)", cfg_path);
+    if ((v = lvs_json_get(root, "modules_to_save")) && !(v->type == LVS_JSON_NULL || (v->type == LVS_JSON_ARRAY && !v->n)))
+        LVS__UNS("%s: modules_to_save is not supported", cfg_path);
+    if ((v = lvs_json_get(root, "rank_pattern")) && !(v->type == LVS_JSON_NULL || (v->type == LVS_JSON_OBJECT && !v->n)))
+        LVS__UNS("%s: rank_pattern is not supported", cfg_path);
+    if ((v = lvs_json_get(root, "alpha_pattern")) && !(v->type == LVS_JSON_NULL || (v->type == LVS_JSON_OBJECT && !v->n)))
+        LVS__UNS("%s: alpha_pattern is not supported", cfg_path);
+    if (!(o.dropout >= 0 && o.dropout < 1)) LVS__BAD("%s: \"lora_dropout\" must be in [0, 1)", cfg_path);
+    /* the tensors decide what is adapted; each must be an A or B of a known projection */
+    if ((s = lvs_st_open(&st, st_path, err)) != LVS_OK) goto done;
+    st_open = 1;
+    have = LVS__NEW(unsigned char, (size_t)(c->n_layers * 7 * 2) + 1);
+    if (!have) { s = lvs__oom(err); goto done; }
+    memset(have, 0, (size_t)(c->n_layers * 7 * 2));
+    for (i = 0; i < st.n_tensors; i++) {
+        int is_b = 0;
+        int64_t k = lvs__lora_parse_name(st.tensors[i].name, c->n_layers, &is_b);
+        if (k < 0)
+            LVS__UNS("%s: tensor \"%s\" is not a LoRA A or B of a projection of this %lld-layer model", st_path,
+                     st.tensors[i].name, (long long)c->n_layers);
+        have[k * 2 + is_b] = 1;
+    }
+    for (i = 0; i < (size_t)(c->n_layers * 7); i++) {
+        if (have[2 * i] != have[2 * i + 1]) {
+            char nm[160];
+            lvs__lora_name(nm, sizeof nm, (int64_t)i, have[2 * i]);
+            LVS__BAD("%s: %s is missing (A and B come in pairs)", st_path, nm);
+        }
+        have[i] = have[2 * i];
+        if (have[i]) o.targets |= 1u << (i % 7);
+    }
+    if ((s = lvs__lora_alloc(&lo, c, &o, have, err)) != LVS_OK) goto done;
+    for (i = 0; i < st.n_tensors; i++) {
+        const lvs_st_tensor *t = &st.tensors[i];
+        int is_b = 0;
+        int64_t k = lvs__lora_parse_name(t->name, c->n_layers, &is_b);
+        int64_t rows = is_b ? lo->out[k % 7] : o.rank, cols = is_b ? o.rank : lo->in[k % 7];
+        if (t->ndim != 2 || t->shape[0] != rows || t->shape[1] != cols)
+            LVS__BAD("%s: tensor \"%s\" should be [%lld, %lld] for r = %d", st_path, t->name, (long long)rows,
+                     (long long)cols, o.rank);
+        if ((s = lvs_st_read_f32(t, is_b ? lo->B[k] : lo->A[k], err)) != LVS_OK) goto done;
+    }
+#undef LVS__BAD
+#undef LVS__UNS
+    *out = lo;
+    lo = NULL;
+    s = LVS_OK;
+done:
+    lvs_lora_free(lo);
+    LVS_FREE(have);
+    if (st_open) lvs_st_close(&st);
+    if (doc_open) lvs_json_free(&doc);
+    LVS_FREE(text);
+    LVS_FREE(cfg_path);
+    LVS_FREE(st_path);
+    return s;
+}
+
+/* a JSON number as Python's json module writes a float (0.0, 0.05, 1e-05 aside: %.17g, shortest
+   round trip) or an int */
+static void lvs__buf_pynum(lvs__buf *b, double v, int as_float) {
+    char tmp[40];
+    int prec;
+    for (prec = 1; prec <= 17; prec++) { /* shortest representation that reads back exactly */
+        snprintf(tmp, sizeof tmp, "%.*g", prec, v);
+        if (strtod(tmp, NULL) == v) break;
+    }
+    lvs__buf_puts(b, tmp);
+    if (as_float && !strpbrk(tmp, ".eEni")) lvs__buf_puts(b, ".0");
+}
+
+LVSDEF lvs_status lvs_lora_save(const lvs_lora *lo, const char *dir, const char *base_model, lvs_error *err) {
+    lvs__buf b;
+    lvs_st_writer *w = NULL;
+    char *cfg_path = NULL, *st_path = NULL, (*names)[160] = NULL;
+    int64_t i, shape[2];
+    int k, first = 1;
+    lvs_status s = LVS_OK;
+    if (!lo || !dir) return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_lora_save: NULL argument");
+    if ((s = lvs_make_dir(dir, err)) != LVS_OK) return s;
+    memset(&b, 0, sizeof b);
+    cfg_path = lvs__path_join(dir, "adapter_config.json");
+    st_path = lvs__path_join(dir, "adapter_model.safetensors");
+    names = (char (*)[160])LVS_MALLOC(sizeof *names * (size_t)(lo->n_layers * 14));
+    w = lvs_st_writer_create();
+    if (!cfg_path || !st_path || !names || !w) { s = lvs__oom(err); goto done; }
+    for (i = 0; i < lo->n_layers * 7 && s == LVS_OK; i++) {
+        if (!lo->A[i]) continue;
+        lvs__lora_name(names[2 * i], sizeof names[0], i, 0);
+        lvs__lora_name(names[2 * i + 1], sizeof names[0], i, 1);
+        shape[0] = lo->o.rank; shape[1] = lo->in[i % 7];
+        s = lvs_st_writer_add(w, names[2 * i], LVS_F32, 2, shape, lo->A[i], err);
+        shape[0] = lo->out[i % 7]; shape[1] = lo->o.rank;
+        if (s == LVS_OK) s = lvs_st_writer_add(w, names[2 * i + 1], LVS_F32, 2, shape, lo->B[i], err);
+    }
+    if (s == LVS_OK) s = lvs_st_writer_set_meta(w, "format", "pt", 2, err);
+    if (s == LVS_OK) s = lvs_st_writer_save(w, st_path, err);
+    if (s != LVS_OK) goto done;
+    /* adapter_config.json: PEFT's LoraConfig keys, sorted, indent 2 (json.dumps(sort_keys=True, indent=2)) */
+    lvs__buf_puts(&b, "{\n  \"alpha_pattern\": {},\n  \"auto_mapping\": null,\n  \"base_model_name_or_path\": ");
+    if (base_model) lvs__buf_json_str(&b, base_model, strlen(base_model));
+    else lvs__buf_puts(&b, "null");
+    lvs__buf_puts(&b, ",\n  \"bias\": \"none\",\n  \"fan_in_fan_out\": false,\n  \"inference_mode\": true,\n"
+                      "  \"init_lora_weights\": true,\n  \"layer_replication\": null,\n  \"layers_pattern\": null,\n"
+                      "  \"layers_to_transform\": null,\n  \"loftq_config\": {},\n  \"lora_alpha\": ");
+    lvs__buf_pynum(&b, lo->o.alpha, lo->o.alpha != floor(lo->o.alpha));
+    lvs__buf_puts(&b, ",\n  \"lora_dropout\": ");
+    lvs__buf_pynum(&b, lo->o.dropout, 1);
+    lvs__buf_puts(&b, ",\n  \"megatron_config\": null,\n  \"megatron_core\": \"megatron.core\",\n"
+                      "  \"modules_to_save\": null,\n  \"peft_type\": \"LORA\",\n  \"r\": ");
+    lvs__buf_i64(&b, lo->o.rank);
+    lvs__buf_puts(&b, ",\n  \"rank_pattern\": {},\n  \"revision\": null,\n  \"target_modules\": [");
+    for (i = 0; i < 7; i++) /* sorted by name, as sorted(set) would give */
+        if (k = "\6\4\1\3\0\5\2"[i], (lo->o.targets >> k) & 1) {
+            lvs__buf_puts(&b, first ? "\n    \"" : ",\n    \"");
+            lvs__buf_puts(&b, lvs__proj_names[k]);
+            lvs__buf_putc(&b, '"');
+            first = 0;
+        }
+    lvs__buf_puts(&b, "\n  ],\n  \"task_type\": \"CAUSAL_LM\",\n  \"use_dora\": false,\n  \"use_rslora\": ");
+    lvs__buf_puts(&b, lo->o.rslora ? "true\n}" : "false\n}");
+    if (b.failed) { s = lvs__oom(err); goto done; }
+    s = lvs_write_file(cfg_path, b.data, b.len, err);
+done:
+    LVS_FREE(b.data);
+    lvs_st_writer_destroy(w);
+    LVS_FREE(names);
+    LVS_FREE(cfg_path);
+    LVS_FREE(st_path);
+    return s;
+}
+
+/* =====================================================================================
    MODEL FILES AND CONVERSION: a model is a Hugging Face folder (config.json, safetensors,
    tokenizer files) or one file written by lvs_convert with those texts in its metadata.
    lvs_convert writes the self-contained file. Calls: everything above.
@@ -6294,6 +6810,9 @@ typedef struct lvs__src {
     const lvs_st_tensor *scale; /* source scales when t is int8 */
     int transpose;              /* source stored [in, out]; the matrix is used as [out, in] */
     int64_t rows, cols;         /* as a [rows, cols] = [out, in] matrix (1-D: one row) */
+    const float *la, *lb;       /* a LoRA adapter merged in: W + scale B A, or NULL */
+    float lscale;
+    int lrank;
 } lvs__src;
 typedef struct lvs__plan {
     lvs_config cfg;
@@ -6481,6 +7000,11 @@ static void lvs__conv_row(const float *x, int64_t cols, lvs_dtype out, void *dst
 /* Converts a whole source into dtype out: dst gets the values (rows x cols; for I8 it may be
    NULL when only scales are wanted), scales the I8 block scales (may be NULL). The error
    figures, summed in a fixed order (independent of the thread count), go to *total. */
+static void lvs__axpy_plain(float *y, float a, const float *x, int64_t n) {
+    int64_t i;
+    for (i = 0; i < n; i++) y[i] += a * x[i];
+}
+
 static lvs_status lvs__convert_src(const lvs__src *it, lvs_dtype out, void *dst, float *scales, lvs__rowstat *total,
                                    lvs_error *err) {
     int64_t cols = it->cols, rows = it->rows, chunk, r0, r, i, nb = lvs_q8_nblocks(it->cols);
@@ -6502,6 +7026,14 @@ static lvs_status lvs__convert_src(const lvs__src *it, lvs_dtype out, void *dst,
     for (r0 = 0; r0 < rows; r0 += chunk) {
         int64_t r1 = r0 + chunk < rows ? r0 + chunk : rows;
         lvs__src_rows(it, r0, r1, buf);
+        if (it->la) { /* merge: row r += scale sum_j B[r][j] A[j] */
+            LVS__OMP_FOR((r1 - r0) * cols * it->lrank)
+            for (r = r0; r < r1; r++) {
+                int j;
+                for (j = 0; j < it->lrank; j++)
+                    lvs__axpy_plain(buf + (r - r0) * cols, it->lscale * it->lb[r * it->lrank + j], it->la + j * cols, cols);
+            }
+        }
         LVS__OMP_FOR((r1 - r0) * cols)
         for (r = r0; r < r1; r++)
             lvs__conv_row(buf + (r - r0) * cols, cols, out, dst ? (char *)dst + (size_t)(r * cols) * esz : NULL,
@@ -6580,10 +7112,16 @@ static const lvs_dtype lvs__wtype_dtype[4] = {LVS_F32, LVS_F16, LVS_BF16, LVS_I8
 
 LVSDEF lvs_status lvs_convert(const char *in_path, const char *out_path, lvs_wtype wtype, lvs_convert_fn cb,
                               void *user, lvs_error *err) {
+    return lvs_convert_merged(in_path, out_path, wtype, NULL, cb, user, err);
+}
+
+LVSDEF lvs_status lvs_convert_merged(const char *in_path, const char *out_path, lvs_wtype wtype, const char *adapter,
+                                     lvs_convert_fn cb, void *user, lvs_error *err) {
     lvs_model_files m;
     lvs__plan plan;
     lvs__conv_item *items = NULL;
     lvs_st_writer *w = NULL;
+    lvs_lora *lo = NULL;
     size_t i, k;
     lvs_status s;
     if (!in_path || !out_path || (int)wtype < 0 || (int)wtype > 3)
@@ -6593,6 +7131,25 @@ LVSDEF lvs_status lvs_convert(const char *in_path, const char *out_path, lvs_wty
     if ((s = lvs__plan_make(&plan, &m, in_path, err)) != LVS_OK) {
         lvs_model_files_close(&m);
         return s;
+    }
+    if (adapter) { /* each adapted projection's source gets its A and B */
+        if ((s = lvs_lora_load(&lo, adapter, &plan.cfg, err)) != LVS_OK) goto done;
+        for (i = 0; i < plan.n; i++) {
+            int layer = -1, off = 0, kk;
+            const char *nm = plan.src[i].spec->name;
+            if (sscanf(nm, "model.layers.%d.%n", &layer, &off) != 1 || off == 0 || layer < 0 || layer >= lo->n_layers)
+                continue;
+            for (kk = 0; kk < 7; kk++) {
+                size_t nl = strlen(lvs__proj_paths[kk]);
+                if (strncmp(nm + off, lvs__proj_paths[kk], nl) == 0 && strcmp(nm + off + nl, ".weight") == 0 &&
+                    lo->A[layer * 7 + kk]) {
+                    plan.src[i].la = lo->A[layer * 7 + kk];
+                    plan.src[i].lb = lo->B[layer * 7 + kk];
+                    plan.src[i].lscale = lo->scale;
+                    plan.src[i].lrank = lo->o.rank;
+                }
+            }
+        }
     }
     items = LVS__NEW(lvs__conv_item, 2 * plan.n + 1);
     if (items) memset(items, 0, sizeof(lvs__conv_item) * (2 * plan.n + 1));
@@ -6647,6 +7204,7 @@ done:
     for (i = 0; items && i < 2 * plan.n; i++) LVS_FREE(items[i].name);
     lvs_st_writer_destroy(w);
     LVS_FREE(items);
+    lvs_lora_free(lo);
     lvs__plan_free(&plan);
     lvs_model_files_close(&m);
     return s;
@@ -6677,6 +7235,8 @@ struct lvs_model {
     const float *final_norm;
     lvs__layer *layers;
     double *inv_freq;           /* head_dim / 2 RoPE frequencies, scaling applied */
+    const lvs_lora *lora;       /* attached adapter, or NULL */
+    int writable;               /* every weight is a private copy (training) */
     void **owned;
     size_t n_owned, cap_owned;
     lvs_model_stats stats;
@@ -6688,6 +7248,28 @@ LVSDEF void lvs_model_opts_default(lvs_model_opts *o) {
 }
 LVSDEF const lvs_config *lvs_model_config(const lvs_model *m) { return &m->cfg; }
 LVSDEF const lvs_model_files *lvs_model_get_files(const lvs_model *m) { return &m->files; }
+LVSDEF const lvs_lora *lvs_model_get_lora(const lvs_model *m) { return m->lora; }
+
+
+LVSDEF lvs_status lvs_model_set_lora(lvs_model *m, const lvs_lora *lo, lvs_error *err) {
+    int k;
+    if (!m) return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_model_set_lora: NULL model");
+    if (lo) {
+        if (lo->n_layers != m->cfg.n_layers)
+            return lvs__fail(err, LVS_ERR_ARG, -1, "the adapter has %lld layers, the model %lld",
+                             (long long)lo->n_layers, (long long)m->cfg.n_layers);
+        for (k = 0; k < 7; k++) {
+            int64_t in, out;
+            lvs__proj_dims(&m->cfg, k, &in, &out);
+            if (in != lo->in[k] || out != lo->out[k])
+                return lvs__fail(err, LVS_ERR_ARG, -1, "the adapter's %s is [%lld, %lld], the model's [%lld, %lld]",
+                                 lvs__proj_names[k], (long long)lo->out[k], (long long)lo->in[k], (long long)out,
+                                 (long long)in);
+        }
+    }
+    m->lora = lo;
+    return LVS_OK;
+}
 LVSDEF void lvs_model_get_stats(const lvs_model *m, lvs_model_stats *s) { *s = m->stats; }
 
 static void *lvs__model_alloc(lvs_model *m, size_t bytes) {
@@ -6696,6 +7278,118 @@ static void *lvs__model_alloc(lvs_model *m, size_t bytes) {
     p = LVS_MALLOC(bytes ? bytes : 1);
     if (p) m->owned[m->n_owned++] = p;
     return p;
+}
+
+static const lvs__mat *lvs__layer_mat(const lvs__layer *L, int k) {
+    const lvs__mat *const ms[7] = {&L->wq, &L->wk, &L->wv, &L->wo, &L->wg, &L->wu, &L->wd};
+    return ms[k];
+}
+static const float *lvs__layer_bias(const lvs__layer *L, int k) {
+    const float *const bs[7] = {L->bq, L->bk, L->bv, L->bo, L->bg, L->bu, L->bd};
+    return bs[k];
+}
+static int lvs__model_all_f32(const lvs_model *m) {
+    const lvs_model_stats *s = &m->stats;
+    return s->n_matrices[LVS_W_F32] == s->n_matrices[0] + s->n_matrices[1] + s->n_matrices[2] + s->n_matrices[3];
+}
+
+/* Gives the model private copies of every weight (f32 models), so that training can change
+   them; the file stays untouched. */
+static lvs_status lvs__model_writable(lvs_model *m, lvs_error *err) {
+    const int64_t d = m->cfg.hidden_size;
+    int64_t l;
+    int k;
+    if (!lvs__model_all_f32(m)) return lvs__fail(err, LVS_ERR_UNSUPPORTED, -1, "full fine-tuning needs an f32 model "
+                                                "(load it with dtype f32)");
+    if (m->writable) return LVS_OK;
+#define LVS__OWN(ptr, count)                                                     \
+    do {                                                                         \
+        float *c_ = (float *)lvs__model_alloc(m, sizeof(float) * (size_t)(count)); \
+        if (!c_) return lvs__oom(err);                                           \
+        memcpy(c_, (ptr), sizeof(float) * (size_t)(count));                      \
+        (ptr) = c_;                                                              \
+    } while (0)
+    LVS__OWN(m->embed.w, m->embed.rows * d);
+    if (m->cfg.tie_embeddings) m->lm_head.w = m->embed.w;
+    else LVS__OWN(m->lm_head.w, m->lm_head.rows * d);
+    LVS__OWN(m->final_norm, d);
+    for (l = 0; l < m->cfg.n_layers; l++) {
+        lvs__layer *L = &m->layers[l];
+        lvs__mat *ms[7];
+        const float **bs[7];
+        ms[0] = &L->wq; ms[1] = &L->wk; ms[2] = &L->wv; ms[3] = &L->wo; ms[4] = &L->wg; ms[5] = &L->wu; ms[6] = &L->wd;
+        bs[0] = &L->bq; bs[1] = &L->bk; bs[2] = &L->bv; bs[3] = &L->bo; bs[4] = &L->bg; bs[5] = &L->bu; bs[6] = &L->bd;
+        for (k = 0; k < 7; k++) {
+            LVS__OWN(ms[k]->w, ms[k]->rows * ms[k]->cols);
+            if (*bs[k]) LVS__OWN(*bs[k], ms[k]->rows);
+        }
+        LVS__OWN(L->attn_norm, d);
+        LVS__OWN(L->mlp_norm, d);
+    }
+#undef LVS__OWN
+    m->writable = 1;
+    return LVS_OK;
+}
+
+LVSDEF lvs_status lvs_model_save(const lvs_model *m, const char *dir, lvs_error *err) {
+    const lvs_config *c;
+    lvs_st_writer *w = NULL;
+    char (*names)[128] = NULL, *path = NULL;
+    int64_t l, shape[2];
+    int k, i, nn = 0;
+    lvs_status s;
+    if (!m || !dir) return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_model_save: NULL argument");
+    c = &m->cfg;
+    if (!lvs__model_all_f32(m)) return lvs__fail(err, LVS_ERR_UNSUPPORTED, -1, "lvs_model_save: f32 models only");
+    if ((s = lvs_make_dir(dir, err)) != LVS_OK) return s;
+    names = (char (*)[128])LVS_MALLOC(sizeof *names * (size_t)(3 + 16 * c->n_layers));
+    w = lvs_st_writer_create();
+    if (!names || !w) { s = lvs__oom(err); goto done; }
+    shape[1] = c->hidden_size;
+#define LVS__PUT(name_fmt, arg, ptr, rows, nd) do { if (s == LVS_OK) { \
+        snprintf(names[nn], sizeof names[0], name_fmt, arg); shape[0] = (rows); \
+        s = lvs_st_writer_add(w, names[nn], LVS_F32, (nd), (nd) == 2 ? shape : shape + 1, (ptr), err); nn++; } } while (0)
+    s = LVS_OK;
+    LVS__PUT("model.embed_tokens.weight%s", "", m->embed.w, m->embed.rows, 2);
+    if (!c->tie_embeddings) LVS__PUT("lm_head.weight%s", "", m->lm_head.w, m->lm_head.rows, 2);
+    LVS__PUT("model.norm.weight%s", "", m->final_norm, 0, 1);
+    for (l = 0; l < c->n_layers && s == LVS_OK; l++) {
+        const lvs__layer *L = &m->layers[l];
+        char pre[48];
+        snprintf(pre, sizeof pre, "model.layers.%lld.", (long long)l);
+        LVS__PUT("%sinput_layernorm.weight", pre, L->attn_norm, 0, 1);
+        LVS__PUT("%spost_attention_layernorm.weight", pre, L->mlp_norm, 0, 1);
+        for (k = 0; k < 7 && s == LVS_OK; k++) {
+            const lvs__mat *W = lvs__layer_mat(L, k);
+            char pk[80];
+            snprintf(pk, sizeof pk, "%s%s", pre, lvs__proj_paths[k]);
+            shape[1] = W->cols;
+            LVS__PUT("%s.weight", pk, W->w, W->rows, 2);
+            shape[1] = c->hidden_size;
+            if (lvs__layer_bias(L, k)) {
+                int64_t keep = shape[1];
+                shape[1] = W->rows;
+                LVS__PUT("%s.bias", pk, lvs__layer_bias(L, k), 0, 1);
+                shape[1] = keep;
+            }
+        }
+    }
+#undef LVS__PUT
+    if (s != LVS_OK) goto done;
+    if ((s = lvs_st_writer_set_meta(w, "format", "pt", 2, err)) != LVS_OK) goto done;
+    if (!(path = lvs__path_join(dir, "model.safetensors"))) { s = lvs__oom(err); goto done; }
+    if ((s = lvs_st_writer_save(w, path, err)) != LVS_OK) goto done;
+    for (i = 0; i < LVS_MODEL_TEXTS && s == LVS_OK; i++)
+        if (m->files.text[i]) {
+            LVS_FREE(path);
+            if (!(path = lvs__path_join(dir, lvs__text_names[i]))) { s = lvs__oom(err); break; }
+            s = lvs_write_file(path, m->files.text[i], m->files.text_len[i], err);
+        }
+done:
+    LVS_FREE(path);
+    LVS_FREE(names);
+    lvs_st_writer_destroy(w);
+    return s;
 }
 
 LVSDEF void lvs_model_close(lvs_model *m) {
@@ -7332,6 +8026,24 @@ static void lvs__axpy(float *y, float a, const float *x, int64_t n) {
     for (; k < n; k++) y[k] += a * x[k];
 }
 
+/* LoRA on one projection i = layer * 7 + k: y[t] += scale * B (A x[t]) for the n rows of x
+   ([n, in]; y rows ldy apart). ax: [n, r] scratch, left holding scale * A x[t]. */
+static void lvs__lora_fwd(const lvs_lora *lo, int64_t i, const float *x, int64_t n, float *y, int64_t ldy, float *ax,
+                          int nt) {
+    const float *A = lo->A[i], *B = lo->B[i];
+    const int64_t r = lo->o.rank, in = lo->in[i % 7], out = lo->out[i % 7];
+    int64_t t;
+    if (!A) return;
+    (void)nt;
+    LVS__PAR_FOR(n * r * (in + out) * 2, nt)
+    for (t = 0; t < n; t++) {
+        float *a = ax + t * r, *yt = y + t * ldy;
+        int64_t j, o;
+        for (j = 0; j < r; j++) a[j] = lvs__dot(A + j * in, x + t * in, in) * lo->scale;
+        for (o = 0; o < out; o++) yt[o] += lvs__dot(B + o * r, a, r);
+    }
+}
+
 /* =====================================================================================
    FORWARD: the KV cache (lvs_cache, which also owns the scratch memory of a pass) and a
    forward pass over several sequences at once, with hooks at every site.
@@ -7491,7 +8203,7 @@ LVSDEF lvs_status lvs_cache_truncate(lvs_cache *c, int slot, int64_t len, lvs_er
 
 /* Scratch layout of one pass over N rows. */
 typedef struct lvs__work {
-    float *x, *xn, *t2, *q, *k, *v, *att, *g, *u, *scores, *lrows, *lout;
+    float *x, *xn, *t2, *q, *k, *v, *att, *g, *u, *scores, *lrows, *lout, *lax;
     int8_t *qx;
     float *qs;
     int64_t *pos;
@@ -7522,6 +8234,7 @@ static lvs_status lvs__work_get(lvs_cache *c, int64_t N, int n_seqs, lvs__work *
         LVS__CARVE(w->scores, float, (int64_t)c->nt * c->cap);
         LVS__CARVE(w->lrows, float, (int64_t)n_seqs * d);
         LVS__CARVE(w->lout, float, (int64_t)n_seqs * V);
+        LVS__CARVE(w->lax, float, c->m->lora ? N * c->m->lora->o.rank : 1);
         LVS__CARVE(w->qx, int8_t, N * wide);
         LVS__CARVE(w->qs, float, N * nbw);
         LVS__CARVE(w->pos, int64_t, N);
@@ -7623,6 +8336,11 @@ LVSDEF lvs_status lvs_forward(const lvs_model *m, lvs_cache *c, const lvs_seq *s
         mm[1].W = &L->wk; mm[1].y = w.k; mm[1].ldy = c->kvd; mm[1].bias = L->bk;
         mm[2].W = &L->wv; mm[2].y = w.v; mm[2].ldy = c->kvd; mm[2].bias = L->bv;
         lvs__matmuls(mm, 3, &a, nt);
+        if (m->lora) {
+            lvs__lora_fwd(m->lora, l * 7 + 0, w.xn, N, w.q, qd, w.lax, nt);
+            lvs__lora_fwd(m->lora, l * 7 + 1, w.xn, N, w.k, c->kvd, w.lax, nt);
+            lvs__lora_fwd(m->lora, l * 7 + 2, w.xn, N, w.v, c->kvd, w.lax, nt);
+        }
         for (r = 0; r < N; r++) { /* RoPE, then the keys and values join the cache */
             int64_t p = w.pos[r], h, slot = seqs[w.row_seq[r]].slot;
             size_t at = ((size_t)slot * (size_t)c->cap + (size_t)p) * (size_t)c->kvd;
@@ -7656,6 +8374,7 @@ LVSDEF lvs_status lvs_forward(const lvs_model *m, lvs_cache *c, const lvs_seq *s
         }
         a.x = w.att; a.n = N; a.cols = qd; a.quantized = 0;
         lvs__matmul(&L->wo, &a, w.t2, d, L->bo, nt);
+        if (m->lora) lvs__lora_fwd(m->lora, l * 7 + 3, w.att, N, w.t2, d, w.lax, nt);
         lvs__hooks(seqs, n_seqs, row0, w.pos, LVS_SITE_ATTN_OUT, (int)l, w.t2, d);
         for (i = 0; i < N * d; i++) w.x[i] += w.t2[i];
         lvs__hooks(seqs, n_seqs, row0, w.pos, LVS_SITE_RESID_MID, (int)l, w.x, d);
@@ -7664,9 +8383,14 @@ LVSDEF lvs_status lvs_forward(const lvs_model *m, lvs_cache *c, const lvs_seq *s
         mm[0].W = &L->wg; mm[0].y = w.g; mm[0].ldy = ff; mm[0].bias = L->bg;
         mm[1].W = &L->wu; mm[1].y = w.u; mm[1].ldy = ff; mm[1].bias = L->bu;
         lvs__matmuls(mm, 2, &a, nt);
+        if (m->lora) {
+            lvs__lora_fwd(m->lora, l * 7 + 4, w.xn, N, w.g, ff, w.lax, nt);
+            lvs__lora_fwd(m->lora, l * 7 + 5, w.xn, N, w.u, ff, w.lax, nt);
+        }
         for (i = 0; i < N * ff; i++) w.g[i] = w.g[i] / (1.0f + expf(-w.g[i])) * w.u[i];
         a.x = w.g; a.n = N; a.cols = ff; a.quantized = 0;
         lvs__matmul(&L->wd, &a, w.t2, d, L->bd, nt);
+        if (m->lora) lvs__lora_fwd(m->lora, l * 7 + 6, w.g, N, w.t2, d, w.lax, nt);
         lvs__hooks(seqs, n_seqs, row0, w.pos, LVS_SITE_MLP_OUT, (int)l, w.t2, d);
         for (i = 0; i < N * d; i++) w.x[i] += w.t2[i];
         lvs__hooks(seqs, n_seqs, row0, w.pos, LVS_SITE_RESID_POST, (int)l, w.x, d);
@@ -7922,16 +8646,6 @@ struct lvs_wgrads {
     float *block;
     size_t n;
 };
-static const char *const lvs__mat_names[7] = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
-                                              "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"};
-static const lvs__mat *lvs__layer_mat(const lvs__layer *L, int k) {
-    const lvs__mat *const ms[7] = {&L->wq, &L->wk, &L->wv, &L->wo, &L->wg, &L->wu, &L->wd};
-    return ms[k];
-}
-static const float *lvs__layer_bias(const lvs__layer *L, int k) {
-    const float *const bs[7] = {L->bq, L->bk, L->bv, L->bo, L->bg, L->bu, L->bd};
-    return bs[k];
-}
 
 LVSDEF lvs_status lvs_wgrads_create(lvs_wgrads **out, const lvs_model *m, lvs_error *err) {
     const lvs_config *c;
@@ -7942,8 +8656,7 @@ LVSDEF lvs_status lvs_wgrads_create(lvs_wgrads **out, const lvs_model *m, lvs_er
     *out = NULL;
     c = &m->cfg;
     d = c->hidden_size;
-    if (m->stats.n_matrices[LVS_W_F32] != m->stats.n_matrices[0] + m->stats.n_matrices[1] +
-                                              m->stats.n_matrices[2] + m->stats.n_matrices[3])
+    if (!lvs__model_all_f32(m))
         return lvs__fail(err, LVS_ERR_UNSUPPORTED, -1, "weight gradients need an f32 model (load it with dtype f32)");
     g = LVS__NEW(lvs_wgrads, 1);
     if (!g) return lvs__oom(err);
@@ -8005,9 +8718,9 @@ LVSDEF float *lvs_wgrads_get(lvs_wgrads *g, const char *name, int64_t *numel) {
         if (strcmp(rest, "input_layernorm.weight") == 0) { p = w[14]; n = d; }
         else if (strcmp(rest, "post_attention_layernorm.weight") == 0) { p = w[15]; n = d; }
         for (k = 0; k < 7 && !p; k++) {
-            size_t nl = strlen(lvs__mat_names[k]);
+            size_t nl = strlen(lvs__proj_paths[k]);
             const lvs__mat *W = lvs__layer_mat(&g->m->layers[layer], k);
-            if (strncmp(rest, lvs__mat_names[k], nl) != 0) continue;
+            if (strncmp(rest, lvs__proj_paths[k], nl) != 0) continue;
             if (strcmp(rest + nl, ".weight") == 0) { p = w[k]; n = W->rows * W->cols; }
             else if (strcmp(rest + nl, ".bias") == 0) { p = w[7 + k]; n = W->rows; }
         }
@@ -8017,6 +8730,72 @@ LVSDEF float *lvs_wgrads_get(lvs_wgrads *g, const char *name, int64_t *numel) {
 }
 
 /* ---- kernels of the backward pass */
+
+/* LoRA dropout: the factor of element (row t, column c) of projection i's input, 0 or
+   1 / (1 - p), from a hash of (seed, i, t, c). */
+static float lvs__lora_keep(uint64_t seed, int64_t i, int64_t t, int64_t c, double p) {
+    uint64_t z = seed ^ ((uint64_t)i << 48) ^ ((uint64_t)t << 24) ^ (uint64_t)c;
+    z = lvs__splitmix64(&z);
+    return (double)(z >> 11) * (1.0 / 9007199254740992.0) < p ? 0.0f : (float)(1.0 / (1.0 - p));
+}
+/* The adapter's input x [n, in] with dropout applied while training (into drop), or x. */
+static const float *lvs__lora_in(const lvs_lora *lo, uint64_t seed, int training, int64_t i, const float *x, int64_t n,
+                                 float *drop) {
+    const int64_t in = lo->in[i % 7];
+    int64_t t, c;
+    if (!training || lo->o.dropout <= 0) return x;
+    for (t = 0; t < n; t++)
+        for (c = 0; c < in; c++) drop[t * in + c] = x[t * in + c] * lvs__lora_keep(seed, i, t, c, lo->o.dropout);
+    return drop;
+}
+/* Backward through the adapter of projection i: with dy [n, out] (rows ldy apart) and the
+   adapter's input xd [n, in] (dropout applied), accumulates scale * B^T dy A into dx (times
+   the dropout factors) and, when g is not NULL, the gradients of A and B into g. */
+static void lvs__lora_back(const lvs_lora *lo, lvs_lora *g, int64_t i, const float *xd, const float *dy, int64_t ldy,
+                           int64_t n, float *dx, float *ax, float *u, uint64_t seed, int training, int nt) {
+    const float *A = lo->A[i], *B = lo->B[i], sc = lo->scale;
+    const int64_t r = lo->o.rank, in = lo->in[i % 7], out = lo->out[i % 7];
+    const int drop = training && lo->o.dropout > 0;
+    int64_t t, o, j;
+    if (!A) return;
+    (void)nt;
+    LVS__PAR_FOR(n * r * (in + out) * 2, nt)
+    for (t = 0; t < n; t++) { /* ax = A xd, u = scale B^T dy */
+        float *a = ax + t * r, *ut = u + t * r;
+        const float *dt = dy + t * ldy;
+        int64_t jj, oo;
+        for (jj = 0; jj < r; jj++) a[jj] = lvs__dot(A + jj * in, xd + t * in, in);
+        memset(ut, 0, sizeof(float) * (size_t)r);
+        for (oo = 0; oo < out; oo++) lvs__axpy(ut, dt[oo], B + oo * r, r);
+        for (jj = 0; jj < r; jj++) ut[jj] *= sc;
+    }
+    if (g) {
+        float *gA = g->gA[i], *gB = g->gB[i];
+        LVS__PAR_FOR(n * r * out * 2, nt)
+        for (o = 0; o < out; o++) { /* dB[o] += scale sum_t dy[t][o] ax[t] */
+            int64_t tt;
+            for (tt = 0; tt < n; tt++) lvs__axpy(gB + o * r, sc * dy[tt * ldy + o], ax + tt * r, r);
+        }
+        LVS__PAR_FOR(n * r * in * 2, nt)
+        for (j = 0; j < r; j++) { /* dA[j] += sum_t u[t][j] xd[t] */
+            int64_t tt;
+            for (tt = 0; tt < n; tt++) lvs__axpy(gA + j * in, u[tt * r + j], xd + tt * in, in);
+        }
+    }
+    LVS__PAR_FOR(n * r * in * 2, nt)
+    for (t = 0; t < n; t++) { /* dx += (A^T u) x dropout factors */
+        float *dt = dx + t * in;
+        int64_t jj, c;
+        if (!drop)
+            for (jj = 0; jj < r; jj++) lvs__axpy(dt, u[t * r + jj], A + jj * in, in);
+        else
+            for (c = 0; c < in; c++) {
+                float v = 0;
+                for (jj = 0; jj < r; jj++) v += u[t * r + jj] * A[jj * in + c];
+                dt[c] += v * lvs__lora_keep(seed, i, t, c, lo->o.dropout);
+            }
+    }
+}
 
 /* The matrix products of the backward pass (and of its forward pass, for float weights) run
    on packed panels: 16 columns of the right-hand matrix, dequantized to f32 and laid out
@@ -8324,6 +9103,8 @@ struct lvs_tape {
     float *qs;
     float *logits, *dlogits;    /* grown per call */
     size_t logits_cap;
+    float *lbuf;                /* LoRA scratch, grown per call: ax, u [cap, r], dropped input [cap, wide] */
+    size_t lbuf_cap;
     void *block;
     uint64_t act_bytes;
 };
@@ -8334,6 +9115,7 @@ LVSDEF void lvs_tape_free(lvs_tape *t) {
     LVS_FREE(t->block);
     LVS_FREE(t->logits);
     LVS_FREE(t->dlogits);
+    LVS_FREE(t->lbuf);
     LVS_FREE(t);
 }
 LVSDEF uint64_t lvs_tape_bytes(const lvs_tape *t) { return t ? t->act_bytes : 0; }
@@ -8436,13 +9218,21 @@ static void lvs__block_fwd(const lvs_model *m, lvs_tape *t, const lvs_backward_r
     const int64_t half = hd / 2, qd = H * hd, kvd = KV * hd, ff = cf->intermediate_size;
     const int64_t wnd = cf->layer_sliding[l] ? cf->sliding_window : 0;
     const int nt = t->nt;
+    const lvs_lora *lo = m->lora;
+    const int training = r->lora_grads != NULL;
     lvs__attn A;
     int64_t i, rr;
+#define LVS__LIN(k, x_) lvs__lora_in(lo, r->dropout_seed, training, l * 7 + (k), (x_), n, t->lbuf + 2 * t->cap * lo->o.rank)
     LVS__PAR_FOR(n * d * 8, nt)
     for (rr = 0; rr < n; rr++) lvs__rmsnorm(x + rr * d, Ly->attn_norm, d, cf->norm_eps, t->xn + rr * d);
     lvs__matmul_fwd(&Ly->wq, t->xn, n, b->q, qd, Ly->bq, t->pack, nt);
     lvs__matmul_fwd(&Ly->wk, t->xn, n, b->k, kvd, Ly->bk, t->pack, nt);
     lvs__matmul_fwd(&Ly->wv, t->xn, n, b->v, kvd, Ly->bv, t->pack, nt);
+    if (lo) {
+        lvs__lora_fwd(lo, l * 7 + 0, LVS__LIN(0, t->xn), n, b->q, qd, t->lbuf, nt);
+        lvs__lora_fwd(lo, l * 7 + 1, LVS__LIN(1, t->xn), n, b->k, kvd, t->lbuf, nt);
+        lvs__lora_fwd(lo, l * 7 + 2, LVS__LIN(2, t->xn), n, b->v, kvd, t->lbuf, nt);
+    }
     LVS__PAR_FOR(n * (H + KV) * hd * 4, nt)
     for (rr = 0; rr < n; rr++) {
         int64_t h;
@@ -8452,6 +9242,7 @@ static void lvs__block_fwd(const lvs_model *m, lvs_tape *t, const lvs_backward_r
     A.n = n; A.H = H; A.KV = KV; A.hd = hd; A.wnd = wnd; A.q = b->q; A.k = b->k; A.v = b->v; A.att = b->att; A.lse = b->lse;
     lvs__attn_fwd(&A, t->scores, t->cap, nt);
     lvs__matmul_fwd(&Ly->wo, b->att, n, t->t2, d, Ly->bo, t->pack, nt);
+    if (lo) lvs__lora_fwd(lo, l * 7 + 3, LVS__LIN(3, b->att), n, t->t2, d, t->lbuf, nt);
     lvs__bhooks(r, pos, LVS_SITE_ATTN_OUT, (int)l, t->t2, d);
     for (i = 0; i < n * d; i++) b->xm[i] = x[i] + t->t2[i];
     lvs__bhooks(r, pos, LVS_SITE_RESID_MID, (int)l, b->xm, d);
@@ -8459,10 +9250,15 @@ static void lvs__block_fwd(const lvs_model *m, lvs_tape *t, const lvs_backward_r
     for (rr = 0; rr < n; rr++) lvs__rmsnorm(b->xm + rr * d, Ly->mlp_norm, d, cf->norm_eps, t->xn + rr * d);
     lvs__matmul_fwd(&Ly->wg, t->xn, n, b->g, ff, Ly->bg, t->pack, nt);
     lvs__matmul_fwd(&Ly->wu, t->xn, n, b->u, ff, Ly->bu, t->pack, nt);
+    if (lo) {
+        lvs__lora_fwd(lo, l * 7 + 4, LVS__LIN(4, t->xn), n, b->g, ff, t->lbuf, nt);
+        lvs__lora_fwd(lo, l * 7 + 5, LVS__LIN(5, t->xn), n, b->u, ff, t->lbuf, nt);
+    }
     if (!xout) return; /* recomputing for the backward pass: the MLP's inputs are enough */
     LVS__PAR_FOR(n * ff * 8, nt)
     for (i = 0; i < n * ff; i++) t->hbuf[i] = b->g[i] / (1.0f + expf(-b->g[i])) * b->u[i];
     lvs__matmul_fwd(&Ly->wd, t->hbuf, n, t->t2, d, Ly->bd, t->pack, nt);
+    if (lo) lvs__lora_fwd(lo, l * 7 + 6, LVS__LIN(6, t->hbuf), n, t->t2, d, t->lbuf, nt);
     lvs__bhooks(r, pos, LVS_SITE_MLP_OUT, (int)l, t->t2, d);
     for (i = 0; i < n * d; i++) xout[i] = b->xm[i] + t->t2[i];
     lvs__bhooks(r, pos, LVS_SITE_RESID_POST, (int)l, xout, d);
@@ -8486,16 +9282,24 @@ static void lvs__block_back(const lvs_model *m, lvs_tape *t, const lvs_backward_
     const int64_t wnd = cf->layer_sliding[l] ? cf->sliding_window : 0;
     const int nt = t->nt;
     float **wg = r->wgrads ? r->wgrads->w + l * 16 : NULL;
+    const lvs_lora *lo = m->lora;
+    lvs_lora *lg = r->lora_grads;
+    const int training = lg != NULL;
+    float *lax = lo ? t->lbuf : NULL, *lu = lo ? t->lbuf + t->cap * lo->o.rank : NULL;
     lvs__attn A;
     int64_t i, rr;
+#define LVS__LBACK(k, x_, dy_, ldy_, dx_) \
+    do { if (lo && lo->A[l * 7 + (k)]) lvs__lora_back(lo, lg, l * 7 + (k), LVS__LIN(k, x_), dy_, ldy_, n, dx_, lax, lu, \
+                                                     r->dropout_seed, training, nt); } while (0)
     lvs__site_put(r, LVS_SITE_RESID_POST, (int)l, t->dx, n * d);
     lvs__site_put(r, LVS_SITE_MLP_OUT, (int)l, t->dx, n * d);
     /* MLP: x_out = xm + Wd (silu(g) * u), g = Wg xn2, u = Wu xn2, xn2 = norm(xm) */
     lvs__matmul_dx(&Ly->wd, t->dx, d, n, t->hbuf, ff, 0, t->pack, nt);          /* d h */
-    if (wg) {
-        float *hh = t->du; /* h itself, for dWd (du is filled below) */
+    if (wg || (lo && lo->A[l * 7 + 6])) {
+        float *hh = t->du; /* h itself, for dWd and the adapter (du is filled below) */
         for (i = 0; i < n * ff; i++) hh[i] = b->g[i] / (1.0f + expf(-b->g[i])) * b->u[i];
-        lvs__matmul_dw(t->dx, d, hh, ff, n, d, ff, wg[6], wg[13], nt);
+        if (wg) lvs__matmul_dw(t->dx, d, hh, ff, n, d, ff, wg[6], wg[13], nt);
+        LVS__LBACK(6, hh, t->dx, d, t->hbuf);
     }
     lvs__swiglu_back(b->g, b->u, t->hbuf, n * ff, t->dg, t->du, nt);
     LVS__PAR_FOR(n * d * 8, nt)
@@ -8506,6 +9310,8 @@ static void lvs__block_back(const lvs_model *m, lvs_tape *t, const lvs_backward_
     }
     lvs__matmul_dx(&Ly->wg, t->dg, ff, n, t->dxn, d, 0, t->pack, nt);
     lvs__matmul_dx(&Ly->wu, t->du, ff, n, t->dxn, d, 1, t->pack, nt);
+    LVS__LBACK(4, t->xn, t->dg, ff, t->dxn);
+    LVS__LBACK(5, t->xn, t->du, ff, t->dxn);
     LVS__PAR_FOR(wg ? 0 : n * d * 8, nt)
     for (rr = 0; rr < n; rr++)
         lvs__rmsnorm_back(b->xm + rr * d, Ly->mlp_norm, d, cf->norm_eps, t->dxn + rr * d, t->dx + rr * d, 1,
@@ -8514,6 +9320,7 @@ static void lvs__block_back(const lvs_model *m, lvs_tape *t, const lvs_backward_
     lvs__site_put(r, LVS_SITE_ATTN_OUT, (int)l, t->dx, n * d);
     /* attention: xm = x + Wo att */
     lvs__matmul_dx(&Ly->wo, t->dx, d, n, t->datt, qd, 0, t->pack, nt);
+    LVS__LBACK(3, b->att, t->dx, d, t->datt);
     if (wg) lvs__matmul_dw(t->dx, d, b->att, qd, n, d, qd, wg[3], wg[10], nt);
     A.n = n; A.H = H; A.KV = KV; A.hd = hd; A.wnd = wnd; A.q = b->q; A.k = b->k; A.v = b->v; A.att = b->att; A.lse = b->lse;
     lvs__attn_back(&A, t->datt, t->dq, t->dk, t->dv, t->ddot, nt);
@@ -8533,11 +9340,16 @@ static void lvs__block_back(const lvs_model *m, lvs_tape *t, const lvs_backward_
     lvs__matmul_dx(&Ly->wq, t->dq, qd, n, t->dxn, d, 0, t->pack, nt);
     lvs__matmul_dx(&Ly->wk, t->dk, kvd, n, t->dxn, d, 1, t->pack, nt);
     lvs__matmul_dx(&Ly->wv, t->dv, kvd, n, t->dxn, d, 1, t->pack, nt);
+    LVS__LBACK(0, t->xn, t->dq, qd, t->dxn);
+    LVS__LBACK(1, t->xn, t->dk, kvd, t->dxn);
+    LVS__LBACK(2, t->xn, t->dv, kvd, t->dxn);
     LVS__PAR_FOR(wg ? 0 : n * d * 8, nt)
     for (rr = 0; rr < n; rr++)
         lvs__rmsnorm_back(b->x + rr * d, Ly->attn_norm, d, cf->norm_eps, t->dxn + rr * d, t->dx + rr * d, 1,
                           wg ? wg[14] : NULL);
     lvs__site_put(r, LVS_SITE_RESID_PRE, (int)l, t->dx, n * d);
+#undef LVS__LBACK
+#undef LVS__LIN
 }
 
 /* Mean cross-entropy through lm_head for a few rows (n <= 6) in one pass over its rows, with an
@@ -8619,9 +9431,10 @@ LVSDEF lvs_status lvs_backward(const lvs_model *m, lvs_tape *t, lvs_backward_req
     const lvs_config *cf;
     int64_t n, d, V, L, l, i, rr, R0, nrows, *pos = NULL;
     int k;
-    float *xf;
+    float *xf, lw;
     lvs__act a;
     if (!m || !t || !r || t->m != m) return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_backward: invalid argument");
+    lw = r->loss_weight != 0.0f ? r->loss_weight : 1.0f;
     cf = &m->cfg;
     n = r->n; d = cf->hidden_size; V = cf->vocab_size; L = cf->n_layers;
     if (n < 1 || n > t->cap || !r->tokens)
@@ -8654,6 +9467,22 @@ LVSDEF lvs_status lvs_backward(const lvs_model *m, lvs_tape *t, lvs_backward_req
     }
     if (r->wgrads && (r->wgrads->m != m || r->start_layer != 0))
         return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_backward: weight gradients need their model and start_layer 0");
+    if (r->lora_grads && r->lora_grads != m->lora)
+        return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_backward: lora_grads must be the adapter attached to the model");
+    if (!(fabsf(r->loss_weight) < FLT_MAX))
+        return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_backward: loss_weight must be finite");
+    if (m->lora) { /* adapter scratch: ax and u [cap, r], and the dropped input [cap, wide] */
+        const lvs_config *c = &m->cfg;
+        int64_t wide = c->hidden_size > c->n_heads * c->head_dim ? c->hidden_size : c->n_heads * c->head_dim;
+        size_t need;
+        wide = wide > c->intermediate_size ? wide : c->intermediate_size;
+        need = (size_t)(2 * t->cap * m->lora->o.rank + (m->lora->o.dropout > 0 ? t->cap * wide : 0));
+        if (need > t->lbuf_cap) {
+            LVS_FREE(t->lbuf);
+            t->lbuf_cap = (t->lbuf = LVS__NEW(float, need)) ? need : 0;
+            if (!t->lbuf) return lvs__oom(err);
+        }
+    }
     if ((size_t)(nrows * V) > t->logits_cap) {
         LVS_FREE(t->logits);
         LVS_FREE(t->dlogits);
@@ -8682,13 +9511,17 @@ LVSDEF lvs_status lvs_backward(const lvs_model *m, lvs_tape *t, lvs_backward_req
     /* loss */
     xf = t->xs + L * t->cap * d;
     for (rr = 0; rr < nrows; rr++) lvs__rmsnorm(xf + (R0 + rr) * d, m->final_norm, d, cf->norm_eps, t->xn + rr * d);
-    if (r->loss_from > 0 && nrows <= 6 && !r->wgrads) /* the attack's case: one pass over lm_head */
+    if (r->loss_from > 0 && nrows <= 6 && !r->wgrads) { /* the attack's case: one pass over lm_head */
         r->loss = lvs__ce_head(&m->lm_head, t->xn, nrows, r->tokens + r->loss_from, t->dxn, t->pack, t->nt);
-    else {
+        if (lw != 1.0f)
+            for (i = 0; i < nrows * d; i++) t->dxn[i] *= lw;
+    } else {
         a.x = t->xn; a.n = nrows; a.cols = d; a.q = t->qx; a.qs = t->qs; a.quantized = 0;
         lvs__matmul(&m->lm_head, &a, t->logits, V, NULL, t->nt);
         if (r->loss_from > 0) r->loss = lvs__ce_loss(t->logits, (int)nrows, V, r->tokens + r->loss_from, t->dlogits);
         else r->loss = r->loss_fn(r->loss_user, t->logits, (int)nrows, V, t->dlogits);
+        if (lw != 1.0f)
+            for (i = 0; i < nrows * V; i++) t->dlogits[i] *= lw;
         if (!r->no_grad) {
             if (r->wgrads)
                 lvs__matmul_dw(t->dlogits, V, t->xn, d, nrows, V, d,
@@ -9161,6 +9994,459 @@ oom:
     lvs_prompts_free(p);
     lvs_free(data);
     return lvs__oom(err);
+}
+
+/* =====================================================================================
+   FINE-TUNING: supervised fine-tuning data (JSONL, CSV), the learning-rate schedules of
+   Hugging Face transformers, AdamW as torch.optim.AdamW, and a trainer over the attached
+   LoRA adapter or every weight of an f32 model. Calls: BACKWARD and everything above.
+   ===================================================================================== */
+
+LVSDEF void lvs_sft_free(lvs_sft_data *d) {
+    int i;
+    if (!d) return;
+    for (i = 0; i < d->n; i++) {
+        LVS_FREE(d->rows[i].system);
+        LVS_FREE(d->rows[i].prompt);
+        LVS_FREE(d->rows[i].response);
+    }
+    LVS_FREE(d->rows);
+    d->rows = NULL;
+    d->n = 0;
+}
+
+/* Adds a row (copies of the strings; system may be NULL). 0: out of memory. */
+static int lvs__sft_add(lvs_sft_data *d, size_t *cap, const char *sys, size_t ns, const char *p, size_t np,
+                        const char *r, size_t nr, long line) {
+    lvs_sft_row *row;
+    if (!lvs__grow((void **)&d->rows, cap, (size_t)d->n + 1, sizeof(lvs_sft_row))) return 0;
+    row = &d->rows[d->n];
+    row->system = sys ? lvs__strndup(sys, ns) : NULL;
+    row->prompt = lvs__strndup(p, np);
+    row->response = lvs__strndup(r, nr);
+    row->line = line;
+    if ((sys && !row->system) || !row->prompt || !row->response) {
+        LVS_FREE(row->system); LVS_FREE(row->prompt); LVS_FREE(row->response);
+        return 0;
+    }
+    d->n++;
+    return 1;
+}
+
+/* a usable text: a non-empty JSON string without NUL characters */
+static int lvs__sft_text(const lvs_json *v) { return v && v->type == LVS_JSON_STRING && v->n > 0 && !memchr(v->str, 0, v->n); }
+
+/* One JSON line -> row; returns NULL or the reason it is bad. */
+static const char *lvs__sft_json_row(const lvs_json *root, const lvs_json **sys, const lvs_json **p, const lvs_json **r) {
+    const lvs_json *msgs;
+    size_t i;
+    *sys = *p = *r = NULL;
+    if (root->type != LVS_JSON_OBJECT) return "not a JSON object";
+    msgs = lvs_json_get(root, "messages");
+    if (!msgs) {
+        *p = lvs_json_get(root, "prompt");
+        *r = lvs_json_get(root, "response");
+        *sys = lvs_json_get(root, "system");
+        if (*sys && (*sys)->type == LVS_JSON_NULL) *sys = NULL;
+        if (!lvs__sft_text(*p) || !lvs__sft_text(*r))
+            return "needs non-empty \"prompt\" and \"response\" strings (or \"messages\")";
+        if (*sys && !lvs__sft_text(*sys)) return "\"system\" must be a non-empty string";
+        return NULL;
+    }
+    if (msgs->type != LVS_JSON_ARRAY) return "\"messages\" must be an array";
+    for (i = 0; i < msgs->n; i++) {
+        const lvs_json *m = &msgs->items[i], *role = lvs_json_get(m, "role"), *content = lvs_json_get(m, "content");
+        const char *want = i == 0 && msgs->n == 3 ? "system" : (i + msgs->n) % 2 == 0 ? "user" : "assistant";
+        if (m->type != LVS_JSON_OBJECT || !role || role->type != LVS_JSON_STRING || !lvs__sft_text(content))
+            return "each message needs a \"role\" and a non-empty \"content\" string";
+        if (msgs->n != 2 && msgs->n != 3) return "\"messages\" must be [system,] user, assistant (one turn)";
+        if (strcmp(role->str, want) != 0) return "\"messages\" must be [system,] user, assistant (one turn)";
+        if (strcmp(want, "system") == 0) *sys = content;
+        else if (strcmp(want, "user") == 0) *p = content;
+        else *r = content;
+    }
+    if (!*p || !*r) return "\"messages\" must be [system,] user, assistant (one turn)";
+    return NULL;
+}
+
+LVSDEF lvs_status lvs_sft_load(lvs_sft_data *d, const char *path, lvs_error *err) {
+    char *data = NULL;
+    size_t n = 0, at = 0, cap = 0, plen, good;
+    lvs_status st;
+    long line = 1, bad = 0, first_bad = 0;
+    char why[160];
+    if (!d || !path) return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_sft_load: NULL argument");
+    d->rows = NULL;
+    d->n = 0;
+    why[0] = 0;
+    plen = strlen(path);
+    if ((st = lvs_read_file(path, &data, &n, err)) != LVS_OK) return st;
+    good = lvs_utf8_check(data, n);
+    if (good != n || memchr(data, 0, n)) {
+        lvs_free(data);
+        return lvs__fail(err, LVS_ERR_FORMAT, (int64_t)good, "%s: not UTF-8 text without NUL bytes", path);
+    }
+    if (n >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0) at = 3;
+    if (plen >= 4 && lvs__ieqn(path + plen - 4, ".csv", 4)) {
+        static const char *const pn[4] = {"prompt", "instruction", "goal", "behavior"};
+        static const char *const rn[4] = {"response", "completion", "target", "output"};
+        lvs__buf f, row;
+        size_t *offs = NULL, ocap = 0, nf;
+        int pc = -1, rc = -1, pb = 4, rb = 4, c = 0, end = 0, k;
+        memset(&f, 0, sizeof f);
+        memset(&row, 0, sizeof row);
+        while (!end) { /* the header */
+            if (!lvs__csv_field(data, n, &at, &f, &end)) goto csv_bad;
+            for (k = 0; k < 4; k++) {
+                if (k < pb && f.len == strlen(pn[k]) && lvs__ieqn(f.data, pn[k], f.len)) { pb = k; pc = c; }
+                if (k < rb && f.len == strlen(rn[k]) && lvs__ieqn(f.data, rn[k], f.len)) { rb = k; rc = c; }
+            }
+            c++;
+        }
+        if (pc < 0 || rc < 0) {
+            LVS_FREE(f.data);
+            lvs_free(data);
+            return lvs__fail(err, LVS_ERR_FORMAT, -1, "%s: the CSV header needs a prompt column (prompt, instruction, "
+                             "goal or behavior) and a response column (response, completion, target or output)", path);
+        }
+        line = 2;
+        while (at < n) { /* each row: its fields one after another in row, field i at offs[2i] (length offs[2i+1]) */
+            long row_line = line;
+            size_t rstart = at, q;
+            row.len = 0;
+            nf = 0;
+            end = 0;
+            while (!end) {
+                if (!lvs__csv_field(data, n, &at, &f, &end)) goto csv_bad;
+                if (!lvs__grow((void **)&offs, &ocap, 2 * nf + 2, sizeof(size_t))) { f.failed = 1; goto csv_bad; }
+                offs[2 * nf] = row.len;
+                offs[2 * nf + 1] = f.len;
+                lvs__buf_put(&row, f.data, f.len);
+                nf++;
+            }
+            if (row.failed) { f.failed = 1; goto csv_bad; }
+            for (q = rstart; q < at; q++) line += data[q] == '\n';
+            if (nf == 1 && offs[1] == 0) continue; /* a blank line */
+            if ((size_t)pc >= nf || (size_t)rc >= nf || offs[2 * pc + 1] == 0 || offs[2 * rc + 1] == 0) {
+                if (!bad++) { first_bad = row_line; snprintf(why, sizeof why, "an empty or missing prompt or response"); }
+                continue;
+            }
+            if (!lvs__sft_add(d, &cap, NULL, 0, row.data + offs[2 * pc], offs[2 * pc + 1], row.data + offs[2 * rc],
+                              offs[2 * rc + 1], row_line)) { f.failed = 1; goto csv_bad; }
+        }
+        LVS_FREE(f.data);
+        LVS_FREE(row.data);
+        LVS_FREE(offs);
+        goto finish;
+    csv_bad:
+        LVS_FREE(f.data);
+        LVS_FREE(row.data);
+        LVS_FREE(offs);
+        lvs_sft_free(d);
+        lvs_free(data);
+        if (f.failed) return lvs__oom(err);
+        return lvs__fail(err, LVS_ERR_FORMAT, (int64_t)at, "%s: malformed CSV (a quote is not closed, or text follows "
+                         "a closing quote) near line %ld", path, line);
+    }
+    while (at < n) { /* JSON lines */
+        size_t e = at, k;
+        while (e < n && data[e] != '\n') e++;
+        for (k = at; k < e && (data[k] == ' ' || data[k] == '\t' || data[k] == '\r'); k++) {}
+        if (k < e) {
+            lvs_json_doc doc;
+            lvs_error jerr;
+            const lvs_json *sys, *p, *r;
+            const char *reason;
+            if (lvs_json_parse(&doc, data + at, e - at, 0, &jerr) != LVS_OK) {
+                if (!bad++) { first_bad = line; snprintf(why, sizeof why, "not JSON (%.100s)", jerr.message); }
+            } else {
+                if ((reason = lvs__sft_json_row(doc.root, &sys, &p, &r)) != NULL) {
+                    if (!bad++) { first_bad = line; snprintf(why, sizeof why, "%s", reason); }
+                } else if (!lvs__sft_add(d, &cap, sys ? sys->str : NULL, sys ? sys->n : 0, p->str, p->n, r->str, r->n,
+                                         line)) {
+                    lvs_json_free(&doc);
+                    lvs_sft_free(d);
+                    lvs_free(data);
+                    return lvs__oom(err);
+                }
+                lvs_json_free(&doc);
+            }
+        }
+        at = e + 1;
+        line++;
+    }
+finish:
+    lvs_free(data);
+    if (bad) {
+        lvs_sft_free(d);
+        return lvs__fail(err, LVS_ERR_FORMAT, -1, "%s: %ld bad row%s; the first, on line %ld: %s", path, bad,
+                         bad > 1 ? "s" : "", first_bad, why);
+    }
+    if (d->n == 0) return lvs__fail(err, LVS_ERR_FORMAT, -1, "%s: no rows", path);
+    return LVS_OK;
+}
+
+/* ---- schedules and AdamW */
+static const char *const lvs__sched_names[3] = {"constant", "cosine", "linear"};
+LVSDEF const char *lvs_schedule_name(lvs_schedule s) { return (int)s >= 0 && (int)s < 3 ? lvs__sched_names[s] : "?"; }
+LVSDEF int lvs_schedule_parse(const char *name) {
+    int k;
+    for (k = 0; name && k < 3; k++)
+        if (strcmp(name, lvs__sched_names[k]) == 0) return k;
+    return -1;
+}
+LVSDEF double lvs_lr_at(lvs_schedule s, double lr, int64_t step, int64_t total, int64_t warmup) {
+    double progress;
+    if (step < warmup) return lr * (double)step / (double)(warmup > 1 ? warmup : 1);
+    progress = (double)(step - warmup) / (double)(total - warmup > 1 ? total - warmup : 1);
+    switch (s) {
+    case LVS_SCHED_COSINE: return lr * (0.5 * (1.0 + cos(3.14159265358979323846 * progress)) > 0
+                                        ? 0.5 * (1.0 + cos(3.14159265358979323846 * progress)) : 0.0);
+    case LVS_SCHED_LINEAR: return lr * ((double)(total - step) / (double)(total - warmup > 1 ? total - warmup : 1) > 0
+                                        ? (double)(total - step) / (double)(total - warmup > 1 ? total - warmup : 1) : 0.0);
+    default: return lr;
+    }
+}
+
+LVSDEF void lvs_adamw_update(float *p, const float *g, float *m, float *v, int64_t n, int64_t t, double lr,
+                             double beta1, double beta2, double eps, double weight_decay) {
+    const double bc1 = 1.0 - pow(beta1, (double)t), bc2 = 1.0 - pow(beta2, (double)t);
+    const float decay = (float)(1.0 - lr * weight_decay), step = (float)(lr / bc1), sb2 = (float)sqrt(bc2);
+    const float b1 = (float)beta1, b2 = (float)beta2, fe = (float)eps;
+    int64_t i;
+    for (i = 0; i < n; i++) {
+        m[i] = b1 * m[i] + (1.0f - b1) * g[i];
+        v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
+        p[i] = p[i] * decay - step * m[i] / (sqrtf(v[i]) / sb2 + fe);
+    }
+}
+
+LVSDEF void lvs_train_opts_default(lvs_train_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->lr = 1e-4;
+    o->beta1 = 0.9;
+    o->beta2 = 0.999;
+    o->eps = 1e-8;
+    o->max_grad_norm = 1.0;
+    o->schedule = LVS_SCHED_CONSTANT;
+    o->total_steps = 150;
+}
+
+/* ---- the trainer */
+typedef struct lvs__seg { float *p, *g; int64_t n; int decay; } lvs__seg;
+struct lvs_trainer {
+    lvs_model *m;
+    lvs_lora *lo;               /* the adapter trained, or NULL (full) */
+    lvs_wgrads *wg;             /* full: the weight gradients */
+    lvs_tape *tape;
+    lvs_train_opts o;
+    lvs__seg *seg;
+    int n_seg;
+    float *mom, *vel;           /* AdamW moments, segment after segment */
+    int64_t n, step;
+    int max_tokens;
+};
+
+LVSDEF void lvs_trainer_free(lvs_trainer *tr) {
+    if (!tr) return;
+    lvs_wgrads_free(tr->wg);
+    lvs_tape_free(tr->tape);
+    LVS_FREE(tr->seg);
+    LVS_FREE(tr->mom);
+    LVS_FREE(tr);
+}
+LVSDEF int64_t lvs_trainer_steps(const lvs_trainer *tr) { return tr ? tr->step : 0; }
+
+LVSDEF lvs_status lvs_trainer_create(lvs_trainer **out, lvs_model *m, const lvs_train_opts *o, int max_tokens,
+                                     lvs_error *err) {
+    lvs_trainer *tr;
+    lvs_status s;
+    int64_t i;
+    if (!out || !m || !o) return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_trainer_create: NULL argument");
+    *out = NULL;
+    if (!(o->lr >= 0 && o->lr < 1e3) || !(o->beta1 >= 0 && o->beta1 < 1) || !(o->beta2 >= 0 && o->beta2 < 1) ||
+        !(o->eps > 0) || !(o->weight_decay >= 0) || !(o->max_grad_norm >= 0) || o->total_steps < 1 ||
+        o->warmup_steps < 0 || (int)o->schedule < 0 || (int)o->schedule > 2)
+        return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_trainer_create: bad options (lr, betas, eps, weight decay, "
+                         "clipping, steps or schedule)");
+    if (!o->full && !m->lora)
+        return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_trainer_create: attach a LoRA adapter first (or ask for full "
+                         "fine-tuning)");
+    if (o->full && m->lora)
+        return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_trainer_create: full fine-tuning with an adapter attached");
+    tr = LVS__NEW(lvs_trainer, 1);
+    if (!tr) return lvs__oom(err);
+    memset(tr, 0, sizeof *tr);
+    tr->m = m;
+    tr->o = *o;
+    tr->max_tokens = max_tokens;
+    if (o->full) {
+        const lvs_config *c = &m->cfg;
+        int64_t l, d = c->hidden_size;
+        int k;
+        if ((s = lvs_wgrads_create(&tr->wg, m, err)) != LVS_OK || (s = lvs__model_writable(m, err)) != LVS_OK) {
+            lvs_trainer_free(tr);
+            return s;
+        }
+        tr->seg = LVS__NEW(lvs__seg, (size_t)(3 + 16 * c->n_layers));
+        if (!tr->seg) { lvs_trainer_free(tr); return lvs__oom(err); }
+#define LVS__SEG(P, G, N, D) do { tr->seg[tr->n_seg].p = (float *)(P); tr->seg[tr->n_seg].g = (G); \
+                                  tr->seg[tr->n_seg].n = (N); tr->seg[tr->n_seg++].decay = (D); } while (0)
+        LVS__SEG(m->embed.w, tr->wg->embed, m->embed.rows * d, 1);
+        if (!c->tie_embeddings) LVS__SEG(m->lm_head.w, tr->wg->lm_head, m->lm_head.rows * d, 1);
+        LVS__SEG(m->final_norm, tr->wg->final_norm, d, 0);
+        for (l = 0; l < c->n_layers; l++) {
+            const lvs__layer *L = &m->layers[l];
+            float **w = tr->wg->w + l * 16;
+            for (k = 0; k < 7; k++) {
+                const lvs__mat *W = lvs__layer_mat(L, k);
+                LVS__SEG(W->w, w[k], W->rows * W->cols, 1);
+                if (lvs__layer_bias(L, k)) LVS__SEG(lvs__layer_bias(L, k), w[7 + k], W->rows, 0);
+            }
+            LVS__SEG(L->attn_norm, w[14], d, 0);
+            LVS__SEG(L->mlp_norm, w[15], d, 0);
+        }
+#undef LVS__SEG
+    } else {
+        tr->lo = (lvs_lora *)m->lora; /* the attached adapter, trained in place */
+        tr->seg = LVS__NEW(lvs__seg, 1);
+        if (!tr->seg) { lvs_trainer_free(tr); return lvs__oom(err); }
+        tr->seg[0].p = tr->lo->param;
+        tr->seg[0].g = tr->lo->grad;
+        tr->seg[0].n = tr->lo->n;
+        tr->seg[0].decay = 1;
+        tr->n_seg = 1;
+    }
+    for (i = 0; i < tr->n_seg; i++) tr->n += tr->seg[i].n;
+    if ((s = lvs_tape_create(&tr->tape, m, max_tokens, o->recompute, err)) != LVS_OK) {
+        lvs_trainer_free(tr);
+        return s;
+    }
+    if (!(tr->mom = LVS__NEW(float, 2 * (size_t)tr->n))) { lvs_trainer_free(tr); return lvs__oom(err); }
+    tr->vel = tr->mom + tr->n;
+    memset(tr->mom, 0, sizeof(float) * 2 * (size_t)tr->n);
+    *out = tr;
+    return LVS_OK;
+}
+
+LVSDEF lvs_status lvs_trainer_step(lvs_trainer *tr, const lvs_train_seq *seqs, int n, uint64_t dropout_seed,
+                                   lvs_train_stats *st, lvs_error *err) {
+    int64_t targets = 0, tokens = 0, i, j, at;
+    double loss = 0, norm2 = 0, coef = 1, lr;
+    int k;
+    lvs_status s;
+    if (!tr || !seqs || n < 1) return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_trainer_step: no sequences");
+    for (k = 0; k < n; k++) {
+        if (!seqs[k].tokens || seqs[k].n < 2 || seqs[k].n > tr->max_tokens || seqs[k].loss_from < 1 ||
+            seqs[k].loss_from >= seqs[k].n)
+            return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_trainer_step: sequence %d has %d tokens (the trainer takes "
+                             "2..%d) and loss_from %d (1..n-1)", k, seqs[k].n, tr->max_tokens, seqs[k].loss_from);
+        targets += seqs[k].n - seqs[k].loss_from;
+        tokens += seqs[k].n;
+    }
+    if (tr->lo) lvs_lora_zero_grad(tr->lo);
+    else lvs_wgrads_zero(tr->wg);
+    for (k = 0; k < n; k++) {
+        lvs_backward_req r;
+        memset(&r, 0, sizeof r);
+        r.tokens = seqs[k].tokens;
+        r.n = seqs[k].n;
+        r.loss_from = seqs[k].loss_from;
+        r.wgrads = tr->wg;
+        r.lora_grads = tr->lo;
+        r.dropout_seed = dropout_seed ^ ((uint64_t)k * 0x9E3779B97F4A7C15ull);
+        r.loss_weight = (float)((double)(seqs[k].n - seqs[k].loss_from) / (double)targets);
+        if ((s = lvs_backward(tr->m, tr->tape, &r, err)) != LVS_OK) return s;
+        loss += (double)r.loss * (double)(seqs[k].n - seqs[k].loss_from);
+    }
+    for (i = 0; i < tr->n_seg; i++)
+        for (j = 0; j < tr->seg[i].n; j++) norm2 += (double)tr->seg[i].g[j] * tr->seg[i].g[j];
+    if (!(norm2 < HUGE_VAL))
+        return lvs__fail(err, LVS_ERR_NONFINITE, -1, "lvs_trainer_step: the gradient is not finite (loss %g); "
+                         "nothing was updated", loss / (double)targets);
+    if (tr->o.max_grad_norm > 0 && sqrt(norm2) > tr->o.max_grad_norm) /* torch.nn.utils.clip_grad_norm_ */
+        coef = tr->o.max_grad_norm / (sqrt(norm2) + 1e-6);
+    lr = lvs_lr_at(tr->o.schedule, tr->o.lr, tr->step, tr->o.total_steps, tr->o.warmup_steps);
+    tr->step++;
+    for (i = 0, at = 0; i < tr->n_seg; i++) {
+        lvs__seg *g = &tr->seg[i];
+        if (coef != 1)
+            for (j = 0; j < g->n; j++) g->g[j] *= (float)coef;
+        lvs_adamw_update(g->p, g->g, tr->mom + at, tr->vel + at, g->n, tr->step, lr, tr->o.beta1, tr->o.beta2,
+                         tr->o.eps, g->decay ? tr->o.weight_decay : 0.0);
+        at += g->n;
+    }
+    if (st) {
+        st->step = tr->step;
+        st->loss = loss / (double)targets;
+        st->lr = lr;
+        st->grad_norm = sqrt(norm2);
+        st->tokens = tokens;
+        st->targets = targets;
+    }
+    return LVS_OK;
+}
+
+/* the trained parameters, segment after segment, to or from one flat array */
+static void lvs__trainer_params(lvs_trainer *tr, float *flat, int to_flat) {
+    int64_t at = 0;
+    int i;
+    for (i = 0; i < tr->n_seg; i++) {
+        if (to_flat) memcpy(flat + at, tr->seg[i].p, sizeof(float) * (size_t)tr->seg[i].n);
+        else memcpy(tr->seg[i].p, flat + at, sizeof(float) * (size_t)tr->seg[i].n);
+        at += tr->seg[i].n;
+    }
+}
+
+LVSDEF lvs_status lvs_trainer_save_state(const lvs_trainer *tr, const char *path, lvs_error *err) {
+    lvs_st_writer *w;
+    int64_t shape[1];
+    char step[32];
+    float *flat;
+    lvs_status s;
+    if (!tr || !path) return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_trainer_save_state: NULL argument");
+    if (!(flat = LVS__NEW(float, (size_t)tr->n))) return lvs__oom(err);
+    if (!(w = lvs_st_writer_create())) { LVS_FREE(flat); return lvs__oom(err); }
+    lvs__trainer_params((lvs_trainer *)tr, flat, 1);
+    shape[0] = tr->n;
+    snprintf(step, sizeof step, "%lld", (long long)tr->step);
+    if ((s = lvs_st_writer_add(w, "params", LVS_F32, 1, shape, flat, err)) == LVS_OK &&
+        (s = lvs_st_writer_add(w, "exp_avg", LVS_F32, 1, shape, tr->mom, err)) == LVS_OK &&
+        (s = lvs_st_writer_add(w, "exp_avg_sq", LVS_F32, 1, shape, tr->vel, err)) == LVS_OK &&
+        (s = lvs_st_writer_set_meta(w, "step", step, strlen(step), err)) == LVS_OK)
+        s = lvs_st_writer_save(w, path, err);
+    lvs_st_writer_destroy(w);
+    LVS_FREE(flat);
+    return s;
+}
+
+LVSDEF lvs_status lvs_trainer_load_state(lvs_trainer *tr, const char *path, lvs_error *err) {
+    lvs_safetensors st;
+    const lvs_st_tensor *a, *b, *p;
+    const lvs_st_meta *ms;
+    lvs_status s;
+    char *end = NULL;
+    long long step = -1;
+    if (!tr || !path) return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_trainer_load_state: NULL argument");
+    if ((s = lvs_st_open(&st, path, err)) != LVS_OK) return s;
+    a = lvs_st_find(&st, "exp_avg");
+    b = lvs_st_find(&st, "exp_avg_sq");
+    p = lvs_st_find(&st, "params");
+    ms = lvs_st_get_meta(&st, "step");
+    if (ms) step = strtoll(ms->value, &end, 10);
+    if (!a || !b || !p || a->dtype != LVS_F32 || b->dtype != LVS_F32 || p->dtype != LVS_F32 || a->numel != tr->n ||
+        b->numel != tr->n || p->numel != tr->n || !ms ||
+        !end || *end || step < 0) {
+        lvs_st_close(&st);
+        return lvs__fail(err, LVS_ERR_FORMAT, -1, "%s: not the optimizer state of this trainer (%lld parameters)", path,
+                         (long long)tr->n);
+    }
+    memcpy(tr->mom, a->data, sizeof(float) * (size_t)tr->n);
+    memcpy(tr->vel, b->data, sizeof(float) * (size_t)tr->n);
+    lvs__trainer_params(tr, (float *)(size_t)p->data, 0);
+    tr->step = step;
+    lvs_st_close(&st);
+    return LVS_OK;
 }
 
 #endif /* LVS_IMPLEMENTATION_DONE */

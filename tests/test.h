@@ -49,4 +49,6 @@ typedef struct t_model {
 } t_model;
 /* Writes a random model folder that matches the config; returns 0 on success. */
 int t_make_model(const char *dir, const t_model *m);
+/* Writes a byte-level tokenizer (vocabulary 259) with a Llama-2 chat template into dir. */
+void t_byte_tokenizer(const char *dir);
 #endif

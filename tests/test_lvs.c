@@ -245,31 +245,6 @@ void test_attacks(void) {
 
 /* A self-contained SentencePiece-style tokenizer: <unk>, <s>, </s> and the 256 byte tokens
    (every character falls back to bytes). */
-static void write_byte_tokenizer(const char *dir) {
-    char *tj = (char *)malloc(32768), path[600];
-    size_t n = 0;
-    int b;
-    n += (size_t)sprintf(tj + n, "{\"version\":\"1.0\",\"added_tokens\":[{\"id\":0,\"content\":\"<unk>\",\"special\":true},"
-                         "{\"id\":1,\"content\":\"<s>\",\"special\":true},{\"id\":2,\"content\":\"</s>\",\"special\":true}],"
-                         "\"normalizer\":{\"type\":\"Sequence\",\"normalizers\":[{\"type\":\"Prepend\",\"prepend\":\"\\u2581\"},"
-                         "{\"type\":\"Replace\",\"pattern\":{\"String\":\" \"},\"content\":\"\\u2581\"}]},\"pre_tokenizer\":null,"
-                         "\"post_processor\":{\"type\":\"TemplateProcessing\",\"single\":[{\"SpecialToken\":{\"id\":\"<s>\","
-                         "\"type_id\":0}},{\"Sequence\":{\"id\":\"A\",\"type_id\":0}}],\"pair\":[{\"Sequence\":{\"id\":\"A\","
-                         "\"type_id\":0}},{\"Sequence\":{\"id\":\"B\",\"type_id\":1}}],\"special_tokens\":{\"<s>\":{\"id\":\"<s>\","
-                         "\"ids\":[1],\"tokens\":[\"<s>\"]}}},\"decoder\":{\"type\":\"Sequence\",\"decoders\":[{\"type\":\"Replace\","
-                         "\"pattern\":{\"String\":\"\\u2581\"},\"content\":\" \"},{\"type\":\"ByteFallback\"},{\"type\":\"Fuse\"},"
-                         "{\"type\":\"Strip\",\"content\":\" \",\"start\":1,\"stop\":0}]},\"model\":{\"type\":\"BPE\","
-                         "\"unk_token\":\"<unk>\",\"byte_fallback\":true,\"fuse_unk\":true,\"vocab\":{\"<unk>\":0,\"<s>\":1,\"</s>\":2");
-    for (b = 0; b < 256; b++) n += (size_t)sprintf(tj + n, ",\"<0x%02X>\":%d", b, 3 + b);
-    n += (size_t)sprintf(tj + n, "},\"merges\":[]}}");
-    snprintf(path, sizeof path, "%s/tokenizer.json", dir);
-    CHECK(t_write(path, tj, n) == 0);
-    snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
-    strcpy(tj, "{\"bos_token\":\"<s>\",\"eos_token\":\"</s>\",\"chat_template\":\"{{ '[INST] <<SYS>>' }}\"}");
-    CHECK(t_write(path, tj, strlen(tj)) == 0);
-    free(tj);
-}
-
 static int count_lines(const char *path) {
     size_t n = 0, i;
     char *s = t_slurp(path, &n);
@@ -309,7 +284,7 @@ void test_score_cli(void) {
     m.scale = 0.3;
     m.seed = 17;
     CHECK(t_make_model(dir, &m) == 0);
-    write_byte_tokenizer(dir);
+    t_byte_tokenizer(dir);
     t_write(pf, prompts, strlen(prompts));
     snprintf(opts, sizeof opts, "--prompts '%s' --sites all --budgets 1e-3,5e-2 "
              "--attacks pgd,random,l2,l2-random --max-new 12 -q", pf);

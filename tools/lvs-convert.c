@@ -6,7 +6,7 @@
 #include <string.h>
 
 static const char usage[] =
-    "usage: lvs-convert IN OUT.safetensors [--dtype f32|f16|bf16|int8] [--quiet]\n"
+    "usage: lvs-convert IN OUT.safetensors [--dtype f32|f16|bf16|int8] [--adapter DIR] [--quiet]\n"
     "\n"
     "Reads IN, a Hugging Face model folder (config.json; model.safetensors or the shards named by\n"
     "model.safetensors.index.json; tokenizer.json, tokenizer_config.json, generation_config.json,\n"
@@ -22,6 +22,8 @@ static const char usage[] =
     "\n"
     "Options:\n"
     "  --dtype T    f32, f16 (default), bf16 or int8\n"
+    "  --adapter DIR  merge this PEFT LoRA adapter into the weights first: W + scale B A, in f32\n"
+    "               (scale = lora_alpha / r, or / sqrt(r) with use_rslora)\n"
     "  -q, --quiet  print nothing but errors\n"
     "  -h, --help   this text\n"
     "\n"
@@ -56,7 +58,7 @@ static void on_tensor(void *user, const lvs_convert_stats *s) {
 }
 
 int main(int argc, char **argv) {
-    const char *in = NULL, *out = NULL;
+    const char *in = NULL, *out = NULL, *adapter = NULL;
     lvs_wtype wt = LVS_W_F16;
     report r;
     lvs_error err;
@@ -76,6 +78,12 @@ int main(int argc, char **argv) {
                         v ? v : "");
                 return 2;
             }
+        } else if (strcmp(a, "--adapter") == 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "lvs-convert: --adapter needs a folder\n");
+                return 2;
+            }
+            adapter = argv[++i];
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "lvs-convert: unknown option %s (see lvs-convert --help)\n", a);
             return 2;
@@ -90,8 +98,10 @@ int main(int argc, char **argv) {
         fprintf(stderr, "lvs-convert: need IN and OUT (see lvs-convert --help)\n");
         return 2;
     }
-    if (!r.quiet) printf("converting %s -> %s (%s)\n", in, out, lvs_wtype_name(wt));
-    if (lvs_convert(in, out, wt, on_tensor, &r, &err) != LVS_OK) {
+    if (!r.quiet)
+        printf("converting %s%s%s -> %s (%s)\n", in, adapter ? " + adapter " : "", adapter ? adapter : "", out,
+               lvs_wtype_name(wt));
+    if (lvs_convert_merged(in, out, wt, adapter, on_tensor, &r, &err) != LVS_OK) {
         fprintf(stderr, "lvs-convert: error: %s [%s]\n", err.message, lvs_status_name(err.status));
         return 1;
     }
