@@ -8026,21 +8026,30 @@ static void lvs__axpy(float *y, float a, const float *x, int64_t n) {
     for (; k < n; k++) y[k] += a * x[k];
 }
 
+/* B [out, r] of projection i transposed into bt [r, out], so that the products with B run
+   along its long side. */
+static void lvs__lora_bt(const lvs_lora *lo, int64_t i, float *bt) {
+    const int64_t r = lo->o.rank, out = lo->out[i % 7];
+    int64_t o, j;
+    for (o = 0; o < out; o++)
+        for (j = 0; j < r; j++) bt[j * out + o] = lo->B[i][o * r + j];
+}
 /* LoRA on one projection i = layer * 7 + k: y[t] += scale * B (A x[t]) for the n rows of x
-   ([n, in]; y rows ldy apart). ax: [n, r] scratch, left holding scale * A x[t]. */
+   ([n, in]; y rows ldy apart). ax: [n, r] scratch, left holding scale * A x[t]; bt: [r, out]. */
 static void lvs__lora_fwd(const lvs_lora *lo, int64_t i, const float *x, int64_t n, float *y, int64_t ldy, float *ax,
-                          int nt) {
-    const float *A = lo->A[i], *B = lo->B[i];
+                          float *bt, int nt) {
+    const float *A = lo->A[i];
     const int64_t r = lo->o.rank, in = lo->in[i % 7], out = lo->out[i % 7];
     int64_t t;
     if (!A) return;
     (void)nt;
+    lvs__lora_bt(lo, i, bt);
     LVS__PAR_FOR(n * r * (in + out) * 2, nt)
     for (t = 0; t < n; t++) {
         float *a = ax + t * r, *yt = y + t * ldy;
-        int64_t j, o;
+        int64_t j;
         for (j = 0; j < r; j++) a[j] = lvs__dot(A + j * in, x + t * in, in) * lo->scale;
-        for (o = 0; o < out; o++) yt[o] += lvs__dot(B + o * r, a, r);
+        for (j = 0; j < r; j++) lvs__axpy(yt, a[j], bt + j * out, out);
     }
 }
 
@@ -8203,7 +8212,7 @@ LVSDEF lvs_status lvs_cache_truncate(lvs_cache *c, int slot, int64_t len, lvs_er
 
 /* Scratch layout of one pass over N rows. */
 typedef struct lvs__work {
-    float *x, *xn, *t2, *q, *k, *v, *att, *g, *u, *scores, *lrows, *lout, *lax;
+    float *x, *xn, *t2, *q, *k, *v, *att, *g, *u, *scores, *lrows, *lout, *lax, *lbt;
     int8_t *qx;
     float *qs;
     int64_t *pos;
@@ -8235,6 +8244,7 @@ static lvs_status lvs__work_get(lvs_cache *c, int64_t N, int n_seqs, lvs__work *
         LVS__CARVE(w->lrows, float, (int64_t)n_seqs * d);
         LVS__CARVE(w->lout, float, (int64_t)n_seqs * V);
         LVS__CARVE(w->lax, float, c->m->lora ? N * c->m->lora->o.rank : 1);
+        LVS__CARVE(w->lbt, float, c->m->lora ? wide * c->m->lora->o.rank : 1);
         LVS__CARVE(w->qx, int8_t, N * wide);
         LVS__CARVE(w->qs, float, N * nbw);
         LVS__CARVE(w->pos, int64_t, N);
@@ -8337,9 +8347,9 @@ LVSDEF lvs_status lvs_forward(const lvs_model *m, lvs_cache *c, const lvs_seq *s
         mm[2].W = &L->wv; mm[2].y = w.v; mm[2].ldy = c->kvd; mm[2].bias = L->bv;
         lvs__matmuls(mm, 3, &a, nt);
         if (m->lora) {
-            lvs__lora_fwd(m->lora, l * 7 + 0, w.xn, N, w.q, qd, w.lax, nt);
-            lvs__lora_fwd(m->lora, l * 7 + 1, w.xn, N, w.k, c->kvd, w.lax, nt);
-            lvs__lora_fwd(m->lora, l * 7 + 2, w.xn, N, w.v, c->kvd, w.lax, nt);
+            lvs__lora_fwd(m->lora, l * 7 + 0, w.xn, N, w.q, qd, w.lax, w.lbt, nt);
+            lvs__lora_fwd(m->lora, l * 7 + 1, w.xn, N, w.k, c->kvd, w.lax, w.lbt, nt);
+            lvs__lora_fwd(m->lora, l * 7 + 2, w.xn, N, w.v, c->kvd, w.lax, w.lbt, nt);
         }
         for (r = 0; r < N; r++) { /* RoPE, then the keys and values join the cache */
             int64_t p = w.pos[r], h, slot = seqs[w.row_seq[r]].slot;
@@ -8374,7 +8384,7 @@ LVSDEF lvs_status lvs_forward(const lvs_model *m, lvs_cache *c, const lvs_seq *s
         }
         a.x = w.att; a.n = N; a.cols = qd; a.quantized = 0;
         lvs__matmul(&L->wo, &a, w.t2, d, L->bo, nt);
-        if (m->lora) lvs__lora_fwd(m->lora, l * 7 + 3, w.att, N, w.t2, d, w.lax, nt);
+        if (m->lora) lvs__lora_fwd(m->lora, l * 7 + 3, w.att, N, w.t2, d, w.lax, w.lbt, nt);
         lvs__hooks(seqs, n_seqs, row0, w.pos, LVS_SITE_ATTN_OUT, (int)l, w.t2, d);
         for (i = 0; i < N * d; i++) w.x[i] += w.t2[i];
         lvs__hooks(seqs, n_seqs, row0, w.pos, LVS_SITE_RESID_MID, (int)l, w.x, d);
@@ -8384,13 +8394,13 @@ LVSDEF lvs_status lvs_forward(const lvs_model *m, lvs_cache *c, const lvs_seq *s
         mm[1].W = &L->wu; mm[1].y = w.u; mm[1].ldy = ff; mm[1].bias = L->bu;
         lvs__matmuls(mm, 2, &a, nt);
         if (m->lora) {
-            lvs__lora_fwd(m->lora, l * 7 + 4, w.xn, N, w.g, ff, w.lax, nt);
-            lvs__lora_fwd(m->lora, l * 7 + 5, w.xn, N, w.u, ff, w.lax, nt);
+            lvs__lora_fwd(m->lora, l * 7 + 4, w.xn, N, w.g, ff, w.lax, w.lbt, nt);
+            lvs__lora_fwd(m->lora, l * 7 + 5, w.xn, N, w.u, ff, w.lax, w.lbt, nt);
         }
         for (i = 0; i < N * ff; i++) w.g[i] = w.g[i] / (1.0f + expf(-w.g[i])) * w.u[i];
         a.x = w.g; a.n = N; a.cols = ff; a.quantized = 0;
         lvs__matmul(&L->wd, &a, w.t2, d, L->bd, nt);
-        if (m->lora) lvs__lora_fwd(m->lora, l * 7 + 6, w.g, N, w.t2, d, w.lax, nt);
+        if (m->lora) lvs__lora_fwd(m->lora, l * 7 + 6, w.g, N, w.t2, d, w.lax, w.lbt, nt);
         lvs__hooks(seqs, n_seqs, row0, w.pos, LVS_SITE_MLP_OUT, (int)l, w.t2, d);
         for (i = 0; i < N * d; i++) w.x[i] += w.t2[i];
         lvs__hooks(seqs, n_seqs, row0, w.pos, LVS_SITE_RESID_POST, (int)l, w.x, d);
@@ -8750,37 +8760,39 @@ static const float *lvs__lora_in(const lvs_lora *lo, uint64_t seed, int training
 }
 /* Backward through the adapter of projection i: with dy [n, out] (rows ldy apart) and the
    adapter's input xd [n, in] (dropout applied), accumulates scale * B^T dy A into dx (times
-   the dropout factors) and, when g is not NULL, the gradients of A and B into g. */
+   the dropout factors) and, when g is not NULL, the gradients of A and B into g.
+   Scratch: ax and u [n, r], bt and dbt [r, out]. */
 static void lvs__lora_back(const lvs_lora *lo, lvs_lora *g, int64_t i, const float *xd, const float *dy, int64_t ldy,
-                           int64_t n, float *dx, float *ax, float *u, uint64_t seed, int training, int nt) {
-    const float *A = lo->A[i], *B = lo->B[i], sc = lo->scale;
+                           int64_t n, float *dx, float *ax, float *u, float *bt, float *dbt, uint64_t seed, int training,
+                           int nt) {
+    const float *A = lo->A[i], sc = lo->scale;
     const int64_t r = lo->o.rank, in = lo->in[i % 7], out = lo->out[i % 7];
     const int drop = training && lo->o.dropout > 0;
-    int64_t t, o, j;
+    int64_t t, j;
     if (!A) return;
     (void)nt;
+    lvs__lora_bt(lo, i, bt);
     LVS__PAR_FOR(n * r * (in + out) * 2, nt)
     for (t = 0; t < n; t++) { /* ax = A xd, u = scale B^T dy */
-        float *a = ax + t * r, *ut = u + t * r;
-        const float *dt = dy + t * ldy;
-        int64_t jj, oo;
-        for (jj = 0; jj < r; jj++) a[jj] = lvs__dot(A + jj * in, xd + t * in, in);
-        memset(ut, 0, sizeof(float) * (size_t)r);
-        for (oo = 0; oo < out; oo++) lvs__axpy(ut, dt[oo], B + oo * r, r);
-        for (jj = 0; jj < r; jj++) ut[jj] *= sc;
+        int64_t jj;
+        for (jj = 0; jj < r; jj++) {
+            ax[t * r + jj] = lvs__dot(A + jj * in, xd + t * in, in);
+            u[t * r + jj] = sc * lvs__dot(bt + jj * out, dy + t * ldy, out);
+        }
     }
     if (g) {
         float *gA = g->gA[i], *gB = g->gB[i];
-        LVS__PAR_FOR(n * r * out * 2, nt)
-        for (o = 0; o < out; o++) { /* dB[o] += scale sum_t dy[t][o] ax[t] */
+        LVS__PAR_FOR(n * r * (in + out) * 2, nt)
+        for (j = 0; j < r; j++) { /* dA[j] += sum_t u[t][j] xd[t]; dB^T[j] = scale sum_t ax[t][j] dy[t] */
             int64_t tt;
-            for (tt = 0; tt < n; tt++) lvs__axpy(gB + o * r, sc * dy[tt * ldy + o], ax + tt * r, r);
+            memset(dbt + j * out, 0, sizeof(float) * (size_t)out);
+            for (tt = 0; tt < n; tt++) {
+                lvs__axpy(gA + j * in, u[tt * r + j], xd + tt * in, in);
+                lvs__axpy(dbt + j * out, sc * ax[tt * r + j], dy + tt * ldy, out);
+            }
         }
-        LVS__PAR_FOR(n * r * in * 2, nt)
-        for (j = 0; j < r; j++) { /* dA[j] += sum_t u[t][j] xd[t] */
-            int64_t tt;
-            for (tt = 0; tt < n; tt++) lvs__axpy(gA + j * in, u[tt * r + j], xd + tt * in, in);
-        }
+        for (t = 0; t < out; t++)
+            for (j = 0; j < r; j++) gB[t * r + j] += dbt[j * out + t];
     }
     LVS__PAR_FOR(n * r * in * 2, nt)
     for (t = 0; t < n; t++) { /* dx += (A^T u) x dropout factors */
@@ -9015,57 +9027,137 @@ static void lvs__rope_back(float *g, const float *cs, const float *sn, int64_t h
    i - wnd < j <= i), head h reading kv head h / (H / KV). The forward pass keeps each row's
    log-sum-exp; the backward pass recomputes the probabilities from it, in two passes that
    each own their outputs (so the result does not depend on the thread count): per query row
-   and head, dq; per key row and kv head, dk and dv. */
+   and head, dq; per key row and kv head, dk and dv. The dot products of one row with many
+   others run on transposed copies ([dim][n]), 64 of them at a time in registers.
+   work: LVS__ATTN_SCRATCH floats. */
+#define LVS__ATTN_SCRATCH(n, qd, kvd, nt) (2 * (n) * (int64_t)(nt) + 2 * (n) * ((qd) + (kvd)))
 typedef struct lvs__attn {
     int64_t n, H, KV, hd, wnd;
     const float *q, *k, *v;     /* [n, H * hd], [n, KV * hd], [n, KV * hd], after RoPE */
     float *att, *lse;           /* [n, H * hd], [n, H] */
 } lvs__attn;
-static void lvs__attn_fwd(const lvs__attn *A, float *scores, int64_t stride, int nt) {
+
+/* xt[c * n + t] = x[t * ld + c] for c < cols */
+static void lvs__transpose(const float *x, int64_t n, int64_t ld, int64_t cols, float *xt) {
+    int64_t t0, c, t;
+    for (t0 = 0; t0 < n; t0 += 16) {
+        const int64_t t1 = t0 + 16 < n ? t0 + 16 : n;
+        for (c = 0; c < cols; c++)
+            for (t = t0; t < t1; t++) xt[c * n + t] = x[t * ld + c];
+    }
+}
+/* out[j] = sum_e v[e] xt[e * ns + j] for j0 <= j < j1 (each a sum over e in order) */
+static void lvs__rowdots(const float *v, const float *xt, int64_t ns, int64_t dim, int64_t j0, int64_t j1, float *out) {
+    int64_t j = j0, e;
+#ifdef LVS__AVX2
+    for (; j + 32 <= j1; j += 32) {
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (e = 0; e < dim; e++) {
+            const __m256 b = _mm256_broadcast_ss(v + e);
+            const float *x = xt + e * ns + j;
+            a0 = _mm256_fmadd_ps(b, _mm256_loadu_ps(x), a0);
+            a1 = _mm256_fmadd_ps(b, _mm256_loadu_ps(x + 8), a1);
+            a2 = _mm256_fmadd_ps(b, _mm256_loadu_ps(x + 16), a2);
+            a3 = _mm256_fmadd_ps(b, _mm256_loadu_ps(x + 24), a3);
+        }
+        _mm256_storeu_ps(out + j, a0);
+        _mm256_storeu_ps(out + j + 8, a1);
+        _mm256_storeu_ps(out + j + 16, a2);
+        _mm256_storeu_ps(out + j + 24, a3);
+    }
+    for (; j + 8 <= j1; j += 8) {
+        __m256 a0 = _mm256_setzero_ps();
+        for (e = 0; e < dim; e++) a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(v + e), _mm256_loadu_ps(xt + e * ns + j), a0);
+        _mm256_storeu_ps(out + j, a0);
+    }
+#endif
+    for (; j < j1; j++) {
+        float a = 0;
+        for (e = 0; e < dim; e++) a += v[e] * xt[e * ns + j];
+        out[j] = a;
+    }
+}
+/* o[e] (+)= sum_j w[j] x[j * ld + e] for e < dim, j0 <= j < j1 (each a sum over j in order) */
+static void lvs__rowacc(const float *w, const float *x, int64_t ld, int64_t dim, int64_t j0, int64_t j1, float *o,
+                        int accumulate) {
+    int64_t e = 0, j;
+#ifdef LVS__AVX2
+    for (; e + 32 <= dim; e += 32) {
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (j = j0; j < j1; j++) {
+            const __m256 b = _mm256_broadcast_ss(w + j);
+            const float *xr = x + j * ld + e;
+            a0 = _mm256_fmadd_ps(b, _mm256_loadu_ps(xr), a0);
+            a1 = _mm256_fmadd_ps(b, _mm256_loadu_ps(xr + 8), a1);
+            a2 = _mm256_fmadd_ps(b, _mm256_loadu_ps(xr + 16), a2);
+            a3 = _mm256_fmadd_ps(b, _mm256_loadu_ps(xr + 24), a3);
+        }
+        if (accumulate) {
+            a0 = _mm256_add_ps(a0, _mm256_loadu_ps(o + e));
+            a1 = _mm256_add_ps(a1, _mm256_loadu_ps(o + e + 8));
+            a2 = _mm256_add_ps(a2, _mm256_loadu_ps(o + e + 16));
+            a3 = _mm256_add_ps(a3, _mm256_loadu_ps(o + e + 24));
+        }
+        _mm256_storeu_ps(o + e, a0);
+        _mm256_storeu_ps(o + e + 8, a1);
+        _mm256_storeu_ps(o + e + 16, a2);
+        _mm256_storeu_ps(o + e + 24, a3);
+    }
+#endif
+    for (; e < dim; e++) {
+        float a = 0;
+        for (j = j0; j < j1; j++) a += w[j] * x[j * ld + e];
+        o[e] = accumulate ? o[e] + a : a;
+    }
+}
+
+static void lvs__attn_fwd(const lvs__attn *A, float *work, int nt) {
     const int64_t n = A->n, H = A->H, KV = A->KV, hd = A->hd, qd = H * hd, kvd = KV * hd, wnd = A->wnd;
     const float scale = (float)(1.0 / sqrt((double)hd));
+    float *kt = work + 2 * n * nt;
     int64_t item;
     (void)nt;
+    lvs__transpose(A->k, n, kvd, kvd, kt);
     LVS__PAR_FOR(n * H * 64 * hd, nt)
     for (item = 0; item < n * H; item++) {
         int64_t i0 = item / H, h = item % H, j, kvh = h / (H / KV), lo = wnd > 0 && i0 - wnd + 1 > 0 ? i0 - wnd + 1 : 0;
-        const float *qv = A->q + i0 * qd + h * hd;
-        float *sc = scores + (int64_t)LVS__TID() * stride, mx = -FLT_MAX, sum = 0.0f, *o = A->att + i0 * qd + h * hd;
+        float *sc = work + (int64_t)LVS__TID() * 2 * n, mx = -FLT_MAX, sum = 0.0f, inv;
+        lvs__rowdots(A->q + i0 * qd + h * hd, kt + kvh * hd * n, n, hd, lo, i0 + 1, sc);
         for (j = lo; j <= i0; j++) {
-            sc[j] = lvs__dot(qv, A->k + j * kvd + kvh * hd, hd) * scale;
+            sc[j] *= scale;
             mx = sc[j] > mx ? sc[j] : mx;
         }
         for (j = lo; j <= i0; j++) {
             sc[j] = expf(sc[j] - mx);
             sum += sc[j];
         }
-        memset(o, 0, sizeof(float) * (size_t)hd);
-        for (j = lo; j <= i0; j++) {
-            const float pj = sc[j] / sum, *vj = A->v + j * kvd + kvh * hd;
-            lvs__axpy(o, pj, vj, hd);
-        }
+        inv = 1.0f / sum;
+        for (j = lo; j <= i0; j++) sc[j] *= inv;
+        lvs__rowacc(sc, A->v + kvh * hd, kvd, hd, lo, i0 + 1, A->att + i0 * qd + h * hd, 0);
         A->lse[i0 * H + h] = mx + logf(sum);
     }
 }
-static void lvs__attn_back(const lvs__attn *A, const float *datt, float *dq, float *dk, float *dv, float *ddot, int nt) {
+static void lvs__attn_back(const lvs__attn *A, const float *datt, float *dq, float *dk, float *dv, float *ddot,
+                           float *work, int nt) {
     const int64_t n = A->n, H = A->H, KV = A->KV, hd = A->hd, qd = H * hd, kvd = KV * hd, wnd = A->wnd, G = H / KV;
     const float scale = (float)(1.0 / sqrt((double)hd));
+    float *qt = work + 2 * n * nt, *ot = qt + n * qd, *kt = ot + n * qd, *vt = kt + n * kvd;
     int64_t item;
     (void)nt;
+    lvs__transpose(A->q, n, qd, qd, qt);
+    lvs__transpose(datt, n, qd, qd, ot);
+    lvs__transpose(A->k, n, kvd, kvd, kt);
+    lvs__transpose(A->v, n, kvd, kvd, vt);
     /* pass A, per (query row, head): D = dO . O, and dq */
     LVS__PAR_FOR(n * H * 64 * hd, nt)
     for (item = 0; item < n * H; item++) {
         int64_t i0 = item / H, h = item % H, j, kvh = h / G, lo = wnd > 0 && i0 - wnd + 1 > 0 ? i0 - wnd + 1 : 0;
-        const float *qv = A->q + i0 * qd + h * hd, *dO = datt + i0 * qd + h * hd, lse = A->lse[i0 * H + h];
-        const float D = lvs__dot(dO, A->att + i0 * qd + h * hd, hd);
-        float *dqv = dq + i0 * qd + h * hd;
-        memset(dqv, 0, sizeof(float) * (size_t)hd);
-        for (j = lo; j <= i0; j++) {
-            const float *kj = A->k + j * kvd + kvh * hd;
-            const float p = expf(lvs__dot(qv, kj, hd) * scale - lse);
-            const float ds = p * (lvs__dot(dO, A->v + j * kvd + kvh * hd, hd) - D) * scale;
-            lvs__axpy(dqv, ds, kj, hd);
-        }
+        const float *dO = datt + i0 * qd + h * hd, lse = A->lse[i0 * H + h];
+        float *p = work + (int64_t)LVS__TID() * 2 * n, *dp = p + n, D = lvs__dot(dO, A->att + i0 * qd + h * hd, hd);
+        lvs__rowdots(A->q + i0 * qd + h * hd, kt + kvh * hd * n, n, hd, lo, i0 + 1, p);
+        lvs__rowdots(dO, vt + kvh * hd * n, n, hd, lo, i0 + 1, dp);
+        for (j = lo; j <= i0; j++) dp[j] = expf(p[j] * scale - lse) * (dp[j] - D) * scale;
+        lvs__rowacc(dp, A->k + kvh * hd, kvd, hd, lo, i0 + 1, dq + i0 * qd + h * hd, 0);
         ddot[i0 * H + h] = D;
     }
     /* pass B, per (key row, kv head): dk and dv, summed over the heads that share it */
@@ -9073,17 +9165,17 @@ static void lvs__attn_back(const lvs__attn *A, const float *datt, float *dq, flo
     for (item = 0; item < n * KV; item++) {
         int64_t j = item / KV, kvh = item % KV, h, i0, hi = wnd > 0 && j + wnd - 1 < n - 1 ? j + wnd - 1 : n - 1;
         const float *kj = A->k + j * kvd + kvh * hd, *vj = A->v + j * kvd + kvh * hd;
-        float *dkv = dk + j * kvd + kvh * hd, *dvv = dv + j * kvd + kvh * hd;
-        memset(dkv, 0, sizeof(float) * (size_t)hd);
-        memset(dvv, 0, sizeof(float) * (size_t)hd);
-        for (h = kvh * G; h < (kvh + 1) * G; h++)
+        float *p = work + (int64_t)LVS__TID() * 2 * n, *ds = p + n;
+        for (h = kvh * G; h < (kvh + 1) * G; h++) {
+            lvs__rowdots(kj, qt + h * hd * n, n, hd, j, hi + 1, p);
+            lvs__rowdots(vj, ot + h * hd * n, n, hd, j, hi + 1, ds);
             for (i0 = j; i0 <= hi; i0++) {
-                const float *qv = A->q + i0 * qd + h * hd, *dO = datt + i0 * qd + h * hd;
-                const float p = expf(lvs__dot(qv, kj, hd) * scale - A->lse[i0 * H + h]);
-                const float ds = p * (lvs__dot(dO, vj, hd) - ddot[i0 * H + h]) * scale;
-                lvs__axpy(dkv, ds, qv, hd);
-                lvs__axpy(dvv, p, dO, hd);
+                p[i0] = expf(p[i0] * scale - A->lse[i0 * H + h]);
+                ds[i0] = p[i0] * (ds[i0] - ddot[i0 * H + h]) * scale;
             }
+            lvs__rowacc(ds, A->q + h * hd, qd, hd, j, hi + 1, dk + j * kvd + kvh * hd, h > kvh * G);
+            lvs__rowacc(p, datt + h * hd, qd, hd, j, hi + 1, dv + j * kvd + kvh * hd, h > kvh * G);
+        }
     }
 }
 
@@ -9103,8 +9195,10 @@ struct lvs_tape {
     float *qs;
     float *logits, *dlogits;    /* grown per call */
     size_t logits_cap;
-    float *lbuf;                /* LoRA scratch, grown per call: ax, u [cap, r], dropped input [cap, wide] */
+    float *lbuf;                /* LoRA scratch, grown per call: ax, u [cap, r], B^T and dB^T [r, wide],
+                                   the dropped input [cap, wide] */
     size_t lbuf_cap;
+    int64_t lwide;              /* the widest projection side */
     void *block;
     uint64_t act_bytes;
 };
@@ -9179,7 +9273,7 @@ LVSDEF lvs_status lvs_tape_create(lvs_tape **out, const lvs_model *m, int64_t ma
         LVS__CARVE(t->ddot, float, T * H);
         LVS__CARVE(t->cos, float, T * half);
         LVS__CARVE(t->sin, float, T * half);
-        LVS__CARVE(t->scores, float, (int64_t)t->nt * T);
+        LVS__CARVE(t->scores, float, LVS__ATTN_SCRATCH(T, qd, kvd, t->nt));
         LVS__CARVE(t->pack, float, LVS__FWD_SCRATCH(T, wide, t->nt) > LVS__DX_SCRATCH(wide, t->nt) ?
                                        LVS__FWD_SCRATCH(T, wide, t->nt) : LVS__DX_SCRATCH(wide, t->nt));
         LVS__CARVE(t->qx, int8_t, T * wide);
@@ -9222,16 +9316,18 @@ static void lvs__block_fwd(const lvs_model *m, lvs_tape *t, const lvs_backward_r
     const int training = r->lora_grads != NULL;
     lvs__attn A;
     int64_t i, rr;
-#define LVS__LIN(k, x_) lvs__lora_in(lo, r->dropout_seed, training, l * 7 + (k), (x_), n, t->lbuf + 2 * t->cap * lo->o.rank)
+#define LVS__LIN(k, x_) lvs__lora_in(lo, r->dropout_seed, training, l * 7 + (k), (x_), n, \
+                                     t->lbuf + 2 * t->cap * lo->o.rank + 2 * t->lwide * lo->o.rank)
+#define LVS__LBT (t->lbuf + 2 * t->cap * lo->o.rank)
     LVS__PAR_FOR(n * d * 8, nt)
     for (rr = 0; rr < n; rr++) lvs__rmsnorm(x + rr * d, Ly->attn_norm, d, cf->norm_eps, t->xn + rr * d);
     lvs__matmul_fwd(&Ly->wq, t->xn, n, b->q, qd, Ly->bq, t->pack, nt);
     lvs__matmul_fwd(&Ly->wk, t->xn, n, b->k, kvd, Ly->bk, t->pack, nt);
     lvs__matmul_fwd(&Ly->wv, t->xn, n, b->v, kvd, Ly->bv, t->pack, nt);
     if (lo) {
-        lvs__lora_fwd(lo, l * 7 + 0, LVS__LIN(0, t->xn), n, b->q, qd, t->lbuf, nt);
-        lvs__lora_fwd(lo, l * 7 + 1, LVS__LIN(1, t->xn), n, b->k, kvd, t->lbuf, nt);
-        lvs__lora_fwd(lo, l * 7 + 2, LVS__LIN(2, t->xn), n, b->v, kvd, t->lbuf, nt);
+        lvs__lora_fwd(lo, l * 7 + 0, LVS__LIN(0, t->xn), n, b->q, qd, t->lbuf, LVS__LBT, nt);
+        lvs__lora_fwd(lo, l * 7 + 1, LVS__LIN(1, t->xn), n, b->k, kvd, t->lbuf, LVS__LBT, nt);
+        lvs__lora_fwd(lo, l * 7 + 2, LVS__LIN(2, t->xn), n, b->v, kvd, t->lbuf, LVS__LBT, nt);
     }
     LVS__PAR_FOR(n * (H + KV) * hd * 4, nt)
     for (rr = 0; rr < n; rr++) {
@@ -9240,9 +9336,9 @@ static void lvs__block_fwd(const lvs_model *m, lvs_tape *t, const lvs_backward_r
         for (h = 0; h < KV; h++) lvs__rope(b->k + rr * kvd + h * hd, t->cos + rr * half, t->sin + rr * half, half);
     }
     A.n = n; A.H = H; A.KV = KV; A.hd = hd; A.wnd = wnd; A.q = b->q; A.k = b->k; A.v = b->v; A.att = b->att; A.lse = b->lse;
-    lvs__attn_fwd(&A, t->scores, t->cap, nt);
+    lvs__attn_fwd(&A, t->scores, nt);
     lvs__matmul_fwd(&Ly->wo, b->att, n, t->t2, d, Ly->bo, t->pack, nt);
-    if (lo) lvs__lora_fwd(lo, l * 7 + 3, LVS__LIN(3, b->att), n, t->t2, d, t->lbuf, nt);
+    if (lo) lvs__lora_fwd(lo, l * 7 + 3, LVS__LIN(3, b->att), n, t->t2, d, t->lbuf, LVS__LBT, nt);
     lvs__bhooks(r, pos, LVS_SITE_ATTN_OUT, (int)l, t->t2, d);
     for (i = 0; i < n * d; i++) b->xm[i] = x[i] + t->t2[i];
     lvs__bhooks(r, pos, LVS_SITE_RESID_MID, (int)l, b->xm, d);
@@ -9251,14 +9347,14 @@ static void lvs__block_fwd(const lvs_model *m, lvs_tape *t, const lvs_backward_r
     lvs__matmul_fwd(&Ly->wg, t->xn, n, b->g, ff, Ly->bg, t->pack, nt);
     lvs__matmul_fwd(&Ly->wu, t->xn, n, b->u, ff, Ly->bu, t->pack, nt);
     if (lo) {
-        lvs__lora_fwd(lo, l * 7 + 4, LVS__LIN(4, t->xn), n, b->g, ff, t->lbuf, nt);
-        lvs__lora_fwd(lo, l * 7 + 5, LVS__LIN(5, t->xn), n, b->u, ff, t->lbuf, nt);
+        lvs__lora_fwd(lo, l * 7 + 4, LVS__LIN(4, t->xn), n, b->g, ff, t->lbuf, LVS__LBT, nt);
+        lvs__lora_fwd(lo, l * 7 + 5, LVS__LIN(5, t->xn), n, b->u, ff, t->lbuf, LVS__LBT, nt);
     }
     if (!xout) return; /* recomputing for the backward pass: the MLP's inputs are enough */
     LVS__PAR_FOR(n * ff * 8, nt)
     for (i = 0; i < n * ff; i++) t->hbuf[i] = b->g[i] / (1.0f + expf(-b->g[i])) * b->u[i];
     lvs__matmul_fwd(&Ly->wd, t->hbuf, n, t->t2, d, Ly->bd, t->pack, nt);
-    if (lo) lvs__lora_fwd(lo, l * 7 + 6, LVS__LIN(6, t->hbuf), n, t->t2, d, t->lbuf, nt);
+    if (lo) lvs__lora_fwd(lo, l * 7 + 6, LVS__LIN(6, t->hbuf), n, t->t2, d, t->lbuf, LVS__LBT, nt);
     lvs__bhooks(r, pos, LVS_SITE_MLP_OUT, (int)l, t->t2, d);
     for (i = 0; i < n * d; i++) xout[i] = b->xm[i] + t->t2[i];
     lvs__bhooks(r, pos, LVS_SITE_RESID_POST, (int)l, xout, d);
@@ -9290,7 +9386,8 @@ static void lvs__block_back(const lvs_model *m, lvs_tape *t, const lvs_backward_
     int64_t i, rr;
 #define LVS__LBACK(k, x_, dy_, ldy_, dx_) \
     do { if (lo && lo->A[l * 7 + (k)]) lvs__lora_back(lo, lg, l * 7 + (k), LVS__LIN(k, x_), dy_, ldy_, n, dx_, lax, lu, \
-                                                     r->dropout_seed, training, nt); } while (0)
+                                                     LVS__LBT, LVS__LBT + t->lwide * lo->o.rank, r->dropout_seed, \
+                                                     training, nt); } while (0)
     lvs__site_put(r, LVS_SITE_RESID_POST, (int)l, t->dx, n * d);
     lvs__site_put(r, LVS_SITE_MLP_OUT, (int)l, t->dx, n * d);
     /* MLP: x_out = xm + Wd (silu(g) * u), g = Wg xn2, u = Wu xn2, xn2 = norm(xm) */
@@ -9323,7 +9420,7 @@ static void lvs__block_back(const lvs_model *m, lvs_tape *t, const lvs_backward_
     LVS__LBACK(3, b->att, t->dx, d, t->datt);
     if (wg) lvs__matmul_dw(t->dx, d, b->att, qd, n, d, qd, wg[3], wg[10], nt);
     A.n = n; A.H = H; A.KV = KV; A.hd = hd; A.wnd = wnd; A.q = b->q; A.k = b->k; A.v = b->v; A.att = b->att; A.lse = b->lse;
-    lvs__attn_back(&A, t->datt, t->dq, t->dk, t->dv, t->ddot, nt);
+    lvs__attn_back(&A, t->datt, t->dq, t->dk, t->dv, t->ddot, t->scores, nt);
     LVS__PAR_FOR(n * (H + KV) * hd * 4, nt)
     for (rr = 0; rr < n; rr++) {
         int64_t h;
@@ -9350,6 +9447,7 @@ static void lvs__block_back(const lvs_model *m, lvs_tape *t, const lvs_backward_
     lvs__site_put(r, LVS_SITE_RESID_PRE, (int)l, t->dx, n * d);
 #undef LVS__LBACK
 #undef LVS__LIN
+#undef LVS__LBT
 }
 
 /* Mean cross-entropy through lm_head for a few rows (n <= 6) in one pass over its rows, with an
@@ -9408,20 +9506,24 @@ static float lvs__ce_head(const lvs__mat *W, const float *xn, int64_t n, const i
     return (float)(total / (double)n);
 }
 
-/* Mean cross-entropy of tokens[K..n-1] from logits rows 0..n-K-1; dlogits as it goes. */
+/* Mean cross-entropy of tokens[K..n-1] from logits rows 0..n-K-1; dlogits as it goes (one
+   exponential per logit; sums in double). */
 static float lvs__ce_loss(const float *logits, int n_rows, int64_t V, const int32_t *targets, float *dlogits) {
     double total = 0;
     int rr;
     for (rr = 0; rr < n_rows; rr++) {
         const float *z = logits + (int64_t)rr * V;
-        float *dz = dlogits + (int64_t)rr * V, mx = -FLT_MAX;
-        double sum = 0, lse;
+        float *dz = dlogits + (int64_t)rr * V, mx = -FLT_MAX, inv;
+        double sum = 0;
         int64_t v;
         for (v = 0; v < V; v++) mx = z[v] > mx ? z[v] : mx;
-        for (v = 0; v < V; v++) sum += exp((double)(z[v] - mx));
-        lse = (double)mx + log(sum);
-        total += lse - (double)z[targets[rr]];
-        for (v = 0; v < V; v++) dz[v] = (float)(exp((double)z[v] - lse) / n_rows);
+        for (v = 0; v < V; v++) {
+            dz[v] = expf(z[v] - mx);
+            sum += dz[v];
+        }
+        total += (double)mx + log(sum) - (double)z[targets[rr]];
+        inv = (float)(1.0 / (sum * n_rows));
+        for (v = 0; v < V; v++) dz[v] *= inv;
         dz[targets[rr]] -= 1.0f / (float)n_rows;
     }
     return (float)(total / n_rows);
@@ -9432,7 +9534,6 @@ LVSDEF lvs_status lvs_backward(const lvs_model *m, lvs_tape *t, lvs_backward_req
     int64_t n, d, V, L, l, i, rr, R0, nrows, *pos = NULL;
     int k;
     float *xf, lw;
-    lvs__act a;
     if (!m || !t || !r || t->m != m) return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_backward: invalid argument");
     lw = r->loss_weight != 0.0f ? r->loss_weight : 1.0f;
     cf = &m->cfg;
@@ -9476,7 +9577,8 @@ LVSDEF lvs_status lvs_backward(const lvs_model *m, lvs_tape *t, lvs_backward_req
         int64_t wide = c->hidden_size > c->n_heads * c->head_dim ? c->hidden_size : c->n_heads * c->head_dim;
         size_t need;
         wide = wide > c->intermediate_size ? wide : c->intermediate_size;
-        need = (size_t)(2 * t->cap * m->lora->o.rank + (m->lora->o.dropout > 0 ? t->cap * wide : 0));
+        t->lwide = wide;
+        need = (size_t)(2 * (t->cap + wide) * m->lora->o.rank + (m->lora->o.dropout > 0 ? t->cap * wide : 0));
         if (need > t->lbuf_cap) {
             LVS_FREE(t->lbuf);
             t->lbuf_cap = (t->lbuf = LVS__NEW(float, need)) ? need : 0;
@@ -9516,8 +9618,7 @@ LVSDEF lvs_status lvs_backward(const lvs_model *m, lvs_tape *t, lvs_backward_req
         if (lw != 1.0f)
             for (i = 0; i < nrows * d; i++) t->dxn[i] *= lw;
     } else {
-        a.x = t->xn; a.n = nrows; a.cols = d; a.q = t->qx; a.qs = t->qs; a.quantized = 0;
-        lvs__matmul(&m->lm_head, &a, t->logits, V, NULL, t->nt);
+        lvs__matmul_fwd(&m->lm_head, t->xn, nrows, t->logits, V, NULL, t->pack, t->nt);
         if (r->loss_from > 0) r->loss = lvs__ce_loss(t->logits, (int)nrows, V, r->tokens + r->loss_from, t->dlogits);
         else r->loss = r->loss_fn(r->loss_user, t->logits, (int)nrows, V, t->dlogits);
         if (lw != 1.0f)

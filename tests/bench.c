@@ -598,6 +598,152 @@ static void bench_pgd(void) {
     printf("pgd       mode total %.1f s\n", now() - t_start);
 }
 
+
+/* ---------------------------------------------------------------- LoRA fine-tuning */
+/* tests/reference/bench_lora_torch.py: its median step and forward in ms (or -1; why says why) */
+static double torch_lora_step(int nt, int B, int T, const char *extra, double *fwd_ms, char *impl, size_t impl_cap,
+                              char *why, size_t why_cap) {
+    const char *script = "tests/reference/bench_lora_torch.py";
+    char cmd[300], line[1000];
+    double ms = -1;
+    FILE *p;
+    *fwd_ms = -1;
+    snprintf(impl, impl_cap, "?");
+    if (!lvs_is_file("/usr/bin/python3")) { snprintf(why, why_cap, "no /usr/bin/python3"); return -1; }
+    if (!lvs_is_file(script)) { snprintf(why, why_cap, "no %s (run from the repository root)", script); return -1; }
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s --threads %d --batch %d --T %d %s 2>&1", script, nt, B, T, extra);
+    fflush(stdout);
+    if (!(p = popen(cmd, "r"))) { snprintf(why, why_cap, "cannot run /usr/bin/python3"); return -1; }
+    snprintf(why, why_cap, "no result line");
+    while (fgets(line, sizeof line, p)) {
+        size_t k = strlen(line);
+        char *f;
+        while (k && (line[k - 1] == '\n' || line[k - 1] == '\r')) line[--k] = 0;
+        if (strncmp(line, "torch_lora_step_ms=", 19) == 0) {
+            ms = atof(line + 19);
+            if ((f = strstr(line, "torch_forward_ms="))) *fwd_ms = atof(f + 17);
+            if ((f = strstr(line, "impl="))) {
+                size_t j = 0;
+                while (f[5 + j] && f[5 + j] != ' ' && j + 1 < impl_cap) { impl[j] = f[5 + j]; j++; }
+                impl[j] = 0;
+            }
+        } else if (k) snprintf(why, why_cap, "%.200s", line);
+    }
+    if (pclose(p) != 0 && ms < 0) return -1;
+    return ms;
+}
+
+/* One LoRA training step (rank 8 on all seven projections of every block, AdamW) on a batch of
+   4 sequences of 128 tokens of the SmolLM2-135M-shaped f32 model, loss on the last 64 tokens of
+   each; one forward pass of the same batch (logits of those rows) as the unit of cost; the
+   PyTorch step (tests/reference/bench_lora_torch.py) in the same run. */
+static void bench_lora(void) {
+    enum { B = 4, T = 128, REPS = 3, WARM = 1 };
+    const char *cfg = "{\"architectures\":[\"LlamaForCausalLM\"],\"hidden_size\":576,\"intermediate_size\":1536,"
+                      "\"num_hidden_layers\":30,\"num_attention_heads\":9,\"num_key_value_heads\":3,\"head_dim\":64,"
+                      "\"vocab_size\":49152,\"tie_word_embeddings\":true,\"rope_theta\":100000,"
+                      "\"rms_norm_eps\":1e-05,\"max_position_embeddings\":2048}";
+    const char *dir;
+    double t_start = now(), step_ms[3] = {0, 0, 0}, fwd_ms[3] = {0, 0, 0}, torch_ms[3] = {-1, -1, -1};
+    double torch_fwd[3] = {-1, -1, -1}, loss0 = 0, loss1 = 0;
+    char impl[3][32];
+    int nt;
+    dir = bench_model("smollm2-f32", cfg, 1);
+    if (!dir) return;
+    for (nt = 1; nt <= 2; nt++) {
+        lvs_model *m = NULL;
+        lvs_model_opts o;
+        lvs_lora *lo = NULL;
+        lvs_lora_opts lopt;
+        lvs_train_opts to;
+        lvs_trainer *tr = NULL;
+        lvs_train_seq seqs[B];
+        lvs_train_stats st;
+        lvs_cache *cache = NULL;
+        lvs_seq q[B];
+        lvs_error err;
+        lvs_rng rng;
+        int32_t toks[B][T];
+        float *logits;
+        double times[REPS], ftimes[REPS], t0;
+        int k, b, i;
+        char why[256];
+        int64_t V;
+        lvs_model_opts_default(&o);
+        o.n_threads = nt;
+        if (lvs_model_open(&m, dir, &o, &err) != LVS_OK) { printf("lora      open: %s\n", err.message); return; }
+        V = lvs_model_config(m)->vocab_size;
+        lvs_rng_seed(&rng, 99);
+        for (b = 0; b < B; b++) {
+            for (i = 0; i < T; i++) toks[b][i] = (int32_t)(lvs_rng_next(&rng) % (uint64_t)V);
+            seqs[b].tokens = toks[b];
+            seqs[b].n = T;
+            seqs[b].loss_from = T / 2;
+        }
+        lvs_lora_opts_default(&lopt);
+        lvs_train_opts_default(&to);
+        if (lvs_lora_create(&lo, lvs_model_config(m), &lopt, &err) != LVS_OK || lvs_model_set_lora(m, lo, &err) != LVS_OK ||
+            lvs_trainer_create(&tr, m, &to, T, &err) != LVS_OK) {
+            printf("lora      %s\n", err.message);
+            return;
+        }
+        for (k = 0; k < WARM + REPS; k++) {
+            t0 = now();
+            if (lvs_trainer_step(tr, seqs, B, 7, &st, &err) != LVS_OK) { printf("lora      step: %s\n", err.message); return; }
+            if (k >= WARM) times[k - WARM] = now() - t0;
+            if (k == 0) loss0 = st.loss;
+            loss1 = st.loss;
+        }
+        /* the unit: one forward pass of the batch, logits of the loss rows */
+        logits = (float *)malloc(sizeof(float) * (size_t)(B * (T / 2) * V));
+        for (k = 0; k < WARM + REPS; k++) {
+            if (lvs_cache_create(&cache, m, B, T, &err) != LVS_OK) { printf("lora      cache: %s\n", err.message); return; }
+            memset(q, 0, sizeof q);
+            for (b = 0; b < B; b++) {
+                q[b].slot = b; q[b].tokens = toks[b]; q[b].n = T; q[b].logits = LVS_LOGITS_ALL;
+                q[b].logits_from = T / 2; q[b].logits_out = logits + (size_t)b * (T / 2) * V;
+            }
+            t0 = now();
+            if (lvs_forward(m, cache, q, B, &err) != LVS_OK) { printf("lora      forward: %s\n", err.message); return; }
+            if (k >= WARM) ftimes[k - WARM] = now() - t0;
+            lvs_cache_free(cache);
+        }
+        free(logits);
+        qsort(times, REPS, sizeof times[0], dcmp);
+        qsort(ftimes, REPS, sizeof ftimes[0], dcmp);
+        step_ms[nt] = 1e3 * times[REPS / 2];
+        fwd_ms[nt] = 1e3 * ftimes[REPS / 2];
+        if (nt == 1) {
+            int64_t np = 0;
+            lvs_lora_params(lo, &np);
+            printf("lora      smollm2-f32, LoRA r 8 on q,k,v,o,gate,up,down of 30 blocks (%lld parameters), batch %d x %d "
+                   "tokens, loss on the last %d of each, AdamW\n", (long long)np, B, T, T / 2);
+        }
+        printf("lora      %d thr  step %7.0f ms = %6.0f tokens/s (median of %d; loss %.4f -> %.4f); forward %6.0f ms; "
+               "step = %.2f forward passes\n", nt, step_ms[nt], B * T / (step_ms[nt] / 1e3), REPS, loss0, loss1, fwd_ms[nt],
+               step_ms[nt] / fwd_ms[nt]);
+        fflush(stdout);
+        lvs_trainer_free(tr);
+        lvs_model_close(m);
+        lvs_lora_free(lo);
+        t0 = now();
+        torch_ms[nt] = torch_lora_step(nt, B, T, "", &torch_fwd[nt], impl[nt], sizeof impl[nt], why, sizeof why);
+        if (torch_ms[nt] < 0) printf("lora      %d thr  torch comparison skipped: %s\n", nt, why);
+        else
+            printf("lora      %d thr  torch step %7.0f ms = %6.0f tokens/s, forward %6.0f ms (impl %s; its run took %.0f s)\n",
+                   nt, torch_ms[nt], B * T / (torch_ms[nt] / 1e3), torch_fwd[nt], impl[nt], now() - t0);
+        fflush(stdout);
+    }
+    printf("lora      training tokens/s, batch %d x %d:\n", B, T);
+    printf("lora      threads   lvs.h tok/s   torch tok/s   lvs.h/torch   step in forward passes: lvs.h  torch\n");
+    for (nt = 1; nt <= 2; nt++) {
+        double ours = B * T / (step_ms[nt] / 1e3), theirs = torch_ms[nt] > 0 ? B * T / (torch_ms[nt] / 1e3) : 0;
+        printf("lora      %7d   %11.0f   %11.0f   %10.2fx                          %5.2f  %5.2f\n", nt, ours, theirs,
+               theirs > 0 ? ours / theirs : 0.0, step_ms[nt] / fwd_ms[nt], torch_fwd[nt] > 0 ? torch_ms[nt] / torch_fwd[nt] : 0.0);
+    }
+    printf("lora      mode total %.1f s\n", now() - t_start);
+}
+
 int main(int argc, char **argv) {
     const char *shared = getenv("LVS_SHARED") ? getenv("LVS_SHARED") : "../shared";
     const char *dir = "build", *mode = argc >= 2 ? argv[1] : "all";
@@ -607,8 +753,8 @@ int main(int argc, char **argv) {
     printf("lvs.h %s bench, no OpenMP\n", lvs_version());
 #endif
     if (strcmp(mode, "all") && strcmp(mode, "io") && strcmp(mode, "tokenizer") && strcmp(mode, "engine") &&
-        strcmp(mode, "pgd")) {
-        printf("usage: bench [io|tokenizer|engine|pgd] (no argument: all of them)\n");
+        strcmp(mode, "pgd") && strcmp(mode, "lora")) {
+        printf("usage: bench [io|tokenizer|engine|pgd|lora] (no argument: all of them)\n");
         return 2;
     }
     if (strcmp(mode, "tokenizer") == 0) {
@@ -623,5 +769,6 @@ int main(int argc, char **argv) {
     }
     if (strcmp(mode, "all") == 0 || strcmp(mode, "engine") == 0) bench_engine();
     if (strcmp(mode, "all") == 0 || strcmp(mode, "pgd") == 0) bench_pgd();
+    if (strcmp(mode, "all") == 0 || strcmp(mode, "lora") == 0) bench_lora();
     return 0;
 }

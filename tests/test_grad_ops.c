@@ -168,7 +168,8 @@ void test_grad_ops(void) {
         int wi;
         for (wi = 0; wi < 2; wi++) {
             float q[N * H * HD], k[N * KV * HD], v[N * KV * HD], att[N * H * HD], lse[N * H], dO[N * H * HD];
-            float dq[N * H * HD], dk[N * KV * HD], dv[N * KV * HD], ddot[N * H], scores[64];
+            float dq[N * H * HD], dk[N * KV * HD], dv[N * KV * HD], ddot[N * H];
+            float scores[LVS__ATTN_SCRATCH(N, H * HD, KV * HD, 1)];
             double qd[N * H * HD], kd[N * KV * HD], vd[N * KV * HD], rq[N * H * HD], rk[N * KV * HD], rv[N * KV * HD];
             lvs__attn A;
             attn_d Ad;
@@ -177,8 +178,8 @@ void test_grad_ops(void) {
             to_d(q, qd, N * H * HD); to_d(k, kd, N * KV * HD); to_d(v, vd, N * KV * HD);
             A.n = N; A.H = H; A.KV = KV; A.hd = HD; A.wnd = wi ? 3 : 0; A.q = q; A.k = k; A.v = v; A.att = att; A.lse = lse;
             Ad.n = N; Ad.H = H; Ad.KV = KV; Ad.hd = HD; Ad.wnd = A.wnd;
-            lvs__attn_fwd(&A, scores, 64, 1);
-            lvs__attn_back(&A, dO, dq, dk, dv, ddot, 1);
+            lvs__attn_fwd(&A, scores, 1);
+            lvs__attn_back(&A, dO, dq, dk, dv, ddot, scores, 1);
             FD(rq, qd, N * H * HD, attn_fd(&Ad, qd, kd, vd, dO));
             FD(rk, kd, N * KV * HD, attn_fd(&Ad, qd, kd, vd, dO));
             FD(rv, vd, N * KV * HD, attn_fd(&Ad, qd, kd, vd, dO));
