@@ -894,6 +894,14 @@ typedef struct lvs_backward_req {
     uint64_t dropout_seed;      /* LoRA dropout masks: a hash of (seed, layer, projection, row,
                                    column), so the same seed gives the same masks */
     float loss_weight;          /* gradients are those of loss_weight x loss (0 means 1) */
+    const int *seq_lens;        /* NULL: tokens is one sequence. Else n_seqs sequences packed one
+                                   after another (lengths summing to n): positions restart at 0
+                                   in each, attention stays inside each, and the loss is the
+                                   mean cross-entropy over the targets tokens[K_s..] of every
+                                   sequence s, K_s = seq_loss_from[s] >= 1 (loss_from and
+                                   loss_fn unused) */
+    const int *seq_loss_from;
+    int n_seqs;
     int no_grad;                /* 1: the forward pass and the loss only */
     float loss;                 /* out: the loss (unweighted) */
 } lvs_backward_req;
@@ -947,8 +955,10 @@ typedef struct lvs_train_stats {
     int64_t targets;
 } lvs_train_stats;
 typedef struct lvs_trainer lvs_trainer;
-/* max_tokens: the longest sequence; the model (and, unless full, its attached adapter) must
-   outlive the trainer. */
+/* max_tokens: the tokens of one pass (the longest sequence at least): consecutive sequences of
+   a step are packed into passes of up to max_tokens (more tokens per pass: faster, more
+   activation memory). The model (and, unless full, its attached adapter) must outlive the
+   trainer. */
 LVSDEF lvs_status lvs_trainer_create(lvs_trainer **out, lvs_model *m, const lvs_train_opts *o, int max_tokens,
                                      lvs_error *err);
 LVSDEF void lvs_trainer_free(lvs_trainer *tr);
@@ -8026,6 +8036,83 @@ static void lvs__axpy(float *y, float a, const float *x, int64_t n) {
     for (; k < n; k++) y[k] += a * x[k];
 }
 
+/* xt[c * n + t] = x[t * ld + c] for c < cols */
+static void lvs__transpose(const float *x, int64_t n, int64_t ld, int64_t cols, float *xt, int nt) {
+    int64_t t0;
+    (void)nt;
+    LVS__PAR_FOR(n * cols * 4, nt)
+    for (t0 = 0; t0 < n; t0 += 16) {
+        const int64_t t1 = t0 + 16 < n ? t0 + 16 : n;
+        int64_t c, t;
+        for (c = 0; c < cols; c++)
+            for (t = t0; t < t1; t++) xt[c * n + t] = x[t * ld + c];
+    }
+}
+/* out[j] = sum_e v[e] xt[e * ns + j] for j0 <= j < j1 (each a sum over e in order) */
+static void lvs__rowdots(const float *v, const float *xt, int64_t ns, int64_t dim, int64_t j0, int64_t j1, float *out) {
+    int64_t j = j0, e;
+#ifdef LVS__AVX2
+    for (; j + 32 <= j1; j += 32) {
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (e = 0; e < dim; e++) {
+            const __m256 b = _mm256_broadcast_ss(v + e);
+            const float *x = xt + e * ns + j;
+            a0 = _mm256_fmadd_ps(b, _mm256_loadu_ps(x), a0);
+            a1 = _mm256_fmadd_ps(b, _mm256_loadu_ps(x + 8), a1);
+            a2 = _mm256_fmadd_ps(b, _mm256_loadu_ps(x + 16), a2);
+            a3 = _mm256_fmadd_ps(b, _mm256_loadu_ps(x + 24), a3);
+        }
+        _mm256_storeu_ps(out + j, a0);
+        _mm256_storeu_ps(out + j + 8, a1);
+        _mm256_storeu_ps(out + j + 16, a2);
+        _mm256_storeu_ps(out + j + 24, a3);
+    }
+    for (; j + 8 <= j1; j += 8) {
+        __m256 a0 = _mm256_setzero_ps();
+        for (e = 0; e < dim; e++) a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(v + e), _mm256_loadu_ps(xt + e * ns + j), a0);
+        _mm256_storeu_ps(out + j, a0);
+    }
+#endif
+    for (; j < j1; j++) {
+        float a = 0;
+        for (e = 0; e < dim; e++) a += v[e] * xt[e * ns + j];
+        out[j] = a;
+    }
+}
+/* o[e] (+)= sum_j w[j] x[j * ld + e] for e < dim, j0 <= j < j1 (each a sum over j in order) */
+static void lvs__rowacc(const float *w, const float *x, int64_t ld, int64_t dim, int64_t j0, int64_t j1, float *o,
+                        int accumulate) {
+    int64_t e = 0, j;
+#ifdef LVS__AVX2
+    for (; e + 32 <= dim; e += 32) {
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (j = j0; j < j1; j++) {
+            const __m256 b = _mm256_broadcast_ss(w + j);
+            const float *xr = x + j * ld + e;
+            a0 = _mm256_fmadd_ps(b, _mm256_loadu_ps(xr), a0);
+            a1 = _mm256_fmadd_ps(b, _mm256_loadu_ps(xr + 8), a1);
+            a2 = _mm256_fmadd_ps(b, _mm256_loadu_ps(xr + 16), a2);
+            a3 = _mm256_fmadd_ps(b, _mm256_loadu_ps(xr + 24), a3);
+        }
+        if (accumulate) {
+            a0 = _mm256_add_ps(a0, _mm256_loadu_ps(o + e));
+            a1 = _mm256_add_ps(a1, _mm256_loadu_ps(o + e + 8));
+            a2 = _mm256_add_ps(a2, _mm256_loadu_ps(o + e + 16));
+            a3 = _mm256_add_ps(a3, _mm256_loadu_ps(o + e + 24));
+        }
+        _mm256_storeu_ps(o + e, a0);
+        _mm256_storeu_ps(o + e + 8, a1);
+        _mm256_storeu_ps(o + e + 16, a2);
+        _mm256_storeu_ps(o + e + 24, a3);
+    }
+#endif
+    for (; e < dim; e++) {
+        float a = 0;
+        for (j = j0; j < j1; j++) a += w[j] * x[j * ld + e];
+        o[e] = accumulate ? o[e] + a : a;
+    }
+}
+
 /* B [out, r] of projection i transposed into bt [r, out], so that the products with B run
    along its long side. */
 static void lvs__lora_bt(const lvs_lora *lo, int64_t i, float *bt) {
@@ -8049,7 +8136,7 @@ static void lvs__lora_fwd(const lvs_lora *lo, int64_t i, const float *x, int64_t
         float *a = ax + t * r, *yt = y + t * ldy;
         int64_t j;
         for (j = 0; j < r; j++) a[j] = lvs__dot(A + j * in, x + t * in, in) * lo->scale;
-        for (j = 0; j < r; j++) lvs__axpy(yt, a[j], bt + j * out, out);
+        lvs__rowacc(a, bt, out, out, 0, r, yt, 1);
     }
 }
 
@@ -8761,35 +8848,34 @@ static const float *lvs__lora_in(const lvs_lora *lo, uint64_t seed, int training
 /* Backward through the adapter of projection i: with dy [n, out] (rows ldy apart) and the
    adapter's input xd [n, in] (dropout applied), accumulates scale * B^T dy A into dx (times
    the dropout factors) and, when g is not NULL, the gradients of A and B into g.
-   Scratch: ax and u [n, r], bt and dbt [r, out]. */
+   Scratch: ax, u and their transposes [n, r] each, bt and dbt [r, out]. */
 static void lvs__lora_back(const lvs_lora *lo, lvs_lora *g, int64_t i, const float *xd, const float *dy, int64_t ldy,
                            int64_t n, float *dx, float *ax, float *u, float *bt, float *dbt, uint64_t seed, int training,
                            int nt) {
     const float *A = lo->A[i], sc = lo->scale;
     const int64_t r = lo->o.rank, in = lo->in[i % 7], out = lo->out[i % 7];
     const int drop = training && lo->o.dropout > 0;
+    float *axt = u + n * r, *ut = axt + n * r;
     int64_t t, j;
     if (!A) return;
     (void)nt;
     lvs__lora_bt(lo, i, bt);
     LVS__PAR_FOR(n * r * (in + out) * 2, nt)
-    for (t = 0; t < n; t++) { /* ax = A xd, u = scale B^T dy */
+    for (t = 0; t < n; t++) { /* ax = A xd, u = scale B^T dy, and their transposes */
         int64_t jj;
         for (jj = 0; jj < r; jj++) {
             ax[t * r + jj] = lvs__dot(A + jj * in, xd + t * in, in);
             u[t * r + jj] = sc * lvs__dot(bt + jj * out, dy + t * ldy, out);
+            axt[jj * n + t] = sc * ax[t * r + jj];
+            ut[jj * n + t] = u[t * r + jj];
         }
     }
     if (g) {
         float *gA = g->gA[i], *gB = g->gB[i];
         LVS__PAR_FOR(n * r * (in + out) * 2, nt)
         for (j = 0; j < r; j++) { /* dA[j] += sum_t u[t][j] xd[t]; dB^T[j] = scale sum_t ax[t][j] dy[t] */
-            int64_t tt;
-            memset(dbt + j * out, 0, sizeof(float) * (size_t)out);
-            for (tt = 0; tt < n; tt++) {
-                lvs__axpy(gA + j * in, u[tt * r + j], xd + tt * in, in);
-                lvs__axpy(dbt + j * out, sc * ax[tt * r + j], dy + tt * ldy, out);
-            }
+            lvs__rowacc(ut + j * n, xd, in, in, 0, n, gA + j * in, 1);
+            lvs__rowacc(axt + j * n, dy, ldy, out, 0, n, dbt + j * out, 0);
         }
         for (t = 0; t < out; t++)
             for (j = 0; j < r; j++) gB[t * r + j] += dbt[j * out + t];
@@ -8798,8 +8884,7 @@ static void lvs__lora_back(const lvs_lora *lo, lvs_lora *g, int64_t i, const flo
     for (t = 0; t < n; t++) { /* dx += (A^T u) x dropout factors */
         float *dt = dx + t * in;
         int64_t jj, c;
-        if (!drop)
-            for (jj = 0; jj < r; jj++) lvs__axpy(dt, u[t * r + jj], A + jj * in, in);
+        if (!drop) lvs__rowacc(u + t * r, A, in, in, 0, r, dt, 1);
         else
             for (c = 0; c < in; c++) {
                 float v = 0;
@@ -9037,87 +9122,13 @@ typedef struct lvs__attn {
     float *att, *lse;           /* [n, H * hd], [n, H] */
 } lvs__attn;
 
-/* xt[c * n + t] = x[t * ld + c] for c < cols */
-static void lvs__transpose(const float *x, int64_t n, int64_t ld, int64_t cols, float *xt) {
-    int64_t t0, c, t;
-    for (t0 = 0; t0 < n; t0 += 16) {
-        const int64_t t1 = t0 + 16 < n ? t0 + 16 : n;
-        for (c = 0; c < cols; c++)
-            for (t = t0; t < t1; t++) xt[c * n + t] = x[t * ld + c];
-    }
-}
-/* out[j] = sum_e v[e] xt[e * ns + j] for j0 <= j < j1 (each a sum over e in order) */
-static void lvs__rowdots(const float *v, const float *xt, int64_t ns, int64_t dim, int64_t j0, int64_t j1, float *out) {
-    int64_t j = j0, e;
-#ifdef LVS__AVX2
-    for (; j + 32 <= j1; j += 32) {
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-        for (e = 0; e < dim; e++) {
-            const __m256 b = _mm256_broadcast_ss(v + e);
-            const float *x = xt + e * ns + j;
-            a0 = _mm256_fmadd_ps(b, _mm256_loadu_ps(x), a0);
-            a1 = _mm256_fmadd_ps(b, _mm256_loadu_ps(x + 8), a1);
-            a2 = _mm256_fmadd_ps(b, _mm256_loadu_ps(x + 16), a2);
-            a3 = _mm256_fmadd_ps(b, _mm256_loadu_ps(x + 24), a3);
-        }
-        _mm256_storeu_ps(out + j, a0);
-        _mm256_storeu_ps(out + j + 8, a1);
-        _mm256_storeu_ps(out + j + 16, a2);
-        _mm256_storeu_ps(out + j + 24, a3);
-    }
-    for (; j + 8 <= j1; j += 8) {
-        __m256 a0 = _mm256_setzero_ps();
-        for (e = 0; e < dim; e++) a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(v + e), _mm256_loadu_ps(xt + e * ns + j), a0);
-        _mm256_storeu_ps(out + j, a0);
-    }
-#endif
-    for (; j < j1; j++) {
-        float a = 0;
-        for (e = 0; e < dim; e++) a += v[e] * xt[e * ns + j];
-        out[j] = a;
-    }
-}
-/* o[e] (+)= sum_j w[j] x[j * ld + e] for e < dim, j0 <= j < j1 (each a sum over j in order) */
-static void lvs__rowacc(const float *w, const float *x, int64_t ld, int64_t dim, int64_t j0, int64_t j1, float *o,
-                        int accumulate) {
-    int64_t e = 0, j;
-#ifdef LVS__AVX2
-    for (; e + 32 <= dim; e += 32) {
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-        for (j = j0; j < j1; j++) {
-            const __m256 b = _mm256_broadcast_ss(w + j);
-            const float *xr = x + j * ld + e;
-            a0 = _mm256_fmadd_ps(b, _mm256_loadu_ps(xr), a0);
-            a1 = _mm256_fmadd_ps(b, _mm256_loadu_ps(xr + 8), a1);
-            a2 = _mm256_fmadd_ps(b, _mm256_loadu_ps(xr + 16), a2);
-            a3 = _mm256_fmadd_ps(b, _mm256_loadu_ps(xr + 24), a3);
-        }
-        if (accumulate) {
-            a0 = _mm256_add_ps(a0, _mm256_loadu_ps(o + e));
-            a1 = _mm256_add_ps(a1, _mm256_loadu_ps(o + e + 8));
-            a2 = _mm256_add_ps(a2, _mm256_loadu_ps(o + e + 16));
-            a3 = _mm256_add_ps(a3, _mm256_loadu_ps(o + e + 24));
-        }
-        _mm256_storeu_ps(o + e, a0);
-        _mm256_storeu_ps(o + e + 8, a1);
-        _mm256_storeu_ps(o + e + 16, a2);
-        _mm256_storeu_ps(o + e + 24, a3);
-    }
-#endif
-    for (; e < dim; e++) {
-        float a = 0;
-        for (j = j0; j < j1; j++) a += w[j] * x[j * ld + e];
-        o[e] = accumulate ? o[e] + a : a;
-    }
-}
-
 static void lvs__attn_fwd(const lvs__attn *A, float *work, int nt) {
     const int64_t n = A->n, H = A->H, KV = A->KV, hd = A->hd, qd = H * hd, kvd = KV * hd, wnd = A->wnd;
     const float scale = (float)(1.0 / sqrt((double)hd));
     float *kt = work + 2 * n * nt;
     int64_t item;
     (void)nt;
-    lvs__transpose(A->k, n, kvd, kvd, kt);
+    lvs__transpose(A->k, n, kvd, kvd, kt, nt);
     LVS__PAR_FOR(n * H * 64 * hd, nt)
     for (item = 0; item < n * H; item++) {
         int64_t i0 = item / H, h = item % H, j, kvh = h / (H / KV), lo = wnd > 0 && i0 - wnd + 1 > 0 ? i0 - wnd + 1 : 0;
@@ -9144,10 +9155,10 @@ static void lvs__attn_back(const lvs__attn *A, const float *datt, float *dq, flo
     float *qt = work + 2 * n * nt, *ot = qt + n * qd, *kt = ot + n * qd, *vt = kt + n * kvd;
     int64_t item;
     (void)nt;
-    lvs__transpose(A->q, n, qd, qd, qt);
-    lvs__transpose(datt, n, qd, qd, ot);
-    lvs__transpose(A->k, n, kvd, kvd, kt);
-    lvs__transpose(A->v, n, kvd, kvd, vt);
+    lvs__transpose(A->q, n, qd, qd, qt, nt);
+    lvs__transpose(datt, n, qd, qd, ot, nt);
+    lvs__transpose(A->k, n, kvd, kvd, kt, nt);
+    lvs__transpose(A->v, n, kvd, kvd, vt, nt);
     /* pass A, per (query row, head): D = dO . O, and dq */
     LVS__PAR_FOR(n * H * 64 * hd, nt)
     for (item = 0; item < n * H; item++) {
@@ -9195,10 +9206,12 @@ struct lvs_tape {
     float *qs;
     float *logits, *dlogits;    /* grown per call */
     size_t logits_cap;
-    float *lbuf;                /* LoRA scratch, grown per call: ax, u [cap, r], B^T and dB^T [r, wide],
+    float *lbuf;                /* LoRA scratch, grown per call: ax, u, (scale ax)^T, u^T [cap, r], B^T and dB^T [r, wide],
                                    the dropped input [cap, wide] */
     size_t lbuf_cap;
     int64_t lwide;              /* the widest projection side */
+    const int64_t *seg;         /* this call's sequences: [start, length] pairs */
+    int n_seg;
     void *block;
     uint64_t act_bytes;
 };
@@ -9316,9 +9329,10 @@ static void lvs__block_fwd(const lvs_model *m, lvs_tape *t, const lvs_backward_r
     const int training = r->lora_grads != NULL;
     lvs__attn A;
     int64_t i, rr;
+    int sg;
 #define LVS__LIN(k, x_) lvs__lora_in(lo, r->dropout_seed, training, l * 7 + (k), (x_), n, \
-                                     t->lbuf + 2 * t->cap * lo->o.rank + 2 * t->lwide * lo->o.rank)
-#define LVS__LBT (t->lbuf + 2 * t->cap * lo->o.rank)
+                                     t->lbuf + 4 * t->cap * lo->o.rank + 2 * t->lwide * lo->o.rank)
+#define LVS__LBT (t->lbuf + 4 * t->cap * lo->o.rank)
     LVS__PAR_FOR(n * d * 8, nt)
     for (rr = 0; rr < n; rr++) lvs__rmsnorm(x + rr * d, Ly->attn_norm, d, cf->norm_eps, t->xn + rr * d);
     lvs__matmul_fwd(&Ly->wq, t->xn, n, b->q, qd, Ly->bq, t->pack, nt);
@@ -9331,15 +9345,20 @@ static void lvs__block_fwd(const lvs_model *m, lvs_tape *t, const lvs_backward_r
     }
     LVS__PAR_FOR(n * (H + KV) * hd * 4, nt)
     for (rr = 0; rr < n; rr++) {
-        int64_t h;
-        for (h = 0; h < H; h++) lvs__rope(b->q + rr * qd + h * hd, t->cos + rr * half, t->sin + rr * half, half);
-        for (h = 0; h < KV; h++) lvs__rope(b->k + rr * kvd + h * hd, t->cos + rr * half, t->sin + rr * half, half);
+        int64_t h, p = pos[rr];
+        for (h = 0; h < H; h++) lvs__rope(b->q + rr * qd + h * hd, t->cos + p * half, t->sin + p * half, half);
+        for (h = 0; h < KV; h++) lvs__rope(b->k + rr * kvd + h * hd, t->cos + p * half, t->sin + p * half, half);
     }
-    A.n = n; A.H = H; A.KV = KV; A.hd = hd; A.wnd = wnd; A.q = b->q; A.k = b->k; A.v = b->v; A.att = b->att; A.lse = b->lse;
-    lvs__attn_fwd(&A, t->scores, nt);
+    for (sg = 0; sg < t->n_seg; sg++) { /* attention inside each sequence */
+        const int64_t s0 = t->seg[2 * sg];
+        A.n = t->seg[2 * sg + 1]; A.H = H; A.KV = KV; A.hd = hd; A.wnd = wnd;
+        A.q = b->q + s0 * qd; A.k = b->k + s0 * kvd; A.v = b->v + s0 * kvd; A.att = b->att + s0 * qd; A.lse = b->lse + s0 * H;
+        lvs__attn_fwd(&A, t->scores, nt);
+    }
     lvs__matmul_fwd(&Ly->wo, b->att, n, t->t2, d, Ly->bo, t->pack, nt);
     if (lo) lvs__lora_fwd(lo, l * 7 + 3, LVS__LIN(3, b->att), n, t->t2, d, t->lbuf, LVS__LBT, nt);
     lvs__bhooks(r, pos, LVS_SITE_ATTN_OUT, (int)l, t->t2, d);
+    LVS__PAR_FOR(n * d, nt)
     for (i = 0; i < n * d; i++) b->xm[i] = x[i] + t->t2[i];
     lvs__bhooks(r, pos, LVS_SITE_RESID_MID, (int)l, b->xm, d);
     LVS__PAR_FOR(n * d * 8, nt)
@@ -9356,6 +9375,7 @@ static void lvs__block_fwd(const lvs_model *m, lvs_tape *t, const lvs_backward_r
     lvs__matmul_fwd(&Ly->wd, t->hbuf, n, t->t2, d, Ly->bd, t->pack, nt);
     if (lo) lvs__lora_fwd(lo, l * 7 + 6, LVS__LIN(6, t->hbuf), n, t->t2, d, t->lbuf, LVS__LBT, nt);
     lvs__bhooks(r, pos, LVS_SITE_MLP_OUT, (int)l, t->t2, d);
+    LVS__PAR_FOR(n * d, nt)
     for (i = 0; i < n * d; i++) xout[i] = b->xm[i] + t->t2[i];
     lvs__bhooks(r, pos, LVS_SITE_RESID_POST, (int)l, xout, d);
 }
@@ -9370,7 +9390,8 @@ static void lvs__site_put(const lvs_backward_req *r, lvs_site site, int layer, c
             memcpy(r->sites[k].grad, g, sizeof(float) * (size_t)count);
 }
 
-static void lvs__block_back(const lvs_model *m, lvs_tape *t, const lvs_backward_req *r, int64_t l, const lvs__brec *b) {
+static void lvs__block_back(const lvs_model *m, lvs_tape *t, const lvs_backward_req *r, const int64_t *pos, int64_t l,
+                            const lvs__brec *b) {
     const lvs_config *cf = &m->cfg;
     const lvs__layer *Ly = &m->layers[l];
     const int64_t n = r->n, d = cf->hidden_size, H = cf->n_heads, KV = cf->n_kv_heads, hd = cf->head_dim;
@@ -9384,6 +9405,7 @@ static void lvs__block_back(const lvs_model *m, lvs_tape *t, const lvs_backward_
     float *lax = lo ? t->lbuf : NULL, *lu = lo ? t->lbuf + t->cap * lo->o.rank : NULL;
     lvs__attn A;
     int64_t i, rr;
+    int sg;
 #define LVS__LBACK(k, x_, dy_, ldy_, dx_) \
     do { if (lo && lo->A[l * 7 + (k)]) lvs__lora_back(lo, lg, l * 7 + (k), LVS__LIN(k, x_), dy_, ldy_, n, dx_, lax, lu, \
                                                      LVS__LBT, LVS__LBT + t->lwide * lo->o.rank, r->dropout_seed, \
@@ -9394,6 +9416,7 @@ static void lvs__block_back(const lvs_model *m, lvs_tape *t, const lvs_backward_
     lvs__matmul_dx(&Ly->wd, t->dx, d, n, t->hbuf, ff, 0, t->pack, nt);          /* d h */
     if (wg || (lo && lo->A[l * 7 + 6])) {
         float *hh = t->du; /* h itself, for dWd and the adapter (du is filled below) */
+        LVS__PAR_FOR(n * ff * 8, nt)
         for (i = 0; i < n * ff; i++) hh[i] = b->g[i] / (1.0f + expf(-b->g[i])) * b->u[i];
         if (wg) lvs__matmul_dw(t->dx, d, hh, ff, n, d, ff, wg[6], wg[13], nt);
         LVS__LBACK(6, hh, t->dx, d, t->hbuf);
@@ -9419,13 +9442,18 @@ static void lvs__block_back(const lvs_model *m, lvs_tape *t, const lvs_backward_
     lvs__matmul_dx(&Ly->wo, t->dx, d, n, t->datt, qd, 0, t->pack, nt);
     LVS__LBACK(3, b->att, t->dx, d, t->datt);
     if (wg) lvs__matmul_dw(t->dx, d, b->att, qd, n, d, qd, wg[3], wg[10], nt);
-    A.n = n; A.H = H; A.KV = KV; A.hd = hd; A.wnd = wnd; A.q = b->q; A.k = b->k; A.v = b->v; A.att = b->att; A.lse = b->lse;
-    lvs__attn_back(&A, t->datt, t->dq, t->dk, t->dv, t->ddot, t->scores, nt);
+    for (sg = 0; sg < t->n_seg; sg++) {
+        const int64_t s0 = t->seg[2 * sg];
+        A.n = t->seg[2 * sg + 1]; A.H = H; A.KV = KV; A.hd = hd; A.wnd = wnd;
+        A.q = b->q + s0 * qd; A.k = b->k + s0 * kvd; A.v = b->v + s0 * kvd; A.att = b->att + s0 * qd; A.lse = b->lse + s0 * H;
+        lvs__attn_back(&A, t->datt + s0 * qd, t->dq + s0 * qd, t->dk + s0 * kvd, t->dv + s0 * kvd, t->ddot + s0 * H,
+                       t->scores, nt);
+    }
     LVS__PAR_FOR(n * (H + KV) * hd * 4, nt)
     for (rr = 0; rr < n; rr++) {
-        int64_t h;
-        for (h = 0; h < H; h++) lvs__rope_back(t->dq + rr * qd + h * hd, t->cos + rr * half, t->sin + rr * half, half);
-        for (h = 0; h < KV; h++) lvs__rope_back(t->dk + rr * kvd + h * hd, t->cos + rr * half, t->sin + rr * half, half);
+        int64_t h, p = pos[rr];
+        for (h = 0; h < H; h++) lvs__rope_back(t->dq + rr * qd + h * hd, t->cos + p * half, t->sin + p * half, half);
+        for (h = 0; h < KV; h++) lvs__rope_back(t->dk + rr * kvd + h * hd, t->cos + p * half, t->sin + p * half, half);
     }
     LVS__PAR_FOR(n * d * 8, nt)
     for (rr = 0; rr < n; rr++) lvs__rmsnorm(b->x + rr * d, Ly->attn_norm, d, cf->norm_eps, t->xn + rr * d);
@@ -9506,11 +9534,14 @@ static float lvs__ce_head(const lvs__mat *W, const float *xn, int64_t n, const i
     return (float)(total / (double)n);
 }
 
-/* Mean cross-entropy of tokens[K..n-1] from logits rows 0..n-K-1; dlogits as it goes (one
-   exponential per logit; sums in double). */
-static float lvs__ce_loss(const float *logits, int n_rows, int64_t V, const int32_t *targets, float *dlogits) {
+/* Mean cross-entropy of the targets from logits rows 0..n_rows-1; dlogits as it goes (one
+   exponential per logit; sums in double, rows added in order). rowloss: n_rows doubles. */
+static float lvs__ce_loss(const float *logits, int n_rows, int64_t V, const int32_t *targets, float *dlogits,
+                          double *rowloss, int nt) {
     double total = 0;
     int rr;
+    (void)nt;
+    LVS__PAR_FOR((int64_t)n_rows * V * 8, nt)
     for (rr = 0; rr < n_rows; rr++) {
         const float *z = logits + (int64_t)rr * V;
         float *dz = dlogits + (int64_t)rr * V, mx = -FLT_MAX, inv;
@@ -9521,19 +9552,23 @@ static float lvs__ce_loss(const float *logits, int n_rows, int64_t V, const int3
             dz[v] = expf(z[v] - mx);
             sum += dz[v];
         }
-        total += (double)mx + log(sum) - (double)z[targets[rr]];
+        rowloss[rr] = (double)mx + log(sum) - (double)z[targets[rr]];
         inv = (float)(1.0 / (sum * n_rows));
         for (v = 0; v < V; v++) dz[v] *= inv;
         dz[targets[rr]] -= 1.0f / (float)n_rows;
     }
+    for (rr = 0; rr < n_rows; rr++) total += rowloss[rr];
     return (float)(total / n_rows);
 }
 
 LVSDEF lvs_status lvs_backward(const lvs_model *m, lvs_tape *t, lvs_backward_req *r, lvs_error *err) {
     const lvs_config *cf;
-    int64_t n, d, V, L, l, i, rr, R0, nrows, *pos = NULL;
-    int k;
+    int64_t n, d, V, L, l, i, rr, nrows = 0, *pos = NULL, *seg = NULL, *lrow = NULL, one[2];
+    double *rowloss = NULL;
+    int32_t *ltgt = NULL;
+    int k, ns;
     float *xf, lw;
+    lvs_status st = LVS_OK;
     if (!m || !t || !r || t->m != m) return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_backward: invalid argument");
     lw = r->loss_weight != 0.0f ? r->loss_weight : 1.0f;
     cf = &m->cfg;
@@ -9547,17 +9582,32 @@ LVSDEF lvs_status lvs_backward(const lvs_model *m, lvs_tape *t, lvs_backward_req
     if (r->start_layer < 0 || r->start_layer > L || (r->start_layer > 0 && !r->x0))
         return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_backward: start_layer %d needs 0..%lld (and x0 when > 0)",
                          r->start_layer, (long long)L);
-    if (r->loss_from > 0) {
+    /* the sequences, and the loss rows with their targets */
+    if (r->seq_lens) {
+        int64_t total = 0;
+        if (r->n_seqs < 1 || !r->seq_loss_from)
+            return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_backward: seq_lens needs n_seqs >= 1 and seq_loss_from");
+        for (k = 0; k < r->n_seqs; k++) {
+            if (r->seq_lens[k] < 2 || r->seq_loss_from[k] < 1 || r->seq_loss_from[k] >= r->seq_lens[k])
+                return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_backward: sequence %d: %d tokens, loss from %d (needs 1 .. "
+                                 "length - 1)", k, r->seq_lens[k], r->seq_loss_from[k]);
+            total += r->seq_lens[k];
+            nrows += r->seq_lens[k] - r->seq_loss_from[k];
+        }
+        if (total != n) return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_backward: seq_lens sum to %lld, not n = %d",
+                                         (long long)total, r->n);
+        ns = r->n_seqs;
+    } else if (r->loss_from > 0) {
         if (r->loss_from >= n)
             return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_backward: loss_from %d leaves no target in %d tokens",
                              r->loss_from, r->n);
-        R0 = r->loss_from - 1;
         nrows = n - r->loss_from;
+        ns = 1;
     } else {
         if (!r->loss_fn || r->logits_from < 0 || r->logits_from >= n)
             return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_backward: needs loss_from >= 1, or loss_fn and logits_from < n");
-        R0 = r->logits_from;
-        nrows = n - R0;
+        nrows = n - r->logits_from;
+        ns = 1;
     }
     for (k = 0; k < r->n_sites; k++) {
         const lvs_grad_site *gs = &r->sites[k];
@@ -9572,13 +9622,13 @@ LVSDEF lvs_status lvs_backward(const lvs_model *m, lvs_tape *t, lvs_backward_req
         return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_backward: lora_grads must be the adapter attached to the model");
     if (!(fabsf(r->loss_weight) < FLT_MAX))
         return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_backward: loss_weight must be finite");
-    if (m->lora) { /* adapter scratch: ax and u [cap, r], and the dropped input [cap, wide] */
+    if (m->lora) { /* adapter scratch (see lvs_tape) */
         const lvs_config *c = &m->cfg;
         int64_t wide = c->hidden_size > c->n_heads * c->head_dim ? c->hidden_size : c->n_heads * c->head_dim;
         size_t need;
         wide = wide > c->intermediate_size ? wide : c->intermediate_size;
         t->lwide = wide;
-        need = (size_t)(2 * (t->cap + wide) * m->lora->o.rank + (m->lora->o.dropout > 0 ? t->cap * wide : 0));
+        need = (size_t)((4 * t->cap + 2 * wide) * m->lora->o.rank + (m->lora->o.dropout > 0 ? t->cap * wide : 0));
         if (need > t->lbuf_cap) {
             LVS_FREE(t->lbuf);
             t->lbuf_cap = (t->lbuf = LVS__NEW(float, need)) ? need : 0;
@@ -9593,8 +9643,33 @@ LVSDEF lvs_status lvs_backward(const lvs_model *m, lvs_tape *t, lvs_backward_req
         t->logits_cap = t->logits && t->dlogits ? (size_t)(nrows * V) : 0;
         if (!t->logits_cap) return lvs__oom(err);
     }
-    if (!(pos = LVS__NEW(int64_t, (size_t)n))) return lvs__oom(err);
-    for (i = 0; i < n; i++) pos[i] = i;
+    pos = LVS__NEW(int64_t, (size_t)n);
+    lrow = LVS__NEW(int64_t, (size_t)nrows);
+    ltgt = LVS__NEW(int32_t, (size_t)nrows);
+    rowloss = LVS__NEW(double, (size_t)nrows);
+    seg = ns > 1 ? LVS__NEW(int64_t, 2 * (size_t)ns) : one;
+    if (!pos || !lrow || !ltgt || !rowloss || !seg) { st = lvs__oom(err); goto done; }
+    {
+        int64_t at = 0, q = 0;
+        for (k = 0; k < ns; k++) {
+            const int64_t len = r->seq_lens ? r->seq_lens[k] : n;
+            const int64_t from = r->seq_lens ? r->seq_loss_from[k] : r->loss_from;
+            seg[2 * k] = at;
+            seg[2 * k + 1] = len;
+            for (i = 0; i < len; i++) pos[at + i] = i;
+            for (i = from; from > 0 && i < len; i++, q++) { /* row i - 1 predicts token i */
+                lrow[q] = at + i - 1;
+                ltgt[q] = r->tokens[at + i];
+            }
+            at += len;
+        }
+        for (; q < nrows; q++) { /* the callback's rows: logits_from .. n - 1 */
+            lrow[q] = r->logits_from + q;
+            ltgt[q] = 0;
+        }
+    }
+    t->seg = seg;
+    t->n_seg = ns;
     /* forward */
     {
         float *x = t->xs + r->start_layer * t->cap * d;
@@ -9612,14 +9687,15 @@ LVSDEF lvs_status lvs_backward(const lvs_model *m, lvs_tape *t, lvs_backward_req
     }
     /* loss */
     xf = t->xs + L * t->cap * d;
-    for (rr = 0; rr < nrows; rr++) lvs__rmsnorm(xf + (R0 + rr) * d, m->final_norm, d, cf->norm_eps, t->xn + rr * d);
-    if (r->loss_from > 0 && nrows <= 6 && !r->wgrads) { /* the attack's case: one pass over lm_head */
-        r->loss = lvs__ce_head(&m->lm_head, t->xn, nrows, r->tokens + r->loss_from, t->dxn, t->pack, t->nt);
+    LVS__PAR_FOR(nrows * d * 8, t->nt)
+    for (rr = 0; rr < nrows; rr++) lvs__rmsnorm(xf + lrow[rr] * d, m->final_norm, d, cf->norm_eps, t->xn + rr * d);
+    if (!r->loss_fn && nrows <= 6 && !r->wgrads) { /* the attack's case: one pass over lm_head */
+        r->loss = lvs__ce_head(&m->lm_head, t->xn, nrows, ltgt, t->dxn, t->pack, t->nt);
         if (lw != 1.0f)
             for (i = 0; i < nrows * d; i++) t->dxn[i] *= lw;
     } else {
         lvs__matmul_fwd(&m->lm_head, t->xn, nrows, t->logits, V, NULL, t->pack, t->nt);
-        if (r->loss_from > 0) r->loss = lvs__ce_loss(t->logits, (int)nrows, V, r->tokens + r->loss_from, t->dlogits);
+        if (r->seq_lens || r->loss_from > 0) r->loss = lvs__ce_loss(t->logits, (int)nrows, V, ltgt, t->dlogits, rowloss, t->nt);
         else r->loss = r->loss_fn(r->loss_user, t->logits, (int)nrows, V, t->dlogits);
         if (lw != 1.0f)
             for (i = 0; i < nrows * V; i++) t->dlogits[i] *= lw;
@@ -9630,11 +9706,12 @@ LVSDEF lvs_status lvs_backward(const lvs_model *m, lvs_tape *t, lvs_backward_req
             lvs__matmul_dx(&m->lm_head, t->dlogits, V, nrows, t->dxn, d, 0, t->pack, t->nt);
         }
     }
-    if (r->no_grad) { LVS_FREE(pos); return LVS_OK; }
+    if (r->no_grad) goto done;
     /* backward: the final norm */
     memset(t->dx, 0, sizeof(float) * (size_t)(n * d));
+    LVS__PAR_FOR(r->wgrads ? 0 : nrows * d * 8, t->nt)
     for (rr = 0; rr < nrows; rr++)
-        lvs__rmsnorm_back(xf + (R0 + rr) * d, m->final_norm, d, cf->norm_eps, t->dxn + rr * d, t->dx + (R0 + rr) * d, 0,
+        lvs__rmsnorm_back(xf + lrow[rr] * d, m->final_norm, d, cf->norm_eps, t->dxn + rr * d, t->dx + lrow[rr] * d, 0,
                           r->wgrads ? r->wgrads->final_norm : NULL);
     for (l = L - 1; l >= r->start_layer; l--) {
         lvs__brec *b = &t->rec[t->recompute ? 0 : l];
@@ -9642,7 +9719,7 @@ LVSDEF lvs_status lvs_backward(const lvs_model *m, lvs_tape *t, lvs_backward_req
             b->x = t->xs + l * t->cap * d;
             lvs__block_fwd(m, t, r, pos, l, b->x, b, NULL);
         }
-        lvs__block_back(m, t, r, l, b);
+        lvs__block_back(m, t, r, pos, l, b);
     }
     if (r->start_layer == 0) {
         lvs__site_put(r, LVS_SITE_EMBED, -1, t->dx, n * d);
@@ -9655,8 +9732,15 @@ LVSDEF lvs_status lvs_backward(const lvs_model *m, lvs_tape *t, lvs_backward_req
             }
     }
     if (r->grad_x0) memcpy(r->grad_x0, t->dx, sizeof(float) * (size_t)(n * d));
+done:
+    t->seg = NULL;
+    t->n_seg = 0;
     LVS_FREE(pos);
-    return LVS_OK;
+    LVS_FREE(lrow);
+    LVS_FREE(ltgt);
+    LVS_FREE(rowloss);
+    if (seg != one) LVS_FREE(seg);
+    return st;
 }
 
 /* =====================================================================================
@@ -10318,7 +10402,7 @@ LVSDEF void lvs_adamw_update(float *p, const float *g, float *m, float *v, int64
     for (i = 0; i < n; i++) {
         m[i] = b1 * m[i] + (1.0f - b1) * g[i];
         v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
-        p[i] = p[i] * decay - step * m[i] / (sqrtf(v[i]) / sb2 + fe);
+        p[i] = p[i] * decay + (-step) * (m[i] / (sqrtf(v[i]) / sb2 + fe)); /* torch's operation order */
     }
 }
 
@@ -10346,12 +10430,16 @@ struct lvs_trainer {
     float *mom, *vel;           /* AdamW moments, segment after segment */
     int64_t n, step;
     int max_tokens;
+    int32_t *pass;              /* the tokens of one pass: sequences packed up to max_tokens */
+    int *lens, *froms;
 };
 
 LVSDEF void lvs_trainer_free(lvs_trainer *tr) {
     if (!tr) return;
     lvs_wgrads_free(tr->wg);
     lvs_tape_free(tr->tape);
+    LVS_FREE(tr->pass);
+    LVS_FREE(tr->lens);
     LVS_FREE(tr->seg);
     LVS_FREE(tr->mom);
     LVS_FREE(tr);
@@ -10423,7 +10511,11 @@ LVSDEF lvs_status lvs_trainer_create(lvs_trainer **out, lvs_model *m, const lvs_
         lvs_trainer_free(tr);
         return s;
     }
-    if (!(tr->mom = LVS__NEW(float, 2 * (size_t)tr->n))) { lvs_trainer_free(tr); return lvs__oom(err); }
+    tr->pass = LVS__NEW(int32_t, (size_t)max_tokens);
+    tr->lens = LVS__NEW(int, (size_t)max_tokens + 1);
+    tr->mom = LVS__NEW(float, 2 * (size_t)tr->n);
+    if (!tr->pass || !tr->lens || !tr->mom) { lvs_trainer_free(tr); return lvs__oom(err); }
+    tr->froms = tr->lens + max_tokens / 2 + 1; /* a pass holds at most max_tokens / 2 sequences of >= 2 tokens */
     tr->vel = tr->mom + tr->n;
     memset(tr->mom, 0, sizeof(float) * 2 * (size_t)tr->n);
     *out = tr;
@@ -10447,18 +10539,30 @@ LVSDEF lvs_status lvs_trainer_step(lvs_trainer *tr, const lvs_train_seq *seqs, i
     }
     if (tr->lo) lvs_lora_zero_grad(tr->lo);
     else lvs_wgrads_zero(tr->wg);
-    for (k = 0; k < n; k++) {
+    for (k = 0; k < n;) { /* passes: consecutive sequences packed up to max_tokens */
         lvs_backward_req r;
+        int ns = 0, used = 0;
+        int64_t tg = 0;
+        while (k < n && used + seqs[k].n <= tr->max_tokens) {
+            memcpy(tr->pass + used, seqs[k].tokens, sizeof(int32_t) * (size_t)seqs[k].n);
+            tr->lens[ns] = seqs[k].n;
+            tr->froms[ns++] = seqs[k].loss_from;
+            used += seqs[k].n;
+            tg += seqs[k].n - seqs[k].loss_from;
+            k++;
+        }
         memset(&r, 0, sizeof r);
-        r.tokens = seqs[k].tokens;
-        r.n = seqs[k].n;
-        r.loss_from = seqs[k].loss_from;
+        r.tokens = tr->pass;
+        r.n = used;
+        r.seq_lens = tr->lens;
+        r.seq_loss_from = tr->froms;
+        r.n_seqs = ns;
         r.wgrads = tr->wg;
         r.lora_grads = tr->lo;
         r.dropout_seed = dropout_seed ^ ((uint64_t)k * 0x9E3779B97F4A7C15ull);
-        r.loss_weight = (float)((double)(seqs[k].n - seqs[k].loss_from) / (double)targets);
+        r.loss_weight = (float)((double)tg / (double)targets);
         if ((s = lvs_backward(tr->m, tr->tape, &r, err)) != LVS_OK) return s;
-        loss += (double)r.loss * (double)(seqs[k].n - seqs[k].loss_from);
+        loss += (double)r.loss * (double)tg;
     }
     for (i = 0; i < tr->n_seg; i++)
         for (j = 0; j < tr->seg[i].n; j++) norm2 += (double)tr->seg[i].g[j] * tr->seg[i].g[j];

@@ -152,12 +152,12 @@ void test_grad_ops(void) {
     /* cross-entropy over 3 rows */
     {
         float z[3 * V], dz[3 * V];
-        double zd[3 * V], r3[3 * V];
+        double zd[3 * V], r3[3 * V], rowloss[3];
         int32_t tg[3] = {4, 0, 22};
         float loss;
         fill(z, 3 * V, &r, 6.0);
         to_d(z, zd, 3 * V);
-        loss = lvs__ce_loss(z, 3, V, tg, dz);
+        loss = lvs__ce_loss(z, 3, V, tg, dz, rowloss, 1);
         CHECK(fabs(loss - ce_d(zd, 3, V, tg)) < 1e-5);
         FD(r3, zd, 3 * V, ce_d(zd, 3, V, tg));
         e = rel_errd(dz, r3, 3 * V);
@@ -325,4 +325,92 @@ void test_grad_directional(void) {
         lvs_tape_free(t);
         lvs_model_close(m);
     }
+}
+
+/* float64 LoRA of one projection: sum_t,o c[t][o] scale sum_j B[o][j] sum_e A[j][e] x[t][e] keep[t][e] */
+typedef struct lora_d { int64_t n, in, out, r; double scale; const double *keep; const float *c; } lora_d;
+static double lora_fd(const lora_d *L, const double *x, const double *A, const double *B) {
+    double f = 0;
+    int64_t t, o, j, e;
+    for (t = 0; t < L->n; t++)
+        for (j = 0; j < L->r; j++) {
+            double a = 0;
+            for (e = 0; e < L->in; e++) a += A[j * L->in + e] * x[t * L->in + e] * L->keep[t * L->in + e];
+            for (o = 0; o < L->out; o++) f += L->c[t * L->out + o] * L->scale * B[o * L->r + j] * a;
+        }
+    return f;
+}
+
+/* The adapter of one projection (q, and down), with and without dropout: the forward product
+   and dx, dA, dB against central differences of a float64 version. */
+void test_grad_lora(void) {
+    enum { N = 5, R = 3, MAXD = 36 };
+    lvs_config c;
+    int drop, pk;
+    memset(&c, 0, sizeof c);
+    c.arch = LVS_ARCH_LLAMA;
+    c.hidden_size = 20; c.n_heads = 2; c.head_dim = 10; c.n_kv_heads = 1; c.intermediate_size = MAXD; c.n_layers = 2;
+    for (drop = 0; drop < 2; drop++)
+        for (pk = 0; pk < 2; pk++) {
+            const int64_t i = 7 + (pk ? 6 : 0); /* layer 1: q_proj or down_proj */
+            const uint64_t seed = 77;
+            lvs_lora *lo = NULL;
+            lvs_lora_opts o;
+            lvs_error err;
+            lvs_rng r;
+            lora_d L;
+            float x[N * MAXD], cy[N * MAXD], y[N * MAXD], dx[N * MAXD], drop_buf[N * MAXD], ax[N * R], u[3 * N * R];
+            float bt[R * MAXD], dbt[R * MAXD];
+            double xd[N * MAXD], Ad[R * MAXD], Bd[R * MAXD], keep[N * MAXD], rx[N * MAXD], rA[R * MAXD], rB[R * MAXD];
+            const float *xin;
+            int64_t in, out, t, e, oo, j;
+            double worst = 0;
+            lvs_lora_opts_default(&o);
+            o.rank = R; o.alpha = 5; o.dropout = drop ? 0.3 : 0; o.seed = 3;
+            CHECK_OK(lvs_lora_create(&lo, &c, &o, &err), &err);
+            if (!lo) return;
+            in = lo->in[i % 7]; out = lo->out[i % 7];
+            lvs_rng_seed(&r, 100 + drop * 2 + pk);
+            fill(lo->A[i], R * in, &r, 0.5);
+            fill(lo->B[i], out * R, &r, 0.5);
+            fill(x, N * in, &r, 1.0);
+            fill(cy, N * out, &r, 1.0);
+            to_d(x, xd, N * in); to_d(lo->A[i], Ad, R * in); to_d(lo->B[i], Bd, out * R);
+            for (t = 0; t < N; t++)
+                for (e = 0; e < in; e++) keep[t * in + e] = drop ? lvs__lora_keep(seed, i, t, e, 0.3) : 1.0;
+            L.n = N; L.in = in; L.out = out; L.r = R; L.scale = lo->scale; L.keep = keep; L.c = cy;
+            /* forward: y = scale B A (x keep) */
+            xin = lvs__lora_in(lo, seed, 1, i, x, N, drop_buf);
+            memset(y, 0, sizeof y);
+            lvs__lora_fwd(lo, i, xin, N, y, out, ax, bt, 1);
+            for (t = 0; t < N; t++)
+                for (oo = 0; oo < out; oo++) {
+                    double want = 0;
+                    for (j = 0; j < R; j++) {
+                        double a = 0;
+                        for (e = 0; e < in; e++) a += Ad[j * in + e] * xd[t * in + e] * keep[t * in + e];
+                        want += lo->scale * Bd[oo * R + j] * a;
+                    }
+                    worst = fabs(y[t * out + oo] - want) > worst ? fabs(y[t * out + oo] - want) : worst;
+                }
+            CHECKF(worst < 1e-5, "lora forward (dropout %d, projection %d): %.3g", drop, (int)(i % 7), worst);
+            /* backward */
+            lvs_lora_zero_grad(lo);
+            memset(dx, 0, sizeof dx);
+            lvs__lora_back(lo, lo, i, xin, cy, out, N, dx, ax, u, bt, dbt, seed, 1, 1);
+            FD(rx, xd, N * in, lora_fd(&L, xd, Ad, Bd));
+            FD(rA, Ad, R * in, lora_fd(&L, xd, Ad, Bd));
+            FD(rB, Bd, out * R, lora_fd(&L, xd, Ad, Bd));
+            CHECKF(rel_errd(dx, rx, N * in) < 1e-5, "lora dx (dropout %d): %.3g", drop, rel_errd(dx, rx, N * in));
+            CHECKF(rel_errd(lo->gA[i], rA, R * in) < 1e-5, "lora dA (dropout %d): %.3g", drop,
+                   rel_errd(lo->gA[i], rA, R * in));
+            CHECKF(rel_errd(lo->gB[i], rB, out * R) < 1e-5, "lora dB (dropout %d): %.3g", drop,
+                   rel_errd(lo->gB[i], rB, out * R));
+            if (drop) { /* about 30% of the inputs are dropped, the rest scaled by 1 / 0.7 */
+                int zeros = 0;
+                for (t = 0; t < N * in; t++) zeros += keep[t] == 0.0;
+                CHECKF(zeros > N * in / 6 && zeros < N * in / 2, "%d of %d dropped", zeros, (int)(N * in));
+            }
+            lvs_lora_free(lo);
+        }
 }

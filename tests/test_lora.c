@@ -564,3 +564,97 @@ void test_lora_errors(void) {
     lvs_model_close(m);
     free(d);
 }
+
+/* AdamW and the schedules against torch.optim.AdamW with LambdaLR multipliers written from
+   transformers' definitions (tests/reference/adamw_reference.py -> tests/fixtures/adamw.txt). */
+void test_adamw_schedules(void) {
+    char *s = t_slurp("tests/fixtures/adamw.txt", NULL), *p;
+    float par[3][6], m[3][6], v[3][6];
+    int k, i, lines = 0;
+    double worst = 0, worst_lr = 0;
+    if (!s) { CHECK(0); return; }
+    for (k = 0; k < 3; k++)
+        for (i = 0; i < 6; i++) { par[k][i] = (float)(0.5 - 0.2 * i); m[k][i] = v[k][i] = 0; }
+    for (p = s; *p; lines++) {
+        char kind[16];
+        int t, used = 0;
+        double lr, want[6], mine;
+        float g[6];
+        if (sscanf(p, "%15s %d %lf %lf %lf %lf %lf %lf %lf%n", kind, &t, &lr, &want[0], &want[1], &want[2], &want[3],
+                   &want[4], &want[5], &used) != 9) { CHECK(0); break; }
+        k = lvs_schedule_parse(kind);
+        CHECK(k >= 0);
+        if (k < 0) break;
+        mine = lvs_lr_at((lvs_schedule)k, 0.01, t - 1, 8, 3);
+        worst_lr = fabs(mine - lr) > worst_lr ? fabs(mine - lr) : worst_lr;
+        for (i = 0; i < 6; i++) g[i] = (float)(sin(1.3 * i + 0.7 * t) * (1 + 0.5 * i));
+        lvs_adamw_update(par[k], g, m[k], v[k], 6, t, mine, 0.9, 0.999, 1e-8, 0.1);
+        for (i = 0; i < 6; i++) worst = fabs(par[k][i] - want[i]) > worst ? fabs(par[k][i] - want[i]) : worst;
+        p += used;
+        while (*p == '\n') p++;
+    }
+    free(s);
+    CHECKF(lines == 24, "%d lines", lines);
+    CHECKF(worst_lr < 1e-9, "learning rates differ by %.3g", worst_lr);
+    /* float32 arithmetic in both (torch may fuse multiply-adds): 1e-6 is 16 ulps at 0.5, while a
+       missing bias correction or weight decay moves them by more than 1e-4 */
+    CHECKF(worst < 1e-6, "parameters differ from torch.optim.AdamW by %.3g", worst);
+    printf("  24 AdamW steps under 3 schedules: learning rates within %.1e, parameters within %.1e of PyTorch\n",
+           worst_lr, worst);
+    CHECK(lvs_schedule_parse("cyclic") == -1 && strcmp(lvs_schedule_name(LVS_SCHED_COSINE), "cosine") == 0);
+}
+
+/* Fine-tuning data: JSONL (prompt/response, messages), CSV; bad rows named by line. */
+void test_sft_data(void) {
+    static const char jl[] =
+        "{\"prompt\": \"p1\", \"response\": \"r1\"}\n"
+        "\n"
+        "{\"messages\": [{\"role\": \"user\", \"content\": \"p2\"}, {\"role\": \"assistant\", \"content\": \"r2\"}]}\n"
+        "{\"messages\": [{\"role\": \"system\", \"content\": \"s3\"}, {\"role\": \"user\", \"content\": \"p3\"}, "
+        "{\"role\": \"assistant\", \"content\": \"r3\"}], \"extra\": 1}\n"
+        "{\"prompt\": \"p4\", \"response\": \"r4\", \"system\": \"s4\"}\r\n";
+    static const char csv[] = "id,Goal,Target\n1,\"a, quoted\",\"line\nbreak\"\n\n2,b,c\n";
+    static const struct { const char *text; int line; } bad[] = {
+        {"{\"prompt\": \"p\", \"response\": \"r\"}\n{\"prompt\": \"p\"}\n", 2},
+        {"{\"prompt\": \"p\", \"response\": \"r\"}\n\n\n{not json\n", 4},
+        {"{\"messages\": [{\"role\": \"assistant\", \"content\": \"a\"}, {\"role\": \"user\", \"content\": \"u\"}]}\n", 1},
+        {"{\"messages\": [{\"role\": \"user\", \"content\": \"u\"}, {\"role\": \"assistant\", \"content\": \"a\"}, "
+         "{\"role\": \"user\", \"content\": \"again\"}, {\"role\": \"assistant\", \"content\": \"b\"}]}\n", 1},
+        {"{\"prompt\": \"\", \"response\": \"r\"}\n", 1},
+        {"[1, 2]\n", 1}};
+    char *pj = t_path("sft.jsonl"), *pc = t_path("sft.csv"), *pb = t_path("sft-bad.jsonl"), line[32];
+    lvs_sft_data d;
+    lvs_error err;
+    size_t i;
+    t_write(pj, jl, strlen(jl));
+    CHECK_OK(lvs_sft_load(&d, pj, &err), &err);
+    CHECK(d.n == 4);
+    if (d.n == 4) {
+        CHECK(strcmp(d.rows[0].prompt, "p1") == 0 && strcmp(d.rows[0].response, "r1") == 0 && !d.rows[0].system &&
+              d.rows[0].line == 1);
+        CHECK(strcmp(d.rows[1].prompt, "p2") == 0 && strcmp(d.rows[1].response, "r2") == 0 && d.rows[1].line == 3);
+        CHECK(strcmp(d.rows[2].system, "s3") == 0 && strcmp(d.rows[2].prompt, "p3") == 0 && d.rows[2].line == 4);
+        CHECK(strcmp(d.rows[3].system, "s4") == 0 && strcmp(d.rows[3].response, "r4") == 0 && d.rows[3].line == 5);
+    }
+    lvs_sft_free(&d);
+    t_write(pc, csv, strlen(csv));
+    CHECK_OK(lvs_sft_load(&d, pc, &err), &err);
+    CHECK(d.n == 2);
+    if (d.n == 2) {
+        CHECK(strcmp(d.rows[0].prompt, "a, quoted") == 0 && strcmp(d.rows[0].response, "line\nbreak") == 0 &&
+              d.rows[0].line == 2);
+        CHECK(strcmp(d.rows[1].prompt, "b") == 0 && strcmp(d.rows[1].response, "c") == 0 && d.rows[1].line == 5);
+    }
+    lvs_sft_free(&d);
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        t_write(pb, bad[i].text, strlen(bad[i].text));
+        snprintf(line, sizeof line, "line %d", bad[i].line);
+        CHECK_ST(lvs_sft_load(&d, pb, &err), LVS_ERR_FORMAT);
+        CHECKF(strstr(err.message, line) != NULL, "case %d: %s", (int)i, err.message);
+    }
+    memcpy(pc + strlen(pc) - 3, "csv", 3);
+    t_write(pc, "x,y\n1,2\n", 8); /* no prompt or response column */
+    CHECK_ST(lvs_sft_load(&d, pc, &err), LVS_ERR_FORMAT);
+    CHECK_ST(lvs_sft_load(&d, "tests/fixtures/nonexistent.jsonl", &err), LVS_ERR_NOT_FOUND);
+    free(pj); free(pc); free(pb);
+}

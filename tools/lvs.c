@@ -189,11 +189,12 @@ static void print_bytes(const char *what, uint64_t b) {
 
 /* ---------------------------------------------------------------- info */
 static const char usage_info[] =
-    "usage: lvs info MODEL [--dtype D] [--threads N]\n"
+    "usage: lvs info MODEL [--adapter DIR] [--dtype D] [--threads N]\n"
     "\n"
     "Prints the architecture and sizes from config.json, the parameter count, the dtype of the\n"
     "matrices and the memory they take (mapped from the file or converted), the KV-cache memory\n"
-    "per token, the end-of-sequence ids, and whether tokenizer files and a chat template exist.\n";
+    "per token, the end-of-sequence ids, whether tokenizer files and a chat template exist, and\n"
+    "with --adapter the adapter's rank, alpha, scale, size and projections.\n";
 
 static int cmd_info(int argc, char **argv) {
     model_args a;
@@ -266,6 +267,18 @@ static int cmd_info(int argc, char **argv) {
                    (tc && strstr(tc, "\"chat_template\""))
                ? "found"
                : "not found");
+    if (lvs_model_get_lora(m)) {
+        lvs_lora *lo = (lvs_lora *)lvs_model_get_lora(m);
+        lvs_lora_opts lopt;
+        int64_t np = 0;
+        lvs_lora_get_opts(lo, &lopt);
+        lvs_lora_params(lo, &np);
+        printf("%-22s %s: rank %d, alpha %g%s, scale %g, %lld parameters, on", "adapter", a.adapter, lopt.rank,
+               lopt.alpha, lopt.rslora ? " (rsLoRA)" : "", lvs_lora_scale(lo), (long long)np);
+        for (k = 0; k < 7; k++)
+            if ((lopt.targets >> k) & 1) printf(" %s", lvs_lora_target_name(k));
+        printf("\n");
+    }
     close_model(m);
     return 0;
 }
@@ -283,7 +296,7 @@ static const char usage_sampling[] =
 static const char usage_generate[] =
     "usage: lvs generate MODEL (-p TEXT [--chat] [--system TEXT] [--template NAME] | --ids 1,2,3)\n"
     "                    [-n N] [--temp T] [--top-k K] [--top-p P] [--min-p P] [--seed S]\n"
-    "                    [--ignore-eos] [--dtype D] [--threads N]\n"
+    "                    [--ignore-eos] [--adapter DIR] [--dtype D] [--threads N]\n"
     "\n"
     "Continues a prompt. With -p the prompt is text, tokenized with the model's tokenizer.json\n"
     "(BOS added as its post-processor says), and the new text is printed on stdout as it is\n"
@@ -523,7 +536,7 @@ static int cmd_generate(int argc, char **argv) {
 
 static const char usage_chat[] =
     "usage: lvs chat MODEL [--system TEXT] [--template NAME] [-n N] [--temp T] [--top-k K]\n"
-    "                [--top-p P] [--min-p P] [--seed S] [--dtype D] [--threads N]\n"
+    "                [--top-p P] [--min-p P] [--seed S] [--adapter DIR] [--dtype D] [--threads N]\n"
     "\n"
     "Reads messages from stdin, one per line, and streams each answer to stdout. Every message\n"
     "is answered as the first user turn of a new conversation (with the system prompt, if\n"
@@ -751,8 +764,8 @@ static int cmd_tokenize(int argc, char **argv) {
 
 /* ---------------------------------------------------------------- trace */
 static const char usage_trace[] =
-    "usage: lvs trace MODEL --ids 1,2,3 -o OUT.safetensors [--loss-from K [--recompute]] [--dtype D]\n"
-    "                 [--threads N]\n"
+    "usage: lvs trace MODEL --ids 1,2,3 -o OUT.safetensors [--loss-from K [--recompute]] [--adapter DIR]\n"
+    "                 [--dtype D] [--threads N]\n"
     "\n"
     "One forward pass over the ids (positions 0..T-1). Writes F32 tensors: `logits` [T, vocab],\n"
     "`embed` [T, d] (the embedding lookup), and for every block l `blocks.l.resid_pre`,\n"
