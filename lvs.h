@@ -8828,6 +8828,52 @@ LVSDEF float *lvs_wgrads_get(lvs_wgrads *g, const char *name, int64_t *numel) {
 
 /* ---- kernels of the backward pass */
 
+/* x[i] = exp(x[i]): with AVX2, 8 at a time by range reduction to [-ln2/2, ln2/2] and the
+   degree-6 polynomial of Cephes' expf (within 2 ulp of expf; arguments below -87.3 give about
+   1e-38 instead of a denormal or 0); the tail and portable builds use expf. */
+static void lvs__expv(float *x, int64_t n) {
+    int64_t i = 0;
+#ifdef LVS__AVX2
+    const __m256 hi = _mm256_set1_ps(88.3762626647949f), lo = _mm256_set1_ps(-87.3365478515625f);
+    const __m256 l2e = _mm256_set1_ps(1.44269504088896341f), c1 = _mm256_set1_ps(0.693359375f);
+    const __m256 c2 = _mm256_set1_ps(-2.12194440e-4f), one = _mm256_set1_ps(1.0f), half = _mm256_set1_ps(0.5f);
+    const __m256 p0 = _mm256_set1_ps(1.9875691500e-4f), p1 = _mm256_set1_ps(1.3981999507e-3f);
+    const __m256 p2 = _mm256_set1_ps(8.3334519073e-3f), p3 = _mm256_set1_ps(4.1665795894e-2f);
+    const __m256 p4 = _mm256_set1_ps(1.6666665459e-1f), p5 = _mm256_set1_ps(5.0000001201e-1f);
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_min_ps(_mm256_max_ps(_mm256_loadu_ps(x + i), lo), hi), fx, y, z;
+        __m256i e;
+        fx = _mm256_floor_ps(_mm256_fmadd_ps(v, l2e, half));
+        v = _mm256_fnmadd_ps(fx, c1, v);
+        v = _mm256_fnmadd_ps(fx, c2, v);
+        z = _mm256_mul_ps(v, v);
+        y = _mm256_fmadd_ps(p0, v, p1);
+        y = _mm256_fmadd_ps(y, v, p2);
+        y = _mm256_fmadd_ps(y, v, p3);
+        y = _mm256_fmadd_ps(y, v, p4);
+        y = _mm256_fmadd_ps(y, v, p5);
+        y = _mm256_fmadd_ps(y, z, _mm256_add_ps(v, one));
+        e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvttps_epi32(fx), _mm256_set1_epi32(127)), 23);
+        _mm256_storeu_ps(x + i, _mm256_mul_ps(y, _mm256_castsi256_ps(e)));
+    }
+#endif
+    for (; i < n; i++) x[i] = expf(x[i]);
+}
+
+/* h = silu(g) u */
+static void lvs__swiglu(const float *g, const float *u, float *h, int64_t n, int nt) {
+    int64_t c;
+    (void)nt;
+    LVS__PAR_FOR(n * 8, nt)
+    for (c = 0; c < n; c += 1024) {
+        const int64_t m = n - c < 1024 ? n - c : 1024;
+        int64_t i;
+        for (i = 0; i < m; i++) h[c + i] = -g[c + i];
+        lvs__expv(h + c, m);
+        for (i = 0; i < m; i++) h[c + i] = g[c + i] / (1.0f + h[c + i]) * u[c + i];
+    }
+}
+
 /* LoRA dropout: the factor of element (row t, column c) of projection i's input, 0 or
    1 / (1 - p), from a hash of (seed, i, t, c). */
 static float lvs__lora_keep(uint64_t seed, int64_t i, int64_t t, int64_t c, double p) {
@@ -9088,13 +9134,19 @@ static void lvs__rmsnorm_back(const float *x, const float *w, int64_t d, double 
 
 /* The backward pass of h = silu(g) * u, silu(g) = g sigmoid(g). */
 static void lvs__swiglu_back(const float *g, const float *u, const float *dh, int64_t n, float *dg, float *du, int nt) {
-    int64_t i;
+    int64_t c;
     (void)nt;
     LVS__PAR_FOR(n * 8, nt)
-    for (i = 0; i < n; i++) {
-        const float sg = 1.0f / (1.0f + expf(-g[i]));
-        du[i] = dh[i] * g[i] * sg;
-        dg[i] = dh[i] * u[i] * sg * (1.0f + g[i] * (1.0f - sg));
+    for (c = 0; c < n; c += 1024) {
+        const int64_t m = n - c < 1024 ? n - c : 1024;
+        int64_t i;
+        for (i = 0; i < m; i++) du[c + i] = -g[c + i];
+        lvs__expv(du + c, m);
+        for (i = c; i < c + m; i++) {
+            const float sg = 1.0f / (1.0f + du[i]);
+            du[i] = dh[i] * g[i] * sg;
+            dg[i] = dh[i] * u[i] * sg * (1.0f + g[i] * (1.0f - sg));
+        }
     }
 }
 
@@ -9138,10 +9190,9 @@ static void lvs__attn_fwd(const lvs__attn *A, float *work, int nt) {
             sc[j] *= scale;
             mx = sc[j] > mx ? sc[j] : mx;
         }
-        for (j = lo; j <= i0; j++) {
-            sc[j] = expf(sc[j] - mx);
-            sum += sc[j];
-        }
+        for (j = lo; j <= i0; j++) sc[j] -= mx;
+        lvs__expv(sc + lo, i0 + 1 - lo);
+        for (j = lo; j <= i0; j++) sum += sc[j];
         inv = 1.0f / sum;
         for (j = lo; j <= i0; j++) sc[j] *= inv;
         lvs__rowacc(sc, A->v + kvh * hd, kvd, hd, lo, i0 + 1, A->att + i0 * qd + h * hd, 0);
@@ -9167,7 +9218,9 @@ static void lvs__attn_back(const lvs__attn *A, const float *datt, float *dq, flo
         float *p = work + (int64_t)LVS__TID() * 2 * n, *dp = p + n, D = lvs__dot(dO, A->att + i0 * qd + h * hd, hd);
         lvs__rowdots(A->q + i0 * qd + h * hd, kt + kvh * hd * n, n, hd, lo, i0 + 1, p);
         lvs__rowdots(dO, vt + kvh * hd * n, n, hd, lo, i0 + 1, dp);
-        for (j = lo; j <= i0; j++) dp[j] = expf(p[j] * scale - lse) * (dp[j] - D) * scale;
+        for (j = lo; j <= i0; j++) p[j] = p[j] * scale - lse;
+        lvs__expv(p + lo, i0 + 1 - lo);
+        for (j = lo; j <= i0; j++) dp[j] = p[j] * (dp[j] - D) * scale;
         lvs__rowacc(dp, A->k + kvh * hd, kvd, hd, lo, i0 + 1, dq + i0 * qd + h * hd, 0);
         ddot[i0 * H + h] = D;
     }
@@ -9180,10 +9233,9 @@ static void lvs__attn_back(const lvs__attn *A, const float *datt, float *dq, flo
         for (h = kvh * G; h < (kvh + 1) * G; h++) {
             lvs__rowdots(kj, qt + h * hd * n, n, hd, j, hi + 1, p);
             lvs__rowdots(vj, ot + h * hd * n, n, hd, j, hi + 1, ds);
-            for (i0 = j; i0 <= hi; i0++) {
-                p[i0] = expf(p[i0] * scale - A->lse[i0 * H + h]);
-                ds[i0] = p[i0] * (ds[i0] - ddot[i0 * H + h]) * scale;
-            }
+            for (i0 = j; i0 <= hi; i0++) p[i0] = p[i0] * scale - A->lse[i0 * H + h];
+            lvs__expv(p + j, hi + 1 - j);
+            for (i0 = j; i0 <= hi; i0++) ds[i0] = p[i0] * (ds[i0] - ddot[i0 * H + h]) * scale;
             lvs__rowacc(ds, A->q + h * hd, qd, hd, j, hi + 1, dk + j * kvd + kvh * hd, h > kvh * G);
             lvs__rowacc(p, datt + h * hd, qd, hd, j, hi + 1, dv + j * kvd + kvh * hd, h > kvh * G);
         }
@@ -9370,8 +9422,7 @@ static void lvs__block_fwd(const lvs_model *m, lvs_tape *t, const lvs_backward_r
         lvs__lora_fwd(lo, l * 7 + 5, LVS__LIN(5, t->xn), n, b->u, ff, t->lbuf, LVS__LBT, nt);
     }
     if (!xout) return; /* recomputing for the backward pass: the MLP's inputs are enough */
-    LVS__PAR_FOR(n * ff * 8, nt)
-    for (i = 0; i < n * ff; i++) t->hbuf[i] = b->g[i] / (1.0f + expf(-b->g[i])) * b->u[i];
+    lvs__swiglu(b->g, b->u, t->hbuf, n * ff, nt);
     lvs__matmul_fwd(&Ly->wd, t->hbuf, n, t->t2, d, Ly->bd, t->pack, nt);
     if (lo) lvs__lora_fwd(lo, l * 7 + 6, LVS__LIN(6, t->hbuf), n, t->t2, d, t->lbuf, LVS__LBT, nt);
     lvs__bhooks(r, pos, LVS_SITE_MLP_OUT, (int)l, t->t2, d);
@@ -9404,7 +9455,7 @@ static void lvs__block_back(const lvs_model *m, lvs_tape *t, const lvs_backward_
     const int training = lg != NULL;
     float *lax = lo ? t->lbuf : NULL, *lu = lo ? t->lbuf + t->cap * lo->o.rank : NULL;
     lvs__attn A;
-    int64_t i, rr;
+    int64_t rr;
     int sg;
 #define LVS__LBACK(k, x_, dy_, ldy_, dx_) \
     do { if (lo && lo->A[l * 7 + (k)]) lvs__lora_back(lo, lg, l * 7 + (k), LVS__LIN(k, x_), dy_, ldy_, n, dx_, lax, lu, \
@@ -9416,8 +9467,7 @@ static void lvs__block_back(const lvs_model *m, lvs_tape *t, const lvs_backward_
     lvs__matmul_dx(&Ly->wd, t->dx, d, n, t->hbuf, ff, 0, t->pack, nt);          /* d h */
     if (wg || (lo && lo->A[l * 7 + 6])) {
         float *hh = t->du; /* h itself, for dWd and the adapter (du is filled below) */
-        LVS__PAR_FOR(n * ff * 8, nt)
-        for (i = 0; i < n * ff; i++) hh[i] = b->g[i] / (1.0f + expf(-b->g[i])) * b->u[i];
+        lvs__swiglu(b->g, b->u, hh, n * ff, nt);
         if (wg) lvs__matmul_dw(t->dx, d, hh, ff, n, d, ff, wg[6], wg[13], nt);
         LVS__LBACK(6, hh, t->dx, d, t->hbuf);
     }
@@ -9548,10 +9598,9 @@ static float lvs__ce_loss(const float *logits, int n_rows, int64_t V, const int3
         double sum = 0;
         int64_t v;
         for (v = 0; v < V; v++) mx = z[v] > mx ? z[v] : mx;
-        for (v = 0; v < V; v++) {
-            dz[v] = expf(z[v] - mx);
-            sum += dz[v];
-        }
+        for (v = 0; v < V; v++) dz[v] = z[v] - mx;
+        lvs__expv(dz, V);
+        for (v = 0; v < V; v++) sum += dz[v];
         rowloss[rr] = (double)mx + log(sum) - (double)z[targets[rr]];
         inv = (float)(1.0 / (sum * n_rows));
         for (v = 0; v < V; v++) dz[v] *= inv;
