@@ -17,8 +17,10 @@
      converter behind `lvs-convert`, the transformer engine for Llama, Mistral and Qwen2
      (f32/f16/bf16/int8 weights, KV cache, hooks at every site, batched forward and
      generation), tokenizer.json tokenizers with built-in chat templates, the backward pass
-     (gradients at hook sites, of block inputs and of f32 weights), and the LVS estimator
-     (latent PGD, l2 and random-control attacks, the keyword judge, bootstrap statistics).
+     (gradients at hook sites, of block inputs, of f32 weights and of LoRA adapters), the LVS
+     estimator (latent PGD, l2 and random-control attacks, the keyword judge, bootstrap
+     statistics), PEFT-compatible LoRA adapters, and fine-tuning (AdamW, schedules, LoRA or
+     every weight).
 
    Using it
      In exactly one C or C++ file:
@@ -185,7 +187,8 @@
      generation_config.json) stop unless ignore_eos is set.
 
    The backward pass (lvs_tape_create, lvs_backward, lvs_wgrads_*)
-     One sequence at positions 0..n-1, no KV cache. lvs_backward runs the forward pass from
+     One sequence at positions 0..n-1 (or, with seq_lens, several packed one after another:
+     positions restart at 0 in each and attention stays inside each), no KV cache. lvs_backward runs the forward pass from
      start_layer (0: the embedding lookup, or x0 in its place; k > 0: x0 is the residual
      entering block k, so a PGD step at block l's output runs blocks l+1.. only), the loss
      (mean cross-entropy of tokens[loss_from..n-1] in double, or loss_fn on the logits of rows
@@ -204,7 +207,34 @@
      change no bit. The tape stores, per block, its input, q, k, v, the attention output,
      the log-sum-exp, the residual after attention and the MLP's gate and up values
      (lvs_tape_bytes); with recompute = 1 only the block inputs, and each block's forward
-     pass runs again during the backward pass.
+     pass runs again during the backward pass. With an adapter attached, the adapters' products
+     run in the forward and backward passes; lora_grads (the attached adapter) accumulates the
+     gradients of its A and B, and enables its dropout.
+
+   LoRA adapters (lvs_lora_create, lvs_lora_load, lvs_lora_save, lvs_model_set_lora)
+     As PEFT's LoRA: a targeted projection computes W x + b + scale B (A x), A [r, in] and
+     B [out, r] in f32 over frozen weights of any dtype, scale = alpha / r (alpha / sqrt(r)
+     with rslora). lvs_lora_create initialises as PEFT does (A uniform in +-1/sqrt(in), i.e.
+     kaiming_uniform_ with a = sqrt(5), from lvs_rng seeded with opts.seed; B = 0). The files
+     are PEFT's: adapter_model.safetensors with its tensor names
+     (base_model.model.model.layers.L.self_attn.q_proj.lora_A.weight, ...; metadata format =
+     pt) and adapter_config.json with PEFT 0.13's keys, sorted, indent 2. Loading takes the
+     tensors present (any subset of layers and projections) and refuses what it cannot apply
+     (DoRA, fan_in_fan_out, biases, modules_to_save, rank or alpha patterns, other tensors,
+     other shapes). Dropout (training only) multiplies each input element by 0 or 1/(1-p)
+     from a hash of (seed, layer, projection, row, column), so a step can be replayed.
+     lvs_convert_merged writes W + scale B A.
+
+   Fine-tuning (lvs_trainer_*, lvs_adamw_update, lvs_lr_at, lvs_sft_load)
+     A step: the sequences (packed into passes of up to max_tokens), the token-weighted mean
+     cross-entropy over all their targets, gradients of the attached adapter (or of every
+     weight with full = 1; the model's weights are then copied so they can change), the global
+     norm clipped as torch.nn.utils.clip_grad_norm_ (coefficient max_norm / (norm + 1e-6)),
+     then AdamW as torch.optim.AdamW (decoupled decay, bias corrections; no decay on norms and
+     biases) at the rate of Hugging Face's schedule for that step (constant, cosine or linear,
+     linear warm-up). lvs_trainer_save_state writes parameters, moments and the step count to
+     one file, so a run can resume exactly. lvs_sft_load reads (system, prompt, response)
+     rows from JSONL or CSV; a bad row fails the load, naming its line.
 
    Latent attacks and LVS (lvs_attack_run, lvs_score_row, lvs_median_ci, lvs_prompts_load)
      PROTOCOL.md's bounded latent attack: l-inf PGD on the prompt positions (eps = budget x
@@ -10391,7 +10421,12 @@ LVSDEF lvs_status lvs_sft_load(lvs_sft_data *d, const char *path, lvs_error *err
             lvs_error jerr;
             const lvs_json *sys, *p, *r;
             const char *reason;
-            if (lvs_json_parse(&doc, data + at, e - at, 0, &jerr) != LVS_OK) {
+            lvs_status js = lvs_json_parse(&doc, data + at, e - at, 0, &jerr);
+            if (js == LVS_ERR_NOMEM) {
+                lvs_sft_free(d);
+                lvs_free(data);
+                return lvs__oom(err);
+            } else if (js != LVS_OK) {
                 if (!bad++) { first_bad = line; snprintf(why, sizeof why, "not JSON (%.100s)", jerr.message); }
             } else {
                 if ((reason = lvs__sft_json_row(doc.root, &sys, &p, &r)) != NULL) {

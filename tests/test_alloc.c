@@ -150,8 +150,62 @@ done:
     return s;
 }
 
+/* LoRA: an adapter with dropout trained two steps on packed sequences, saved and loaded in
+   PEFT's format, the optimizer state saved and loaded, merged by lvs_convert_merged; fine-tuning
+   data; full fine-tuning one step and the model saved as a folder */
+static lvs_status lora_workload(const char *model, const char *dir, const char *jsonl) {
+    lvs_model *m = NULL;
+    lvs_model_opts o;
+    lvs_lora *lo = NULL, *back = NULL;
+    lvs_lora_opts lopt;
+    lvs_train_opts to;
+    lvs_trainer *tr = NULL;
+    lvs_train_seq seqs[2];
+    lvs_sft_data sd;
+    lvs_error err;
+    lvs_status s;
+    int32_t a[5] = {1, 7, 9, 4, 2}, b[4] = {3, 5, 8, 6};
+    char path[600];
+    lvs_model_opts_default(&o);
+    o.dtype = LVS_W_F32;
+    if ((s = lvs_model_open(&m, model, &o, &err)) != LVS_OK) return s;
+    lvs_lora_opts_default(&lopt);
+    lopt.rank = 2;
+    lopt.dropout = 0.1;
+    lvs_train_opts_default(&to);
+    seqs[0].tokens = a; seqs[0].n = 5; seqs[0].loss_from = 2;
+    seqs[1].tokens = b; seqs[1].n = 4; seqs[1].loss_from = 3;
+    if ((s = lvs_lora_create(&lo, lvs_model_config(m), &lopt, &err)) != LVS_OK ||
+        (s = lvs_model_set_lora(m, lo, &err)) != LVS_OK || (s = lvs_trainer_create(&tr, m, &to, 9, &err)) != LVS_OK ||
+        (s = lvs_trainer_step(tr, seqs, 2, 1, NULL, &err)) != LVS_OK ||
+        (s = lvs_trainer_step(tr, seqs, 2, 2, NULL, &err)) != LVS_OK || (s = lvs_lora_save(lo, dir, model, &err)) != LVS_OK ||
+        (s = lvs_lora_load(&back, dir, lvs_model_config(m), &err)) != LVS_OK)
+        goto done;
+    snprintf(path, sizeof path, "%s/state.safetensors", dir);
+    if ((s = lvs_trainer_save_state(tr, path, &err)) != LVS_OK || (s = lvs_trainer_load_state(tr, path, &err)) != LVS_OK)
+        goto done;
+    snprintf(path, sizeof path, "%s/merged.safetensors", dir);
+    if ((s = lvs_convert_merged(model, path, LVS_W_F16, dir, NULL, NULL, &err)) != LVS_OK) goto done;
+    if ((s = lvs_sft_load(&sd, jsonl, &err)) != LVS_OK) goto done;
+    lvs_sft_free(&sd);
+    lvs_trainer_free(tr);
+    tr = NULL;
+    lvs_model_set_lora(m, NULL, NULL);
+    to.full = 1;
+    snprintf(path, sizeof path, "%s/full", dir);
+    if ((s = lvs_trainer_create(&tr, m, &to, 5, &err)) != LVS_OK || (s = lvs_trainer_step(tr, seqs, 1, 1, NULL, &err)) != LVS_OK ||
+        (s = lvs_model_save(m, path, &err)) != LVS_OK)
+        goto done;
+done:
+    lvs_trainer_free(tr);
+    lvs_model_close(m);
+    lvs_lora_free(lo);
+    lvs_lora_free(back);
+    return s;
+}
+
 /* one pass over everything that allocates; returns the first failing status */
-static lvs_status workload(const char *model, const char *out, const char *csv) {
+static lvs_status workload(const char *model, const char *out, const char *csv, const char *dir, const char *jsonl) {
     lvs_json_doc d;
     lvs_safetensors st;
     lvs_config c;
@@ -169,12 +223,16 @@ static lvs_status workload(const char *model, const char *out, const char *csv) 
     if ((s = lvs_convert(model, out, LVS_W_F16, NULL, NULL, &err)) != LVS_OK) return s;
     if ((s = text_workload()) != LVS_OK) return s;
     if ((s = grad_workload(model, csv)) != LVS_OK) return s;
+    if ((s = lora_workload(model, dir, jsonl)) != LVS_OK) return s;
     return engine_workload(model);
 }
 
 void test_allocator(void) {
     char *model = t_path("alloc-model"), *out = t_path("alloc.safetensors"), *csv = t_path("alloc-prompts.csv");
+    char *dir = t_path("alloc-adapter"), *jsonl = t_path("alloc-sft.jsonl");
     static const char csv_text[] = "id,Behavior\n1,\"a, b\"\n2,c\n";
+    static const char jsonl_text[] = "{\"prompt\": \"p\", \"response\": \"r\"}\n{\"messages\": [{\"role\": \"user\", "
+                                     "\"content\": \"u\"}, {\"role\": \"assistant\", \"content\": \"a\"}]}\n";
     t_model m;
     long total, k, nomem = 0, other = 0;
     memset(&m, 0, sizeof m);
@@ -185,13 +243,14 @@ void test_allocator(void) {
     m.seed = 4;
     CHECK(t_make_model(model, &m) == 0);
     CHECK(t_write(csv, csv_text, sizeof csv_text - 1) == 0);
+    CHECK(t_write(jsonl, jsonl_text, sizeof jsonl_text - 1) == 0);
     a_live = a_calls = 0;
     a_fail_at = -1;
-    CHECK_ST(workload(model, out, csv), LVS_OK);
+    CHECK_ST(workload(model, out, csv, dir, jsonl), LVS_OK);
     CHECKF(a_live == 0, "%ld allocations not freed", a_live);
     a_fail_at = 1000000000; /* count the calls */
     a_calls = 0;
-    workload(model, out, csv);
+    workload(model, out, csv, dir, jsonl);
     total = a_calls;
     printf("  %ld allocations in the workload\n", total);
     CHECK(total > 50);
@@ -200,7 +259,7 @@ void test_allocator(void) {
         a_live = a_calls = 0;
         a_fail_at = k;
         if (getenv("ALLOC_TRACE")) { printf("k=%ld\n", k); fflush(stdout); }
-        s = workload(model, out, csv);
+        s = workload(model, out, csv, dir, jsonl);
         if (s == LVS_ERR_NOMEM) nomem++;
         else if (s != LVS_OK) { other++; if (other <= 5) printf("  allocation %ld failed: %s\n", k, lvs_status_name(s)); }
         if (a_live != 0) { CHECKF(0, "failing allocation %ld of %ld leaks %ld blocks", k, total, a_live); break; }
@@ -211,4 +270,6 @@ void test_allocator(void) {
     free(model);
     free(out);
     free(csv);
+    free(dir);
+    free(jsonl);
 }

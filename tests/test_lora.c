@@ -141,6 +141,26 @@ void test_lora_goldens(void) {
     }
 }
 
+/* Frozen f16 / bf16 / int8 base weights: the adapter gradients within the engine's tolerances
+   of the float64 goldens (computed from the f32 weights). */
+void test_lora_reduced_precision(void) {
+    static const char *const models[2] = {"llama_moderate", "qwen2_moderate"};
+    static const int dt[3] = {LVS_W_F16, LVS_W_BF16, LVS_W_INT8};
+    static const double tol[3] = {2e-2, 2e-2, 6e-2};
+    int i, k;
+    for (i = 0; i < 2; i++)
+        for (k = 0; k < 3; k++) {
+            lfix f;
+            char what[96];
+            snprintf(what, sizeof what, "%s %s", models[i], lvs_wtype_name((lvs_wtype)dt[k]));
+            if (lfix_open(&f, models[i], dt[k], 0)) {
+                double w = lfix_grads(&f, 0, what, tol[k]);
+                printf("  %-24s adapter gradients: worst relative error %.2e (tolerance %.0e)\n", what, w, tol[k]);
+            }
+            lfix_close(&f);
+        }
+}
+
 /* The trainer on a memorisation task: 4 random sequences of 24 tokens, loss on their last 12;
    100 AdamW steps must at least halve the loss, with LoRA over frozen f32, f16, bf16 and int8
    weights, and with full fine-tuning of an f32 model. (The "moderate" fixtures cannot
