@@ -6675,8 +6675,8 @@ done:
     return s;
 }
 
-/* a JSON number as Python's json module writes a float (0.0, 0.05, 1e-05 aside: %.17g, shortest
-   round trip) or an int */
+/* a number as Python's json module writes it: the shortest text that reads back exactly (as
+   repr: 0.05, 1e-05), with ".0" added to a whole float (as_float), or a plain int */
 static void lvs__buf_pynum(lvs__buf *b, double v, int as_float) {
     char tmp[40];
     int prec;

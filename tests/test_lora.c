@@ -350,6 +350,44 @@ void test_finetune_cli(void) {
         lvs_json_free(&doc);
     }
     free(s);
+    /* full fine-tuning: a Hugging Face folder that loads and generates */
+    snprintf(cmd, sizeof cmd, "%s/lvs finetune '%s' --data '%s' --full --steps 3 --batch 2 --eval-every 0 --lr 1e-3 -q "
+             "-o '%s/ft-full' > '%s/ft-full.log' 2>&1 && %s/lvs generate '%s/ft-full' -p hi -n 3 > /dev/null 2>&1",
+             t_build(), dir, df, t_tmp(), t_tmp(), t_build(), t_tmp());
+    CHECK(t_run(cmd) == 0);
+    snprintf(pa, sizeof pa, "%s/ft-full/log.jsonl", t_tmp());
+    s = t_slurp(pa, &n);
+    CHECKF(s && strstr(s, "{\"step\":3,") && !strstr(s, "compliance"), "log: %s", s ? s : "");
+    free(s);
+    {
+        lvs_model *a = NULL, *b = NULL;
+        snprintf(pa, sizeof pa, "%s/ft-full", t_tmp());
+        CHECK_OK(lvs_model_open(&a, dir, NULL, &err), &err);
+        CHECK_OK(lvs_model_open(&b, pa, NULL, &err), &err);
+        if (a && b) { /* same shapes, trained weights */
+            lvs_model_stats sa, sb;
+            lvs_model_get_stats(a, &sa);
+            lvs_model_get_stats(b, &sb);
+            CHECK(sa.n_params == sb.n_params);
+        }
+        lvs_model_close(a);
+        lvs_model_close(b);
+        snprintf(pb, sizeof pb, "%s/ft-full/model.safetensors", t_tmp());
+        snprintf(pa, sizeof pa, "%s/model.safetensors", dir);
+        {
+            lvs_safetensors sa, sb;
+            if (lvs_st_open(&sa, pa, &err) == LVS_OK) {
+                if (lvs_st_open(&sb, pb, &err) == LVS_OK) {
+                    const lvs_st_tensor *x = lvs_st_find(&sa, "model.layers.0.self_attn.q_proj.weight");
+                    const lvs_st_tensor *y = lvs_st_find(&sb, "model.layers.0.self_attn.q_proj.weight");
+                    CHECK(x && y && x->dtype == LVS_F32 && y->dtype == LVS_F32 && x->numel == y->numel &&
+                          memcmp(x->data, y->data, x->nbytes) != 0);
+                    lvs_st_close(&sb);
+                } else CHECKF(0, "%s", err.message);
+                lvs_st_close(&sa);
+            } else CHECKF(0, "%s", err.message);
+        }
+    }
     /* bad data: named by line; usage errors */
     snprintf(cmd, sizeof cmd, "printf '{\"prompt\":\"a\",\"response\":\"b\"}\\n\\n{\"prompt\":\"c\"}\\n' > '%s/bad.jsonl' && "
              "%s/lvs finetune '%s' --data '%s/bad.jsonl' -o '%s/ft-bad' > '%s/ft-bad.log' 2>&1", t_tmp(), t_build(), dir,

@@ -1899,8 +1899,8 @@ static int ft_run_seed(lvs_model *m, const char *model_path, const lvs_tokenizer
     FILE *log = NULL;
     int per = c->batch * c->accum, rc = 0, *rows = NULL, k;
     lvs_train_seq *seqs = NULL;
-    int64_t s, steps = c->tr.total_steps;
-    double t0 = now(), tstep = 0;
+    int64_t s, s0 = 0, steps = c->tr.total_steps;
+    double tstep = 0;
     if (lvs_make_dir(dir, &err) != LVS_OK) { fprintf(stderr, "lvs finetune: error: %s\n", err.message); return 0; }
     ft_path(ckpt, sizeof ckpt, dir, "checkpoint.safetensors");
     ft_path(path, sizeof path, dir, "settings.json");
@@ -1957,7 +1957,7 @@ static int ft_run_seed(lvs_model *m, const char *model_path, const lvs_tokenizer
             fflush(log);
         }
     }
-    for (s = lvs_trainer_steps(tr); s < steps; s++) {
+    for (s = s0 = lvs_trainer_steps(tr); s < steps; s++) {
         lvs_train_stats st;
         double ts = now();
         lvs_strbuf line;
@@ -1996,9 +1996,8 @@ static int ft_run_seed(lvs_model *m, const char *model_path, const lvs_tokenizer
             goto done;
         }
         if (!c->quiet) {
-            double el = now() - t0, per_step = tstep / (double)(s + 1 - 0), eta = per_step * (double)(steps - st.step);
+            double per_step = tstep / (double)(s + 1 - s0), eta = per_step * (double)(steps - st.step);
             int w = 24, fill = (int)((double)w * (double)st.step / (double)steps), q;
-            (void)el;
             fputc('\r', stderr);
             fputc('[', stderr);
             for (q = 0; q < w; q++) fputc(q < fill ? '#' : '.', stderr);
