@@ -8975,8 +8975,8 @@ static void lvs__lora_back(const lvs_lora *lo, lvs_lora *g, int64_t i, const flo
    [K][16] contiguously, then a register tile of 6 rows x 16 columns sweeps them. Each output
    is one sum over k in order, whatever the thread count. pack: 16 x K floats per thread. */
 #define LVS__PANEL 16
-static void lvs__gemm_panel(const float *A, int64_t lda, int64_t n, const float *B, int64_t K, float *C, int64_t ldc,
-                            int nj, int accumulate, const float *bias) {
+static void lvs__gemm_panel(const float *A, int64_t lda, int64_t n, const float *B, int64_t ldb, int64_t K, float *C,
+                            int64_t ldc, int nj, int accumulate, const float *bias) {
     int64_t t0, k;
     int t, j;
     for (t0 = 0; t0 < n; t0 += 6) {
@@ -8988,7 +8988,7 @@ static void lvs__gemm_panel(const float *A, int64_t lda, int64_t n, const float 
             __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
             __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, a;
             for (k = 0; k < K; k++) {
-                const __m256 b0 = _mm256_loadu_ps(B + k * LVS__PANEL), b1 = _mm256_loadu_ps(B + k * LVS__PANEL + 8);
+                const __m256 b0 = _mm256_loadu_ps(B + k * ldb), b1 = _mm256_loadu_ps(B + k * ldb + 8);
                 a = _mm256_broadcast_ss(ar[0] + k); c00 = _mm256_fmadd_ps(a, b0, c00); c01 = _mm256_fmadd_ps(a, b1, c01);
                 a = _mm256_broadcast_ss(ar[1] + k); c10 = _mm256_fmadd_ps(a, b0, c10); c11 = _mm256_fmadd_ps(a, b1, c11);
                 a = _mm256_broadcast_ss(ar[2] + k); c20 = _mm256_fmadd_ps(a, b0, c20); c21 = _mm256_fmadd_ps(a, b1, c21);
@@ -9008,7 +9008,7 @@ static void lvs__gemm_panel(const float *A, int64_t lda, int64_t n, const float 
         for (k = 0; k < K; k++)
             for (t = 0; t < 6; t++) {
                 const float a = ar[t][k];
-                for (j = 0; j < LVS__PANEL; j++) acc[t][j] += a * B[k * LVS__PANEL + j];
+                for (j = 0; j < LVS__PANEL; j++) acc[t][j] += a * B[k * ldb + j];
             }
 #endif
         for (t = 0; t < 6 && t0 + t < n; t++) {
@@ -9059,33 +9059,34 @@ static void lvs__matmul_dx(const lvs__mat *W, const float *dy, int64_t ldy, int6
             }
         return;
     }
-    { /* blocks of LVS__DX_RB rows of W, read row by row into column panels, then swept */
+    { /* blocks of LVS__DX_RB rows of W, swept by column panels: read in place from f32 weights
+         (whole panels), else first copied row by row into packed panels */
         const int64_t npanel = (cols + LVS__PANEL - 1) / LVS__PANEL, rb_max = LVS__DX_RB;
+        const int direct = W->type == LVS_W_F32 && cols % LVS__PANEL == 0;
         float *rowbuf = pack + npanel * LVS__PANEL * rb_max;
         int64_t rb;
         for (rb = 0; rb < rows; rb += rb_max) {
             const int64_t nr = rows - rb < rb_max ? rows - rb : rb_max;
             int64_t r;
             LVS__PAR_FOR(nr * cols * 4, nt)
-            for (r = rb; r < rb + nr; r++) {
-                const float *w;
+            for (r = rb; r < (direct ? rb : rb + nr); r++) {
                 float *tmp = rowbuf + (int64_t)LVS__TID() * (npanel * LVS__PANEL);
                 int64_t q;
-                if (W->type == LVS_W_F32 && cols % LVS__PANEL == 0) w = (const float *)lvs__mat_row(W, r);
-                else {
-                    lvs__mat_row_f32(W, r, tmp);
-                    for (q = cols; q < npanel * LVS__PANEL; q++) tmp[q] = 0.0f;
-                    w = tmp;
-                }
+                lvs__mat_row_f32(W, r, tmp);
+                for (q = cols; q < npanel * LVS__PANEL; q++) tmp[q] = 0.0f;
                 for (q = 0; q < npanel; q++)
-                    memcpy(pack + (q * nr + (r - rb)) * LVS__PANEL, w + q * LVS__PANEL, sizeof(float) * LVS__PANEL);
+                    memcpy(pack + (q * nr + (r - rb)) * LVS__PANEL, tmp + q * LVS__PANEL, sizeof(float) * LVS__PANEL);
             }
             LVS__PAR_FOR(nr * cols * n, nt)
             for (p = 0; p < npanel; p++) {
                 const int64_t k0 = p * LVS__PANEL;
                 const int nj = (int)(cols - k0 < LVS__PANEL ? cols - k0 : LVS__PANEL);
-                lvs__gemm_panel(dy + rb, ldy, n, pack + p * nr * LVS__PANEL, nr, dx + k0, ldx, nj, accumulate || rb > 0,
-                                NULL);
+                if (direct)
+                    lvs__gemm_panel(dy + rb, ldy, n, (const float *)lvs__mat_row(W, rb) + k0, cols, nr, dx + k0, ldx, nj,
+                                    accumulate || rb > 0, NULL);
+                else
+                    lvs__gemm_panel(dy + rb, ldy, n, pack + p * nr * LVS__PANEL, LVS__PANEL, nr, dx + k0, ldx, nj,
+                                    accumulate || rb > 0, NULL);
             }
         }
     }
@@ -9118,7 +9119,7 @@ static void lvs__matmul_fwd(const lvs__mat *W, const float *x, int64_t n, float 
             A = wb;
         }
         for (p = 0; p < np; p++) {
-            lvs__gemm_panel(A, K, nr, pack + p * K * LVS__PANEL, K, c, LVS__PANEL, LVS__PANEL, 0, NULL);
+            lvs__gemm_panel(A, K, nr, pack + p * K * LVS__PANEL, LVS__PANEL, K, c, LVS__PANEL, LVS__PANEL, 0, NULL);
             for (i = 0; i < nr; i++)
                 for (j = 0; j < LVS__PANEL && p * LVS__PANEL + j < n; j++)
                     y[(p * LVS__PANEL + j) * ldy + r0 + i] = c[i * LVS__PANEL + j] + (bias ? bias[r0 + i] : 0.0f);
@@ -9558,6 +9559,44 @@ static void lvs__block_back(const lvs_model *m, lvs_tape *t, const lvs_backward_
 #undef LVS__LBT
 }
 
+/* out[t] = w . x[t] for the n <= 6 rows of x ([n, d]), reading w once (each a sum in the
+   lane order of lvs__dot) */
+static void lvs__dots(const float *w, const float *x, int64_t d, int64_t n, float *out) {
+    int64_t t, k = 0;
+#ifdef LVS__AVX2
+    __m256 a[6];
+    for (t = 0; t < 6; t++) a[t] = _mm256_setzero_ps();
+    for (; k + 8 <= d; k += 8) {
+        const __m256 wv = _mm256_loadu_ps(w + k);
+        for (t = 0; t < n; t++) a[t] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x + t * d + k), a[t]);
+    }
+    for (t = 0; t < n; t++) out[t] = lvs__hsum8(a[t]);
+#else
+    for (t = 0; t < n; t++) out[t] = 0.0f;
+    if (d >= 8) {
+        for (t = 0; t < n; t++) out[t] = lvs__dot(w, x + t * d, d - d % 8);
+        k = d - d % 8;
+    }
+#endif
+    for (; k < d; k++)
+        for (t = 0; t < n; t++) out[t] += w[k] * x[t * d + k];
+}
+/* acc[t] += c[t] w for the n <= 6 rows of acc ([n, d]), reading w once */
+static void lvs__axpys(float *acc, const float *c, const float *w, int64_t d, int64_t n) {
+    int64_t t, k = 0;
+#ifdef LVS__AVX2
+    __m256 cv[6];
+    for (t = 0; t < n; t++) cv[t] = _mm256_set1_ps(c[t]);
+    for (; k + 8 <= d; k += 8) {
+        const __m256 wv = _mm256_loadu_ps(w + k);
+        for (t = 0; t < n; t++)
+            _mm256_storeu_ps(acc + t * d + k, _mm256_fmadd_ps(cv[t], wv, _mm256_loadu_ps(acc + t * d + k)));
+    }
+#endif
+    for (; k < d; k++)
+        for (t = 0; t < n; t++) acc[t * d + k] += c[t] * w[k];
+}
+
 /* Mean cross-entropy through lm_head for a few rows (n <= 6) in one pass over its rows, with an
    online softmax: per row the running maximum, the sum of exponentials and the sum of
    exp(z_v - max) w_v, in LVS__DX_CHUNKS fixed chunks of the vocabulary merged in order. Gives
@@ -9571,7 +9610,7 @@ static float lvs__ce_head(const lvs__mat *W, const float *xn, int64_t n, const i
     (void)nt;
     LVS__PAR_FOR(V * d * n, nt)
     for (c = 0; c < LVS__DX_CHUNKS; c++) {
-        float *acc = pack + c * (n + 1) * d, *wrow = acc + n * d;
+        float *acc = pack + c * (n + 1) * d, *wrow = acc + n * d, zs[6], cf[6];
         int64_t v, v1 = (c + 1) * per < V ? (c + 1) * per : V, tt, e;
         memset(acc, 0, sizeof(float) * (size_t)(n * d));
         for (tt = 0; tt < n; tt++) { mx[c][tt] = -HUGE_VAL; sum[c][tt] = 0; }
@@ -9579,21 +9618,23 @@ static float lvs__ce_head(const lvs__mat *W, const float *xn, int64_t n, const i
             const float *w = wrow;
             if (W->type == LVS_W_F32) w = (const float *)lvs__mat_row(W, v);
             else lvs__mat_row_f32(W, v, wrow);
+            lvs__dots(w, xn, d, n, zs);
             for (tt = 0; tt < n; tt++) {
-                const double z = lvs__dot(xn + tt * d, w, d);
-                float *a = acc + tt * d;
+                const double z = zs[tt];
                 if (z > mx[c][tt]) { /* a new maximum: rescale what was summed */
                     const float sc = (float)exp(mx[c][tt] - z);
+                    float *a = acc + tt * d;
                     for (e = 0; e < d; e++) a[e] *= sc;
                     sum[c][tt] = sum[c][tt] * (double)sc + 1.0;
                     mx[c][tt] = z;
-                    lvs__axpy(a, 1.0f, w, d);
+                    cf[tt] = 1.0f;
                 } else {
                     const double p = exp(z - mx[c][tt]);
                     sum[c][tt] += p;
-                    lvs__axpy(a, (float)p, w, d);
+                    cf[tt] = (float)p;
                 }
             }
+            lvs__axpys(acc, cf, w, d, n);
         }
     }
     for (t = 0; t < n; t++) { /* merge the chunks in order */
