@@ -2220,9 +2220,12 @@ static int cmd_finetune(int argc, char **argv) {
         if (n_seeds == 1) snprintf(dir, sizeof dir, "%s", outp);
         else snprintf(dir, sizeof dir, "%s/seed-%llu", outp, (unsigned long long)seed);
         if (!ft_run_seed(m, a.path, tok, data, sd.n, eids, enp, n_eval, &c, seed, dir, settings, &sums[k])) goto done;
-        printf("seed %llu: final loss %.4f, compliance %s%.3f, onset t_%.2g = %s", (unsigned long long)seed,
-               sums[k].final_loss, "", sums[k].final_comp, c.tau, sums[k].has_onset ? "" : "not reached");
-        if (sums[k].has_onset) printf("%.0f steps", sums[k].onset);
+        printf("seed %llu: final loss %.4f", (unsigned long long)seed, sums[k].final_loss);
+        if (c.eval_every > 0) {
+            printf(", compliance %.3f, onset t_%.2g = ", sums[k].final_comp, c.tau);
+            if (sums[k].has_onset) printf("%.0f steps", sums[k].onset);
+            else printf("not reached");
+        }
         printf(", %.0f training tokens/s -> %s\n", sums[k].tok_s, dir);
         if (c.tr.full && k + 1 < n_seeds) { /* the next seed starts from the original weights */
             close_model(m);
