@@ -2056,7 +2056,7 @@ static int cmd_finetune(int argc, char **argv) {
         int r;
         if (strcmp(o, "-h") == 0 || strcmp(o, "--help") == 0) {
             fputs(usage_finetune, stdout);
-            fputs(usage_model_opts, stdout);
+            fputs(strchr(usage_model_opts, '\n') + 1, stdout); /* --adapter is described above */
             return 0;
         }
         if (strcmp(o, "--dtype") == 0) explicit_dtype = 1;
