@@ -425,31 +425,47 @@ static int dcmp(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-/* tests/reference/bench_pgd_torch.py with nt threads: its median step in ms, or -1 (why says why) */
-static double torch_pgd_step(int nt, int T, const char *extra, char *impl, size_t impl_cap, char *why, size_t why_cap) {
-    const char *script = "tests/reference/bench_pgd_torch.py";
-    char cmd[300], line[1000];
+/* Runs a PyTorch baseline script (/usr/bin/python3 tests/reference/SCRIPT ARGS) and reads its
+   result line, "KEY=ms ... [KEY2=value] ... [impl=name]": returns ms, or -1 with why saying why.
+   A line "impl=name" of its own also names the path the script took. */
+static double torch_baseline(const char *script, const char *args, const char *key, const char *key2, double *val2,
+                             char *impl, size_t impl_cap, char *why, size_t why_cap) {
+    char cmd[400], line[1000];
     double ms = -1;
     FILE *p;
+    if (val2) *val2 = -1;
     snprintf(impl, impl_cap, "?");
     if (!lvs_is_file("/usr/bin/python3")) { snprintf(why, why_cap, "no /usr/bin/python3"); return -1; }
     if (!lvs_is_file(script)) { snprintf(why, why_cap, "no %s (run from the repository root)", script); return -1; }
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s --threads %d --T %d %s 2>&1", script, nt, T, extra);
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s %s 2>&1", script, args);
     fflush(stdout);
     if (!(p = popen(cmd, "r"))) { snprintf(why, why_cap, "cannot run /usr/bin/python3"); return -1; }
     snprintf(why, why_cap, "no result line");
     while (fgets(line, sizeof line, p)) {
-        size_t k = strlen(line);
+        size_t k = strlen(line), n = strlen(key);
+        char *f = strncmp(line, "impl=", 5) == 0 ? line : strstr(line, " impl=");
         while (k && (line[k - 1] == '\n' || line[k - 1] == '\r')) line[--k] = 0;
-        if (strncmp(line, "torch_pgd_step_ms=", 18) == 0) ms = atof(line + 18);
-        else if (strncmp(line, "impl=", 5) == 0) {
+        if (f) {
             size_t j = 0;
-            while (line[5 + j] && line[5 + j] != ' ' && j + 1 < impl_cap) { impl[j] = line[5 + j]; j++; }
+            f += f == line ? 5 : 6;
+            while (f[j] && f[j] != ' ' && j + 1 < impl_cap) { impl[j] = f[j]; j++; }
             impl[j] = 0;
-        } else if (k) snprintf(why, why_cap, "%.200s", line); /* the last other line: the error, if any */
+        }
+        if (strncmp(line, key, n) == 0 && line[n] == '=') {
+            ms = atof(line + n + 1);
+            if (key2 && val2 && (f = strstr(line, key2)) && f[strlen(key2)] == '=') *val2 = atof(f + strlen(key2) + 1);
+        } else if (k && strncmp(line, "impl=", 5) != 0) snprintf(why, why_cap, "%.200s", line); /* the last other line: the error, if any */
     }
     if (pclose(p) != 0 && ms < 0) return -1;
     return ms;
+}
+
+/* tests/reference/bench_pgd_torch.py with nt threads: its median step in ms, or -1 (why says why) */
+static double torch_pgd_step(int nt, int T, const char *extra, char *impl, size_t impl_cap, char *why, size_t why_cap) {
+    char args[200];
+    snprintf(args, sizeof args, "--threads %d --T %d %s", nt, T, extra);
+    return torch_baseline("tests/reference/bench_pgd_torch.py", args, "torch_pgd_step_ms", NULL, NULL, impl, impl_cap,
+                          why, why_cap);
 }
 
 /* One PGD step at the middle layer of a SmolLM2-135M-shaped random f32 model (forward from the
@@ -603,34 +619,10 @@ static void bench_pgd(void) {
 /* tests/reference/bench_lora_torch.py: its median step and forward in ms (or -1; why says why) */
 static double torch_lora_step(int nt, int B, int T, const char *extra, double *fwd_ms, char *impl, size_t impl_cap,
                               char *why, size_t why_cap) {
-    const char *script = "tests/reference/bench_lora_torch.py";
-    char cmd[300], line[1000];
-    double ms = -1;
-    FILE *p;
-    *fwd_ms = -1;
-    snprintf(impl, impl_cap, "?");
-    if (!lvs_is_file("/usr/bin/python3")) { snprintf(why, why_cap, "no /usr/bin/python3"); return -1; }
-    if (!lvs_is_file(script)) { snprintf(why, why_cap, "no %s (run from the repository root)", script); return -1; }
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s --threads %d --batch %d --T %d %s 2>&1", script, nt, B, T, extra);
-    fflush(stdout);
-    if (!(p = popen(cmd, "r"))) { snprintf(why, why_cap, "cannot run /usr/bin/python3"); return -1; }
-    snprintf(why, why_cap, "no result line");
-    while (fgets(line, sizeof line, p)) {
-        size_t k = strlen(line);
-        char *f;
-        while (k && (line[k - 1] == '\n' || line[k - 1] == '\r')) line[--k] = 0;
-        if (strncmp(line, "torch_lora_step_ms=", 19) == 0) {
-            ms = atof(line + 19);
-            if ((f = strstr(line, "torch_forward_ms="))) *fwd_ms = atof(f + 17);
-            if ((f = strstr(line, "impl="))) {
-                size_t j = 0;
-                while (f[5 + j] && f[5 + j] != ' ' && j + 1 < impl_cap) { impl[j] = f[5 + j]; j++; }
-                impl[j] = 0;
-            }
-        } else if (k) snprintf(why, why_cap, "%.200s", line);
-    }
-    if (pclose(p) != 0 && ms < 0) return -1;
-    return ms;
+    char args[200];
+    snprintf(args, sizeof args, "--threads %d --batch %d --T %d %s", nt, B, T, extra);
+    return torch_baseline("tests/reference/bench_lora_torch.py", args, "torch_lora_step_ms", "torch_forward_ms", fwd_ms,
+                          impl, impl_cap, why, why_cap);
 }
 
 /* One LoRA training step (rank 8 on all seven projections of every block, AdamW) on a batch of

@@ -49,6 +49,10 @@ typedef struct t_model {
 } t_model;
 /* Writes a random model folder that matches the config; returns 0 on success. */
 int t_make_model(const char *dir, const t_model *m);
+/* max |a - b| / max |b| (NaN counts as an infinite error) */
+double t_rel_err(const float *a, const float *b, size_t n);
+/* 1 if both files exist and hold the same bytes */
+int t_same_file(const char *a, const char *b);
 /* Writes a byte-level tokenizer (vocabulary 259) with a Llama-2 chat template into dir. */
 void t_byte_tokenizer(const char *dir);
 #endif

@@ -8,18 +8,6 @@ static const char *const gmodels[] = {"llama_gqa", "llama3_rope", "llama_headdim
                                       "qwen2_swa", "llama_sharded", "llama_bf16", "llama_moderate", "qwen2_moderate"};
 #define N_GMODELS (sizeof gmodels / sizeof gmodels[0])
 
-/* max |a - b| / max |b| */
-static double rel_err(const float *a, const float *b, size_t n) {
-    double num = 0, den = 0;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        double e = fabs((double)a[i] - (double)b[i]);
-        if (!(e <= num)) num = e;
-        if (fabs((double)b[i]) > den) den = fabs((double)b[i]);
-    }
-    return den > 0 ? num / den : num;
-}
-
 /* g[0]: grad.safetensors, g[1]: golden.safetensors (the ids) */
 static int gfiles(const char *name, lvs_safetensors *g) {
     char p[256];
@@ -142,13 +130,13 @@ static double gcompare(const lvs_model *m, const lvs_safetensors *g, const gres 
     for (k = 0; k < ns; k++) {
         t = lvs_st_find(g, gsite_name(k, name, sizeof name));
         if (!t) { CHECKF(0, "%s: golden %s missing", what, name); continue; }
-        e = rel_err(r->sites + k * T * d, (const float *)t->data, (size_t)t->numel);
+        e = t_rel_err(r->sites + k * T * d, (const float *)t->data, (size_t)t->numel);
         CHECKF(e <= tol, "%s: %s relative error %.3g > %.3g", what, name, e, tol);
         worst = e > worst ? e : worst;
     }
-    e = rel_err(r->x0g, (const float *)lvs_st_find(g, "grad.embed")->data, (size_t)(T * d));
+    e = t_rel_err(r->x0g, (const float *)lvs_st_find(g, "grad.embed")->data, (size_t)(T * d));
     CHECKF(e <= tol, "%s: grad_x0 relative error %.3g", what, e);
-    e = rel_err(r->grad2, (const float *)lvs_st_find(g, "grad2.embed")->data, (size_t)(T * d));
+    e = t_rel_err(r->grad2, (const float *)lvs_st_find(g, "grad2.embed")->data, (size_t)(T * d));
     CHECKF(e <= tol, "%s: callback-loss gradient relative error %.3g > %.3g", what, e, tol);
     worst = e > worst ? e : worst;
     if (r->wg) {
@@ -161,7 +149,7 @@ static double gcompare(const lvs_model *m, const lvs_safetensors *g, const gres 
             ours = lvs_wgrads_get(r->wg, gw->name + 6, &numel);
             n++;
             if (!ours || numel != gw->numel) { CHECKF(0, "%s: no accumulator for %s", what, gw->name); continue; }
-            e = rel_err(ours, (const float *)gw->data, (size_t)numel);
+            e = t_rel_err(ours, (const float *)gw->data, (size_t)numel);
             CHECKF(e <= tol, "%s: %s relative error %.3g > %.3g", what, gw->name, e, tol);
             worst = e > worst ? e : worst;
         }
@@ -328,7 +316,7 @@ void test_trace_loss_from(void) {
             got = lvs_st_find(&tr, want->name);
             CHECKF(got && got->numel == want->numel, "trace output lacks %s", want->name);
             if (!got || got->numel != want->numel) continue;
-            CHECKF(rel_err((const float *)got->data, (const float *)want->data, (size_t)want->numel) <= 1e-3, "%s",
+            CHECKF(t_rel_err((const float *)got->data, (const float *)want->data, (size_t)want->numel) <= 1e-3, "%s",
                    want->name);
             compared++;
         }
@@ -393,8 +381,8 @@ void test_backward_ce_head(void) {
         r.tokens = ids; r.n = 24; r.loss_fn = ce_callback; r.loss_user = &cb; r.logits_from = 19; r.grad_x0 = g2;
         CHECK_OK(lvs_backward(m, t, &r, &err), &err);
         CHECKF(fabs(l1 - r.loss) <= 1e-5 * fabs(r.loss), "%s: loss %.8g, callback %.8g", gmodels[i], l1, r.loss);
-        CHECKF(rel_err(g1, g2, (size_t)(24 * d)) <= 1e-5, "%s: one-pass gradient differs by %.3g", gmodels[i],
-               rel_err(g1, g2, (size_t)(24 * d)));
+        CHECKF(t_rel_err(g1, g2, (size_t)(24 * d)) <= 1e-5, "%s: one-pass gradient differs by %.3g", gmodels[i],
+               t_rel_err(g1, g2, (size_t)(24 * d)));
         free(g1);
         free(g2);
         lvs_tape_free(t);

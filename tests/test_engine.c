@@ -17,18 +17,6 @@ static char *fixture(const char *model, const char *file) {
     return p;
 }
 
-/* max |a - b| / max |b| */
-static double rel_err(const float *a, const float *b, size_t n) {
-    double num = 0, den = 0;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        double e = fabs((double)a[i] - (double)b[i]);
-        if (!(e <= num)) num = e; /* NaN counts as an infinite error */
-        if (fabs((double)b[i]) > den) den = fabs((double)b[i]);
-    }
-    return den > 0 ? num / den : num;
-}
-
 typedef struct golden { lvs_safetensors st; int ok; } golden;
 static void golden_open(golden *g, const char *model) {
     char *p = fixture(model, "golden.safetensors");
@@ -118,13 +106,13 @@ static double compare_golden(const lvs_model *m, golden *g, double tol, const ch
     int64_t k;
     char name[64];
     if (!ids || !lg || !run_model(m, (const int32_t *)ids->data, ids->numel, &r)) return 1e9;
-    e = rel_err(r.logits, (const float *)lg->data, (size_t)lg->numel);
+    e = t_rel_err(r.logits, (const float *)lg->data, (size_t)lg->numel);
     CHECKF(e <= tol, "%s: logits relative error %.3g > %.3g", what, e, tol);
     worst = e;
     for (k = 0; k < r.n_sites; k++) {
         const lvs_st_tensor *s = gt(g, site_golden_name(k, name, sizeof name));
         if (!s) continue;
-        e = rel_err(r.sites + k * r.T * r.d, (const float *)s->data, (size_t)s->numel);
+        e = t_rel_err(r.sites + k * r.T * r.d, (const float *)s->data, (size_t)s->numel);
         CHECKF(e <= tol, "%s: %s relative error %.3g > %.3g", what, name, e, tol);
         if (e > worst) worst = e;
     }
@@ -239,13 +227,13 @@ void test_engine_incremental(void) {
                 q.logits = LVS_LOGITS_LAST;
                 q.logits_out = lg;
                 CHECK_OK(lvs_forward(m, c, &q, 1, &err), &err);
-                worst = rel_err(lg, full.logits + 4 * V, (size_t)V);
+                worst = t_rel_err(lg, full.logits + 4 * V, (size_t)V);
                 for (t = 5; t < T; t++) {
                     double e;
                     q.tokens = id + t;
                     q.n = 1;
                     CHECK_OK(lvs_forward(m, c, &q, 1, &err), &err);
-                    e = rel_err(lg, full.logits + t * V, (size_t)V);
+                    e = t_rel_err(lg, full.logits + t * V, (size_t)V);
                     if (e > worst) worst = e;
                 }
                 CHECK(lvs_cache_len(c, 0) == T);
@@ -271,7 +259,7 @@ void test_engine_incremental(void) {
                 q.tokens = id + 10;
                 q.n = 1;
                 CHECK_OK(lvs_forward(m, c, &q, 1, &err), &err);
-                CHECK(rel_err(lg, full.logits + 10 * V, (size_t)V) <= 1e-5);
+                CHECK(t_rel_err(lg, full.logits + 10 * V, (size_t)V) <= 1e-5);
                 run_free(&full);
             }
             lvs_cache_free(c);
@@ -321,7 +309,7 @@ void test_engine_batch_and_threads(void) {
             lvs_cache_free(c);
             CHECK(memcmp(single_a, both_a, (size_t)(na * V) * 4) == 0);
             CHECK(memcmp(single_b, both_b, (size_t)(nb * V) * 4) == 0);
-            if (dts[i] == LVS_AS_STORED) CHECK(rel_err(both_b, (const float *)lb->data, (size_t)(nb * V)) <= 1e-4);
+            if (dts[i] == LVS_AS_STORED) CHECK(t_rel_err(both_b, (const float *)lb->data, (size_t)(nb * V)) <= 1e-4);
             CHECK_OK(lvs_cache_create(&c, m2, 1, 64, &err), &err);
             q[0].logits_out = t2_a;
             CHECK_OK(lvs_forward(m2, c, &q[0], 1, &err), &err);
@@ -428,7 +416,7 @@ void test_engine_hooks(void) {
         hk[0].fn = lvs_hook_replace;
         RUN(hk, 1, ids, patched_lg);
         /* block 1 attends to patched states only, so its output matches the donor run */
-        CHECK(rel_err(patched_lg, donor_lg, (size_t)(T * V)) <= 1e-6);
+        CHECK(t_rel_err(patched_lg, donor_lg, (size_t)(T * V)) <= 1e-6);
         free(don);
     }
 #undef RUN

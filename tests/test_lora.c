@@ -9,26 +9,6 @@ static const char *const lmodels[] = {"llama_gqa", "llama3_rope", "llama_headdim
                                       "qwen2_swa", "llama_sharded", "llama_bf16", "llama_moderate", "qwen2_moderate"};
 #define N_LMODELS (sizeof lmodels / sizeof lmodels[0])
 
-static double rel_err(const float *a, const float *b, size_t n) {
-    double num = 0, den = 0;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        double e = fabs((double)a[i] - (double)b[i]);
-        if (!(e <= num)) num = e;
-        if (fabs((double)b[i]) > den) den = fabs((double)b[i]);
-    }
-    return den > 0 ? num / den : num;
-}
-
-static int same_bytes(const char *a, const char *b) {
-    size_t na = 0, nb = 0;
-    char *x = t_slurp(a, &na), *y = t_slurp(b, &nb);
-    int same = x && y && na == nb && memcmp(x, y, na) == 0;
-    free(x);
-    free(y);
-    return same;
-}
-
 typedef struct lfix { lvs_model *m; lvs_lora *lo; lvs_safetensors gold, ids; } lfix;
 static void lfix_close(lfix *f) {
     lvs_model_close(f->m);
@@ -107,7 +87,7 @@ static double lfix_grads(lfix *f, int recompute, const char *what, double tol) {
         if (strncmp(g->name, "grad.", 5) != 0) continue;
         mine = lvs_lora_tensor(f->lo, g->name + 5, 1, &rows, &cols);
         if (!mine || rows * cols != g->numel) { CHECKF(0, "%s: no gradient for %s", what, g->name); continue; }
-        e = rel_err(mine, (const float *)g->data, (size_t)g->numel);
+        e = t_rel_err(mine, (const float *)g->data, (size_t)g->numel);
         CHECKF(e <= tol, "%s: %s relative error %.3g > %.3g", what, g->name, e, tol);
         worst = e > worst ? e : worst;
         seen++;
@@ -127,7 +107,7 @@ void test_lora_goldens(void) {
         if (lfix_open(&f, lmodels[i], LVS_AS_STORED, 0) && (lg = lfix_logits(&f, &T)) != NULL) {
             double el, eg, egr;
             gl = lvs_st_find(&f.gold, "logits");
-            el = gl ? rel_err(lg, (const float *)gl->data, (size_t)gl->numel) : 1;
+            el = gl ? t_rel_err(lg, (const float *)gl->data, (size_t)gl->numel) : 1;
             CHECKF(gl && gl->numel == T * lvs_model_config(f.m)->vocab_size && el <= 1e-4, "%s: logits error %.3g",
                    lmodels[i], el);
             free(lg);
@@ -320,13 +300,13 @@ void test_finetune_cli(void) {
     CHECK(t_run(cmd) == 0);
     snprintf(pa, sizeof pa, "%s/adapter_model.safetensors", oa);
     snprintf(pb, sizeof pb, "%s/adapter_model.safetensors", ob);
-    CHECK(same_bytes(pa, pb));
+    CHECK(t_same_file(pa, pb));
     snprintf(cmd, sizeof cmd, "sed 's/,\"seconds\":[0-9.e+-]*//' '%s/log.jsonl' > '%s/la' && sed 's/,\"seconds\":[0-9.e+-]*//' "
              "'%s/log.jsonl' > '%s/lb' && cmp -s '%s/la' '%s/lb'", oa, t_tmp(), ob, t_tmp(), t_tmp(), t_tmp());
     CHECKF(t_run(cmd) == 0, "the resumed log differs");
     snprintf(pa, sizeof pa, "%s/adapter_config.json", oa);
     snprintf(pb, sizeof pb, "%s/adapter_config.json", ob);
-    CHECK(same_bytes(pa, pb));
+    CHECK(t_same_file(pa, pb));
     /* other settings in the same folder: refused */
     snprintf(cmd, sizeof cmd, "%s/lvs finetune '%s' %s --lr 2e-2 -o '%s' > '%s/ft-b2.log' 2>&1", t_build(), dir, opts, ob,
              t_tmp());
@@ -337,9 +317,9 @@ void test_finetune_cli(void) {
     CHECK(t_run(cmd) == 0);
     snprintf(pa, sizeof pa, "%s/adapter_model.safetensors", oa);
     snprintf(pb, sizeof pb, "%s/seed-0/adapter_model.safetensors", oc);
-    CHECK(same_bytes(pa, pb));
+    CHECK(t_same_file(pa, pb));
     snprintf(pb, sizeof pb, "%s/seed-1/adapter_model.safetensors", oc);
-    CHECK(!same_bytes(pa, pb));
+    CHECK(!t_same_file(pa, pb));
     snprintf(pa, sizeof pa, "%s/summary.json", oc);
     s = t_slurp(pa, &n);
     CHECK(s && lvs_json_parse(&doc, s, n, 0, &err) == LVS_OK);
@@ -492,7 +472,7 @@ void test_lora_files(void) {
         }
         snprintf(p1, sizeof p1, "%s/adapter_config.json", src);
         snprintf(p2, sizeof p2, "%s/adapter_config.json", dst);
-        CHECKF(same_bytes(p1, p2), "%s: adapter_config.json differs from PEFT's", names[i]);
+        CHECKF(t_same_file(p1, p2), "%s: adapter_config.json differs from PEFT's", names[i]);
         snprintf(p1, sizeof p1, "%s/adapter_model.safetensors", src);
         snprintf(p2, sizeof p2, "%s/adapter_model.safetensors", dst);
         if (lvs_st_open(&s1, p1, &err) == LVS_OK) {
@@ -539,7 +519,7 @@ void test_lora_merge(void) {
                 l2 = lfix_logits(&f, &T2);
                 f.m = keep;
                 if (l1 && l2 && T == T2) {
-                    double e = rel_err(l2, l1, (size_t)(T * lvs_model_config(mm)->vocab_size));
+                    double e = t_rel_err(l2, l1, (size_t)(T * lvs_model_config(mm)->vocab_size));
                     CHECKF(e <= 1e-5, "%s: merged logits differ by %.3g", names[i], e);
                     printf("  %-15s merged vs applied logits: relative error %.2e\n", names[i], e);
                 }

@@ -254,15 +254,6 @@ static int count_lines(const char *path) {
     return k;
 }
 
-static int same_file(const char *a, const char *b) {
-    size_t na = 0, nb = 0;
-    char *x = t_slurp(a, &na), *y = t_slurp(b, &nb);
-    int same = x && y && na == nb && memcmp(x, y, na) == 0;
-    free(x);
-    free(y);
-    return same;
-}
-
 void test_score_cli(void) {
     static const char cfg[] =
         "{\"architectures\":[\"LlamaForCausalLM\"],\"hidden_size\":64,\"intermediate_size\":128,\"num_hidden_layers\":4,"
@@ -344,17 +335,17 @@ void test_score_cli(void) {
     out = t_slurp(cmd, NULL);
     CHECKF(out && strstr(out, "dropped a partly written last line") && strstr(out, "resuming"), "log: %s", out ? out : "");
     free(out);
-    CHECK(same_file(kill_out, ref));
-    CHECK(same_file(sum_kill, sum_ref));
+    CHECK(t_same_file(kill_out, ref));
+    CHECK(t_same_file(sum_kill, sum_ref));
     /* a finished file: nothing to do, the same summary */
     snprintf(cmd, sizeof cmd, "%s/lvs score '%s' %s -o '%s' > /dev/null 2>&1", t_build(), dir, opts, kill_out);
     CHECK(t_run(cmd) == 0);
-    CHECK(same_file(kill_out, ref) && same_file(sum_kill, sum_ref));
+    CHECK(t_same_file(kill_out, ref) && t_same_file(sum_kill, sum_ref));
     /* a budget given twice runs once (the later --budgets wins): nothing new to do */
     snprintf(cmd, sizeof cmd, "%s/lvs score '%s' %s --budgets 1e-3,5e-2,0.001 -o '%s' > /dev/null 2>&1", t_build(), dir,
              opts, kill_out);
     CHECK(t_run(cmd) == 0);
-    CHECK(same_file(kill_out, ref) && same_file(sum_kill, sum_ref));
+    CHECK(t_same_file(kill_out, ref) && t_same_file(sum_kill, sum_ref));
     /* other settings, or a row that is not ours: refused, the file untouched */
     snprintf(cmd, sizeof cmd, "%s/lvs score '%s' %s --steps 3 -o '%s' > '%s/score3.log' 2>&1", t_build(), dir, opts,
              kill_out, t_tmp());
@@ -363,7 +354,7 @@ void test_score_cli(void) {
     out = t_slurp(cmd, NULL);
     CHECKF(out && strstr(out, "other settings"), "log: %s", out ? out : "");
     free(out);
-    CHECK(same_file(kill_out, ref));
+    CHECK(t_same_file(kill_out, ref));
     snprintf(cmd, sizeof cmd, "cp '%s' '%s/neg.jsonl' && sed -n 1p '%s' | sed 's/\"prompt_index\":0/\"prompt_index\":-1/' "
              ">> '%s/neg.jsonl' && %s/lvs score '%s' %s -o '%s/neg.jsonl' 2>/dev/null", ref, t_tmp(), ref, t_tmp(),
              t_build(), dir, opts, t_tmp());

@@ -133,3 +133,23 @@ void t_byte_tokenizer(const char *dir) {
     CHECK(t_write(path, tj, strlen(tj)) == 0);
     free(tj);
 }
+
+double t_rel_err(const float *a, const float *b, size_t n) {
+    double num = 0, den = 0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        double e = fabs((double)a[i] - (double)b[i]);
+        if (!(e <= num)) num = e; /* NaN counts as an infinite error */
+        if (fabs((double)b[i]) > den) den = fabs((double)b[i]);
+    }
+    return den > 0 ? num / den : num;
+}
+
+int t_same_file(const char *a, const char *b) {
+    size_t na = 0, nb = 0;
+    char *x = t_slurp(a, &na), *y = t_slurp(b, &nb);
+    int same = x && y && na == nb && memcmp(x, y, na) == 0;
+    free(x);
+    free(y);
+    return same;
+}
