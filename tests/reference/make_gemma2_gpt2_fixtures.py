@@ -10,6 +10,12 @@ What it does
               null, tied lm_head absent from the file)
     gpt2_cls  GPT2ForSequenceClassification with num_labels 1 (a reward model, like the
               harmless-reward GPT-2 of PROTOCOL.md), pad_token_id = eos_token_id = 63
+  and three "moderate" variants of them for the reduced-precision (f16, bf16, int8) tests:
+    gemma2_moderate, gpt2_moderate (no mask buffers in the file), gpt2_cls_moderate
+  with the same architecture features but an embedding-dominated residual stream: every block
+  update is < 0.2 of the residual (asserted), norm weights near neutral, moderate attention.
+  On the sharp models merely rounding the weights to bf16 or int8 costs 2e-2 to 1e-1 relative
+  (HF-SEMANTICS.md, last paragraph); on these it costs what check_reduced_precision reports.
   Each holds config.json (the keys transformers' save_pretrained writes for that class),
   model.safetensors (HF tensor names, dtypes, shapes), golden.safetensors and grad.safetensors.
   The weights are drawn from fixed seeds, written, READ BACK from disk (own config / safetensors
@@ -55,7 +61,8 @@ What it does
     * the attention, the MLP and the final head of every layer are recomputed by a second,
       scalar-loop numpy implementation and must agree to 1e-12 (relative to the values' scale);
       gelu_tanh matches torch.nn.functional.gelu(approximate="tanh");
-    * block update sizes: ||attn_out|| / ||resid_pre|| and ||mlp_out|| / ||resid_mid|| > 0.2;
+    * block update sizes: ||attn_out|| / ||resid_pre|| and ||mlp_out|| / ||resid_mid|| > 0.2
+      in every layer of the sharp models, < 0.2 in every layer of the moderate ones;
     * mutation tests: each pitfall is re-run deliberately wrong and must move the logits (the
       reward, for the pooling mistakes of gpt2_cls) by more than 10% (relative Frobenius norm);
       a few tiny effects (erf GELU, exact sqrt(d), unbiased LayerNorm variance) are measured
@@ -69,6 +76,10 @@ What it does
       site; structural identities (bit for bit), causality (rows that cannot reach the loss
       are exactly 0), analytic tied-embedding gradients, and central finite differences (step
       1e-5) on sites and weights agreeing to a relative error < 1e-6;
+    * moderate models: every matrix rounded to f16, bf16 or int8 (lvs.h's block format, with
+      the int8 kernels' activation rounding) moves logits, sites, the objective and the site
+      gradients by less than half the C tests' tolerances (1e-2, 1e-2, 3e-2, max-norm relative);
+      the attention soft-cap changes every layer's attn_out by > 5%;
     * every file is read back and compared byte for byte with what was meant to be written;
       a sha256 of every file is printed (rerun and compare: the bytes are deterministic).
 
@@ -284,6 +295,31 @@ def layer_norm(x, w, b, eps, mut=()):
     return y
 
 
+# The int8 simulation of check_reduced_precision switches this on: lvs.h's int8 matrices quantize
+# their input activations to int8 blocks of 32 as well (see lvs.h, "int8 block format").
+Q8_ACT = [False]
+
+
+def q8_round(x):
+    """Rows of x (last dim) rounded to lvs int8 blocks of 32: s = max|x| / 127 (f32) per block,
+    q = round(x / s) half away from zero; returns s * q in float64."""
+    shp = x.shape
+    n = shp[-1]
+    nb = (n + 31) // 32
+    xp = torch.nn.functional.pad(x.reshape(-1, n), (0, nb * 32 - n)).reshape(-1, nb, 32)
+    s = (xp.abs().amax(-1, keepdim=True).float() / 127.0).double()
+    r = torch.where(s > 0, xp / torch.where(s > 0, s, torch.ones_like(s)), torch.zeros_like(xp))
+    q = torch.sign(r) * torch.floor(r.abs() + 0.5)
+    return (q * s).reshape(-1, nb * 32)[:, :n].reshape(shp)
+
+
+def mm(x, w):
+    """x @ w for every weight matrix of the forward passes (w already in x @ w orientation)."""
+    if Q8_ACT[0]:
+        x = x + (q8_round(x) - x).detach()      # straight-through: the value rounded, dx = dy w^T
+    return x @ w
+
+
 def softcap(x, cap):
     return cap * torch.tanh(x / cap)
 
@@ -321,9 +357,9 @@ def g2_attention(cfg, W, l, xn, pos, mut=()):
     T = xn.shape[0]
     H, KV, D = cfg.H, cfg.KV, cfg.hd
     p = "model.layers.%d.self_attn." % l
-    q = (xn @ W[p + "q_proj.weight"].T).view(T, H, D).transpose(0, 1)
-    k = (xn @ W[p + "k_proj.weight"].T).view(T, KV, D).transpose(0, 1)
-    v = (xn @ W[p + "v_proj.weight"].T).view(T, KV, D).transpose(0, 1)
+    q = mm(xn, W[p + "q_proj.weight"].T).view(T, H, D).transpose(0, 1)
+    k = mm(xn, W[p + "k_proj.weight"].T).view(T, KV, D).transpose(0, 1)
+    v = mm(xn, W[p + "v_proj.weight"].T).view(T, KV, D).transpose(0, 1)
     inv = 1.0 / cfg.theta ** (np.arange(0, D, 2, dtype=np.float64) / D)
     q = mef.rope_apply(q, pos, inv, mut)
     k = mef.rope_apply(k, pos, inv, mut)
@@ -351,14 +387,14 @@ def g2_attention(cfg, W, l, xn, pos, mut=()):
         s = s.masked_fill(~allowed, float("-inf"))
     a = torch.softmax(s, dim=-1)
     o = (a @ v).transpose(0, 1).reshape(T, H * D)
-    return o @ W[p + "o_proj.weight"].T
+    return mm(o, W[p + "o_proj.weight"].T)
 
 
 def g2_mlp(cfg, W, l, xn, mut=()):
     p = "model.layers.%d.mlp." % l
-    gt = xn @ W[p + "gate_proj.weight"].T
-    up = xn @ W[p + "up_proj.weight"].T
-    return (act_fn(gt, mut) * up) @ W[p + "down_proj.weight"].T
+    gt = mm(xn, W[p + "gate_proj.weight"].T)
+    up = mm(xn, W[p + "up_proj.weight"].T)
+    return mm(act_fn(gt, mut) * up, W[p + "down_proj.weight"].T)
 
 
 def g2_forward(cfg, W, ids, mut=(), Z=None):
@@ -404,7 +440,7 @@ def g2_forward(cfg, W, ids, mut=(), Z=None):
     hn = g2_norm(h, W["model.norm.weight"], eps, mut)
     out["final_norm"] = hn
     lm = E * mult if "lm_head_scaled" in mut else E
-    lp = hn @ lm.T
+    lp = mm(hn, lm.T)
     out["logits_precap"] = lp
     fc = cfg.final_cap
     if "no_final_cap" in mut:
@@ -440,7 +476,7 @@ def gpt2_attention(cfg, W, l, xn, mut=()):
     T, d = xn.shape
     H, D = cfg.H, cfg.hd
     p = PFX + "h.%d.attn." % l
-    qkv = xn @ W[p + "c_attn.weight"]
+    qkv = mm(xn, W[p + "c_attn.weight"])
     if "drop_c_attn_bias" not in mut:
         qkv = qkv + W[p + "c_attn.bias"]
     if "qkv_interleaved" in mut:
@@ -462,13 +498,13 @@ def gpt2_attention(cfg, W, l, xn, mut=()):
     Wp = W[p + "c_proj.weight"]
     if "c_proj_transposed" in mut:
         Wp = Wp.T
-    return o @ Wp + W[p + "c_proj.bias"]
+    return mm(o, Wp) + W[p + "c_proj.bias"]
 
 
 def gpt2_mlp(cfg, W, l, xn, mut=()):
     p = PFX + "h.%d.mlp." % l
-    hdn = xn @ W[p + "c_fc.weight"] + W[p + "c_fc.bias"]
-    return act_fn(hdn, mut) @ W[p + "c_proj.weight"] + W[p + "c_proj.bias"]
+    hdn = mm(xn, W[p + "c_fc.weight"]) + W[p + "c_fc.bias"]
+    return mm(act_fn(hdn, mut), W[p + "c_proj.weight"]) + W[p + "c_proj.bias"]
 
 
 def gpt2_forward(cfg, W, ids, mut=(), Z=None):
@@ -507,9 +543,9 @@ def gpt2_forward(cfg, W, ids, mut=(), Z=None):
     out["final_norm"] = hn
     if cfg.cls:
         src = h if "pool_before_ln_f" in mut else hn
-        out["logits"] = src @ W["score.weight"].T                   # [T, num_labels]
+        out["logits"] = mm(src, W["score.weight"].T)                # [T, num_labels]
     else:
-        out["logits"] = hn @ W[PFX + "wte.weight"].T
+        out["logits"] = mm(hn, W[PFX + "wte.weight"].T)
     return out
 
 
@@ -723,9 +759,36 @@ def expected_shapes(cfg):
     return s
 
 
+def weight_stds(spec, cfg):
+    """Standard deviations of the weight draws. The sharp defaults are the gains below over
+    sqrt(fan-in); a spec's "std" dict overrides any of them (the moderate models). Norm weights
+    are drawn as neutral + norm_std * N(0, 1): neutral 0 for Gemma (the norm uses 1 + w), 1 for
+    GPT-2's LayerNorm."""
+    d, ff = cfg.d, cfg.ff
+    if cfg.family == "gemma2":
+        H, D = cfg.H, cfg.hd
+        qk = spec.get("qk_gain", 0.0)
+        sd = {"embed": spec.get("embed_std"), "norm": 0.1, "q": qk / math.sqrt(d), "k": qk / math.sqrt(d),
+              "v": 1.0 / math.sqrt(d), "o": 1.0 / math.sqrt(H * D),
+              "gate": spec.get("mlp_gain", 0.0) / math.sqrt(d), "up": 1.5 / math.sqrt(d),
+              "down": 1.2 / math.sqrt(ff)}
+    else:
+        qk = spec.get("qk_gain", 0.0)
+        bstd = spec.get("bias_std")
+        sd = {"embed": spec.get("embed_std"), "pos": spec.get("pos_std"), "norm": 0.1, "ln_bias": bstd,
+              "q": qk / math.sqrt(d), "k": qk / math.sqrt(d), "v": 1.0 / math.sqrt(d),
+              "c_attn_bias": spec.get("c_attn_bias_std"), "o": 1.3 / math.sqrt(d), "o_bias": bstd,
+              "fc": spec.get("mlp_gain", 0.0) / math.sqrt(d), "fc_bias": bstd,
+              "proj": 1.2 / math.sqrt(ff), "proj_bias": bstd, "score": 1.0 / math.sqrt(d)}
+    sd.update(spec.get("std", {}))
+    assert all(v is not None and v > 0 for v in sd.values()), sd
+    return sd
+
+
 def make_weights(spec, cfg):
     rng = np.random.Generator(np.random.PCG64(spec["seed"]))
     W = {}
+    sd = weight_stds(spec, cfg)
 
     def nrm(shape, std):
         return rng.standard_normal(shape) * std
@@ -733,45 +796,42 @@ def make_weights(spec, cfg):
     d, ff = cfg.d, cfg.ff
     if cfg.family == "gemma2":
         H, KV, D = cfg.H, cfg.KV, cfg.hd
-        qk = spec["qk_gain"]
-        W["model.embed_tokens.weight"] = nrm((cfg.V, d), spec["embed_std"])
+        W["model.embed_tokens.weight"] = nrm((cfg.V, d), sd["embed"])
         for l in range(cfg.L):
             p = "model.layers.%d." % l
             for n in ("input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm",
                       "post_feedforward_layernorm"):
-                W[p + n + ".weight"] = nrm(d, 0.1)        # Gemma stores w; the norm uses 1 + w
-            W[p + "self_attn.q_proj.weight"] = nrm((H * D, d), qk / math.sqrt(d))
-            W[p + "self_attn.k_proj.weight"] = nrm((KV * D, d), qk / math.sqrt(d))
-            W[p + "self_attn.v_proj.weight"] = nrm((KV * D, d), 1.0 / math.sqrt(d))
-            W[p + "self_attn.o_proj.weight"] = nrm((d, H * D), 1.0 / math.sqrt(H * D))
-            W[p + "mlp.gate_proj.weight"] = nrm((ff, d), spec["mlp_gain"] / math.sqrt(d))
-            W[p + "mlp.up_proj.weight"] = nrm((ff, d), 1.5 / math.sqrt(d))
-            W[p + "mlp.down_proj.weight"] = nrm((d, ff), 1.2 / math.sqrt(ff))
-        W["model.norm.weight"] = nrm(d, 0.1)
+                W[p + n + ".weight"] = nrm(d, sd["norm"])   # Gemma stores w; the norm uses 1 + w
+            W[p + "self_attn.q_proj.weight"] = nrm((H * D, d), sd["q"])
+            W[p + "self_attn.k_proj.weight"] = nrm((KV * D, d), sd["k"])
+            W[p + "self_attn.v_proj.weight"] = nrm((KV * D, d), sd["v"])
+            W[p + "self_attn.o_proj.weight"] = nrm((d, H * D), sd["o"])
+            W[p + "mlp.gate_proj.weight"] = nrm((ff, d), sd["gate"])
+            W[p + "mlp.up_proj.weight"] = nrm((ff, d), sd["up"])
+            W[p + "mlp.down_proj.weight"] = nrm((d, ff), sd["down"])
+        W["model.norm.weight"] = nrm(d, sd["norm"])
     else:
-        qk = spec["qk_gain"]
-        bstd = spec["bias_std"]
-        W[PFX + "wte.weight"] = nrm((cfg.V, d), spec["embed_std"])
-        W[PFX + "wpe.weight"] = nrm((cfg.P, d), spec["pos_std"])
+        W[PFX + "wte.weight"] = nrm((cfg.V, d), sd["embed"])
+        W[PFX + "wpe.weight"] = nrm((cfg.P, d), sd["pos"])
         for l in range(cfg.L):
             p = PFX + "h.%d." % l
             for n in ("ln_1", "ln_2"):
-                W[p + n + ".weight"] = 1.0 + nrm(d, 0.1)
-                W[p + n + ".bias"] = nrm(d, bstd)
-            ca = np.concatenate([nrm((d, d), qk / math.sqrt(d)), nrm((d, d), qk / math.sqrt(d)),
-                                 nrm((d, d), 1.0 / math.sqrt(d))], axis=1)      # [in, q | k | v]
+                W[p + n + ".weight"] = 1.0 + nrm(d, sd["norm"])
+                W[p + n + ".bias"] = nrm(d, sd["ln_bias"])
+            ca = np.concatenate([nrm((d, d), sd["q"]), nrm((d, d), sd["k"]),
+                                 nrm((d, d), sd["v"])], axis=1)      # [in, q | k | v]
             W[p + "attn.c_attn.weight"] = ca
-            W[p + "attn.c_attn.bias"] = nrm(3 * d, spec["c_attn_bias_std"])
-            W[p + "attn.c_proj.weight"] = nrm((d, d), 1.3 / math.sqrt(d))
-            W[p + "attn.c_proj.bias"] = nrm(d, bstd)
-            W[p + "mlp.c_fc.weight"] = nrm((d, ff), spec["mlp_gain"] / math.sqrt(d))
-            W[p + "mlp.c_fc.bias"] = nrm(ff, bstd)
-            W[p + "mlp.c_proj.weight"] = nrm((ff, d), 1.2 / math.sqrt(ff))
-            W[p + "mlp.c_proj.bias"] = nrm(d, bstd)
-        W[PFX + "ln_f.weight"] = 1.0 + nrm(d, 0.1)
-        W[PFX + "ln_f.bias"] = nrm(d, bstd)
+            W[p + "attn.c_attn.bias"] = nrm(3 * d, sd["c_attn_bias"])
+            W[p + "attn.c_proj.weight"] = nrm((d, d), sd["o"])
+            W[p + "attn.c_proj.bias"] = nrm(d, sd["o_bias"])
+            W[p + "mlp.c_fc.weight"] = nrm((d, ff), sd["fc"])
+            W[p + "mlp.c_fc.bias"] = nrm(ff, sd["fc_bias"])
+            W[p + "mlp.c_proj.weight"] = nrm((ff, d), sd["proj"])
+            W[p + "mlp.c_proj.bias"] = nrm(d, sd["proj_bias"])
+        W[PFX + "ln_f.weight"] = 1.0 + nrm(d, sd["norm"])
+        W[PFX + "ln_f.bias"] = nrm(d, sd["ln_bias"])
         if cfg.cls:
-            W["score.weight"] = nrm((cfg.num_labels, d), 1.0 / math.sqrt(d))
+            W["score.weight"] = nrm((cfg.num_labels, d), sd["score"])
     return W
 
 
@@ -864,6 +924,47 @@ def model_specs():
         reward_mutations=["pool_last_position"],
         reward_b_mutations=["pool_first_pad_minus1"],
         small=["gelu_erf", "ln_unbiased"]))
+
+    # "moderate" variants for the reduced-precision (f16 / bf16 / int8) tests: the residual stream
+    # is dominated by the embeddings and every block update is small (< 0.2 of the residual,
+    # asserted), norm weights near neutral; same architecture features as the sharp models
+    M.append(dict(
+        name="gemma2_moderate", kind="moderate",
+        config=gemma2_config(V=128, d=64, ff=64, L=3, H=4, KV=2, hd=8, qpas=32, window=6,
+                             attn_cap=1.0, final_cap=40.0),
+        seed=2241, min_distinct=1,
+        std={"embed": 1.0, "norm": 0.1, "q": 0.125, "k": 0.125, "v": 0.125, "o": 0.177,
+             "gate": 0.125, "up": 0.125, "down": 0.125},
+        # the block updates are small, so only the mistakes that reach the residual stream
+        # directly (or change a whole attention pattern) move the logits by > 10%
+        mutations=["no_final_cap", "cap_after_mask", "caps_swapped", "norm_w_not_1plus",
+                   "no_post_norms", "llama_norm_roles", "no_embed_scale", "lm_head_scaled",
+                   "no_window", "window_reversed", "gqa_modulo"],
+        small=["no_attn_cap", "cap_before_scale", "scale_head_dim", "silu", "window_everywhere",
+               "window_plus1", "window_minus1", "rope_interleaved", "gelu_erf", "embed_scale_exact"]))
+    M.append(dict(
+        name="gpt2_moderate", kind="moderate",
+        config=gpt2_config("GPT2LMHeadModel", V=128, d=32, L=2, H=4, P=64, n_inner=None),
+        seed=2212, min_distinct=1,
+        std={"embed": 1.0, "pos": 0.5, "norm": 0.1, "ln_bias": 0.05, "q": 0.177, "k": 0.177,
+             "v": 0.177, "c_attn_bias": 0.05, "o": 0.05, "o_bias": 0.02, "fc": 0.177, "fc_bias": 0.05,
+             "proj": 0.02, "proj_bias": 0.02},
+        mutations=["c_proj_transposed", "qkv_order_kqv", "qkv_interleaved", "no_positions",
+                   "positions_offset1", "no_scale", "ln_no_mean"],
+        small=["drop_c_attn_bias", "scale_nembd", "ln_no_bias", "gelu_erf", "ln_unbiased", "silu"]))
+    M.append(dict(
+        name="gpt2_cls_moderate", kind="moderate",
+        config=gpt2_config("GPT2ForSequenceClassification", V=64, d=64, L=1, H=4, P=32, n_inner=128,
+                           extra={"id2label": {"0": "LABEL_0"}, "label2id": {"LABEL_0": 0},
+                                  "pad_token_id": 63}),
+        seed=2215,
+        std={"embed": 1.0, "pos": 0.5, "norm": 0.1, "ln_bias": 0.05, "q": 0.125, "k": 0.125,
+             "v": 0.125, "c_attn_bias": 0.05, "o": 0.03, "o_bias": 0.02, "fc": 0.125, "fc_bias": 0.05,
+             "proj": 0.02, "proj_bias": 0.02, "score": 0.125},
+        mutations=["c_proj_transposed", "no_positions", "positions_offset1", "pool_before_ln_f"],
+        reward_mutations=["pool_last_position"],
+        reward_b_mutations=["pool_first_pad_minus1"],
+        small=["qkv_order_kqv", "drop_c_attn_bias", "ln_no_bias", "gelu_erf", "ln_unbiased"]))
     return M
 
 
@@ -945,7 +1046,8 @@ def build(spec, report):
     else:
         assert not skipped
     is_cls = cfg.family == "gpt2" and cfg.cls
-    rep = {"name": name, "cfg": cfg, "mut": [], "small": []}
+    moderate = spec.get("kind", "sharp") == "moderate"
+    rep = {"name": name, "cfg": cfg, "mut": [], "small": [], "kind": spec.get("kind", "sharp")}
 
     # ---- ids
     if is_cls:
@@ -959,7 +1061,7 @@ def build(spec, report):
             ids = rng.integers(0, cfg.V, T_MAIN)
             ids_b = rng.integers(0, cfg.V, T_B)
             g, gap, ok = greedy(cfg, W, ids[:N_PROMPT])
-            if ok and len(set(g)) >= MIN_DISTINCT_GREEDY:
+            if ok and len(set(g)) >= spec.get("min_distinct", MIN_DISTINCT_GREEDY):
                 break
         else:
             raise AssertionError(name + ": no ids seed gives clear greedy gaps")
@@ -989,7 +1091,10 @@ def build(spec, report):
     for l in range(cfg.L):
         ratios.append(ratio(out["blocks.%d.attn_out" % l], out["blocks.%d.resid_pre" % l]))
         ratios.append(ratio(out["blocks.%d.mlp_out" % l], out["blocks.%d.resid_mid" % l]))
-    assert min(ratios) > 0.2, (name, ratios)
+    if moderate:
+        assert max(ratios) < 0.2, (name, ratios)
+    else:
+        assert min(ratios) > 0.2, (name, ratios)
     rep["ratios"] = ratios
 
     # ---- soft-cap activity (Gemma-2)
@@ -1002,6 +1107,13 @@ def build(spec, report):
         rep["attn_cap_frac"] = fr
         lp = out["logits_precap"]
         rep["final_cap_frac"] = (float((lp.abs() > cfg.final_cap / 2).double().mean()), float(lp.abs().max()))
+        if moderate:
+            # the attention updates are small, so removing the attention cap hardly moves the
+            # logits; it must still change every layer's attn_out by > 5%
+            o = forward(cfg, W, ids, {"no_attn_cap": True})
+            rep["attn_cap_site"] = [rel(o["blocks.%d.attn_out" % l], out["blocks.%d.attn_out" % l])
+                                    for l in range(cfg.L)]
+            assert min(rep["attn_cap_site"]) > 0.05, rep["attn_cap_site"]
 
     # ---- mutations
     pool = pool_index(ids, cfg.pad) if is_cls else None
@@ -1067,6 +1179,10 @@ def build(spec, report):
 
     # ---- grad.safetensors
     build_grads(spec, cfg, W, ids, out, folder, rep, pool if is_cls else None)
+
+    # ---- moderate models: what rounding the weights to f16 / bf16 / int8 costs
+    if moderate:
+        check_reduced_precision(cfg, W, ids, out, pool if is_cls else None, rep)
 
     size = sum(os.path.getsize(os.path.join(folder, f)) for f in os.listdir(folder))
     rep["size"] = size
@@ -1182,8 +1298,9 @@ def build_grads(spec, cfg, W, ids, out0, folder, rep, pool):
         metadata = {"loss_from": str(K), "model": name}
     for s in snames:
         tens["grad." + s] = mef.as_f32(gsite[s].numpy())
-    for n in wnames:
-        tens["wgrad." + n] = mef.as_f32(gw[n].numpy())
+    if spec.get("kind", "sharp") == "sharp":       # moderate models: no weight gradients stored
+        for n in wnames:
+            tens["wgrad." + n] = mef.as_f32(gw[n].numpy())
 
     # finite differences (float64, central, step 1e-5)
     rng = np.random.default_rng(3000 + spec["seed"])
@@ -1239,16 +1356,100 @@ def build_grads(spec, cfg, W, ids, out0, folder, rep, pool):
         assert back[n][2] == tens[n].raw and back[n][0] == "F32", n
 
 
+# ----------------------------------------------------------------------------------------------
+# moderate models: simulated reduced precision
+# ----------------------------------------------------------------------------------------------
+
+CONV1D_SUFFIXES = (".attn.c_attn.weight", ".attn.c_proj.weight", ".mlp.c_fc.weight", ".mlp.c_proj.weight")
+# (weight type, bound on the simulated max-norm relative error): half of the tolerances the C
+# tests use for the moderate engine fixtures (2e-2 for f16 / bf16, 6e-2 for int8)
+RP_KINDS = (("f16", 1e-2), ("bf16", 1e-2), ("int8", 3e-2))
+
+
+def round_weights(cfg, W, kind):
+    """Every 2-D tensor rounded as lvs_convert stores it (1-D norms and biases stay f32): f16 or
+    bf16 round-to-nearest-even, or int8 blocks of 32 along the input dimension (GPT-2's Conv1D
+    matrices are [in, out] in the file, so their blocks run down the columns)."""
+    out = {}
+    for n, w in W.items():
+        if w.dim() != 2:
+            out[n] = w
+        elif kind == "f16":
+            out[n] = w.to(torch.float16).to(torch.float64)      # w holds f32 values: one rounding
+        elif kind == "bf16":
+            out[n] = w.to(torch.bfloat16).to(torch.float64)
+        else:
+            conv1d = cfg.family == "gpt2" and n.endswith(CONV1D_SUFFIXES)
+            out[n] = q8_round(w.T).T if conv1d else q8_round(w)
+    return out
+
+
+def maxrel(a, b):
+    """max|a - b| / max|b|, the tests' t_rel_err."""
+    return float((a - b).abs().max() / b.abs().max())
+
+
+def site_grads(cfg, W, ids, pool, coef):
+    """objective (loss, or the reward at pool), d objective / d site for every site, and for the
+    LM fixtures d loss2 / d embed."""
+    T = len(ids)
+    ids_t = torch.as_tensor(np.asarray(ids, dtype=np.int64))
+    snames = site_names(cfg)
+    Z = {s: torch.zeros(T, cfg.d, requires_grad=True) for s in snames}
+    lg = forward(cfg, W, ids, Z=Z)["logits"]
+    obj = lg[pool, 0] if pool is not None else mgf.loss_ce(lg, ids_t)
+    gs = dict(zip(snames, torch.autograd.grad(obj, [Z[s] for s in snames])))
+    g2 = None
+    if pool is None:
+        Z2 = {s: torch.zeros(T, cfg.d, requires_grad=True) for s in snames}
+        (g2,) = torch.autograd.grad(mgf.loss_2(forward(cfg, W, ids, Z=Z2)["logits"], coef), [Z2["embed"]])
+    return float(obj), gs, g2
+
+
+def check_reduced_precision(cfg, W, ids, out, pool, rep):
+    """Reruns the float64 reference with every matrix rounded to f16, bf16 or int8 (int8 also
+    rounds each matrix's input activations to int8 blocks, as lvs.h's int8 kernels do; the
+    gradients use a straight-through rounding, i.e. dx = dy W with the dequantized W) and
+    asserts that the goldens the C tests compare (logits, every site, the objective, every site
+    gradient, grad2.embed) move by less than half the C tolerances (max-norm relative error)."""
+    coef = None
+    if pool is None:
+        coef = np.random.default_rng(mgf.LOSS2_SEED).standard_normal((4, cfg.V))
+        coef = torch.as_tensor(coef.astype(np.float32).astype(np.float64))
+    obj0, gs0, g20 = site_grads(cfg, W, ids, pool, coef)
+    keys = ["logits", "final_norm"] + site_names(cfg)
+    rep["rp"] = []
+    for kind, bound in RP_KINDS:
+        Wr = round_weights(cfg, W, kind)
+        Q8_ACT[0] = kind == "int8"
+        try:
+            with torch.no_grad():
+                o = forward(cfg, Wr, ids)
+            obj, gs, g2 = site_grads(cfg, Wr, ids, pool, coef)
+        finally:
+            Q8_ACT[0] = False
+        fe = max((maxrel(o[k], out[k]), k) for k in keys)
+        ge = [(abs(obj - obj0) / abs(obj0), "objective")]
+        ge += [(maxrel(gs[s], gs0[s]), "grad." + s) for s in gs0]
+        if g2 is not None:
+            ge.append((maxrel(g2, g20), "grad2.embed"))
+        ge = max(ge)
+        assert fe[0] < bound and ge[0] < bound, (rep["name"], kind, fe, ge)
+        rep["rp"].append((kind, fe[0], fe[1], ge[0], ge[1]))
+
+
 def print_report(rep):
     cfg = rep["cfg"]
     name = rep["name"]
     print("%s  L=%d d=%d H=%d hd=%d ff=%d V=%d  loop-check max rel err %.1e" %
           (name, cfg.L, cfg.d, cfg.H, cfg.hd, cfg.ff, cfg.V, rep["loop_err"]))
-    print("  update ratios (attn, mlp per layer): " + " ".join("%.2f" % r for r in rep["ratios"]))
+    print("  %s; update ratios (attn, mlp per layer): " % rep["kind"] + " ".join("%.3f" % r for r in rep["ratios"]))
     if "attn_cap_frac" in rep:
         print("  attn scores |s| > cap/2 (fraction, max|s|) per layer: " +
               ", ".join("%.2f %.2f" % x for x in rep["attn_cap_frac"]))
         print("  final logits |x| > cap/2: fraction %.2f, max|precap| %.2f" % rep["final_cap_frac"])
+        if "attn_cap_site" in rep:
+            print("  no attention cap: attn_out changes by " + " ".join("%.3f" % r for r in rep["attn_cap_site"]))
         print("  loss %.6f (with uncapped logits it would be %.6f)" % (rep["objective"], rep["loss_uncapped"]))
     if "greedy" in rep:
         g, gap, mx = rep["greedy"]
@@ -1261,19 +1462,23 @@ def print_report(rep):
         print("    fd %-50s %-9s fd % .10e  autograd % .10e  rel %.1e" %
               (what, str(idx), num, ana, abs(num - ana) / abs(ana)))
     print("  worst fd rel err %.2e; objective %.6f" % (rep["fd_worst"], rep["objective"]))
+    for kind, fe, fk, ge, gk in rep.get("rp", []):
+        print("  %-4s weights: forward max rel err %.2e (%s), gradients %.2e (%s)" % (kind, fe, fk, ge, gk))
     print("  files: " + ", ".join("%s %d" % kv for kv in rep["files"].items()) + "  (total %d)" % rep["size"])
 
 
 def main():
     os.makedirs(OUT, exist_ok=True)
     report = []
-    total = 0
+    total = {"sharp": 0, "moderate": 0}
     for spec in model_specs():
-        total += build(spec, report)
+        total[spec.get("kind", "sharp")] += build(spec, report)
     for rep in report:
         print_report(rep)
-    print("total %d bytes" % total)
-    assert total < 900 * 1024, total
+        if rep["kind"] == "moderate":
+            assert rep["files"]["model.safetensors"] < 300 * 1000, rep["files"]
+    print("total %d bytes (sharp %d, moderate %d)" % (sum(total.values()), total["sharp"], total["moderate"]))
+    assert total["sharp"] < 900 * 1024 and total["moderate"] < 1200 * 1024, total
     for name in sorted(os.listdir(OUT)):
         d = os.path.join(OUT, name)
         if os.path.isdir(d):
