@@ -521,7 +521,7 @@ void test_engine_errors(void) {
     static const struct { const char *sed; lvs_status st; const char *msg; } cfgs[] = {
         {"s/\"num_hidden_layers\": 2/\"num_hidden_layers\": 3/", LVS_ERR_TENSOR, "model.layers.2"},
         {"s/\"intermediate_size\": 64/\"intermediate_size\": 65/", LVS_ERR_TENSOR, "mlp.gate_proj.weight"},
-        {"s/\"LlamaForCausalLM\"/\"Gemma2ForCausalLM\"/", LVS_ERR_UNSUPPORTED, "Gemma2ForCausalLM"},
+        {"s/\"LlamaForCausalLM\"/\"Gemma2ForCausalLM\"/", LVS_ERR_TENSOR, "pre_feedforward_layernorm"},
         {"s/\"LlamaForCausalLM\"/\"PhiForCausalLM\"/", LVS_ERR_ARCH, "PhiForCausalLM"},
         {"s/\"rope_scaling\": null/\"rope_scaling\": {\"rope_type\": \"yarn\", \"factor\": 4.0}/", LVS_ERR_UNSUPPORTED,
          "yarn"},

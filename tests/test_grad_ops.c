@@ -62,7 +62,7 @@ static double ce_d(const double *z, int rows, int64_t V, const int32_t *tg) {
     }
     return f / rows;
 }
-typedef struct attn_d { int64_t n, H, KV, hd, wnd; } attn_d;
+typedef struct attn_d { int64_t n, H, KV, hd, wnd; double scale, cap; } attn_d;
 static double attn_fd(const attn_d *A, const double *q, const double *k, const double *v, const float *c) {
     int64_t qd = A->H * A->hd, kvd = A->KV * A->hd, i, h, j, e;
     double f = 0, sc[64];
@@ -73,7 +73,8 @@ static double attn_fd(const attn_d *A, const double *q, const double *k, const d
             for (j = lo; j <= i; j++) {
                 double dot = 0;
                 for (e = 0; e < A->hd; e++) dot += q[i * qd + h * A->hd + e] * k[j * kvd + kvh * A->hd + e];
-                sc[j] = dot / sqrt((double)A->hd);
+                sc[j] = dot * A->scale;
+                if (A->cap > 0) sc[j] = A->cap * tanh(sc[j] / A->cap);
                 mx = sc[j] > mx ? sc[j] : mx;
             }
             for (j = lo; j <= i; j++) { sc[j] = exp(sc[j] - mx); s += sc[j]; }
@@ -83,6 +84,26 @@ static double attn_fd(const attn_d *A, const double *q, const double *k, const d
                 f += c[i * qd + h * A->hd + e] * o;
             }
         }
+    return f;
+}
+
+/* LayerNorm: sum_i c_i y_i (biased variance, eps inside the square root) */
+static double ln_d(const double *x, const double *w, const double *b, int64_t d, double eps, const float *c) {
+    double mu = 0, var = 0, f = 0;
+    int64_t i;
+    for (i = 0; i < d; i++) mu += x[i] / (double)d;
+    for (i = 0; i < d; i++) var += (x[i] - mu) * (x[i] - mu) / (double)d;
+    for (i = 0; i < d; i++) f += c[i] * ((x[i] - mu) / sqrt(var + eps) * w[i] + b[i]);
+    return f;
+}
+/* GELU, tanh form, gated or not: sum_i c_i gelu(g_i) u_i (u NULL: sum_i c_i gelu(g_i)) */
+static double gelu_d(const double *g, const double *u, int64_t n, const float *c) {
+    double f = 0;
+    int64_t i;
+    for (i = 0; i < n; i++) {
+        const double x = g[i], y = 0.5 * x * (1 + tanh(sqrt(2 / 3.141592653589793) * (x + 0.044715 * x * x * x)));
+        f += c[i] * y * (u ? u[i] : 1.0);
+    }
     return f;
 }
 
@@ -163,10 +184,50 @@ void test_grad_ops(void) {
         e = rel_errd(dz, r3, 3 * V);
         CHECKF(e < 1e-5, "cross-entropy: %.3g", e);
     }
-    /* attention, GQA 4/2, window 3 and none */
+    /* LayerNorm: dx (accumulated), dw and db */
+    {
+        float b[D], db[D];
+        double bd[D], r2[D], r3[D];
+        fill(x, D, &r, 2.0); fill(w, D, &r, 1.0); fill(b, D, &r, 1.0); fill(c, D, &r, 1.0);
+        for (i = 0; i < D; i++) x[i] += 3.0f; /* a mean far from 0 */
+        to_d(x, xd, D); to_d(w, wd, D); to_d(b, bd, D);
+        for (i = 0; i < D; i++) { dx[i] = 0.25f; dw[i] = 0; db[i] = 0; }
+        lvs__layernorm_back(x, w, D, 1e-5, c, dx, 1, dw, db);
+        for (i = 0; i < D; i++) dx[i] -= 0.25f;
+        FD(ref, xd, D, ln_d(xd, wd, bd, D, 1e-5, c));
+        FD(r2, wd, D, ln_d(xd, wd, bd, D, 1e-5, c));
+        FD(r3, bd, D, ln_d(xd, wd, bd, D, 1e-5, c));
+        CHECKF(rel_errd(dx, ref, D) < 1e-5 && rel_errd(dw, r2, D) < 1e-5 && rel_errd(db, r3, D) < 1e-5,
+               "layernorm: dx %.3g dw %.3g db %.3g", rel_errd(dx, ref, D), rel_errd(dw, r2, D), rel_errd(db, r3, D));
+    }
+    /* GELU (tanh): gated (Gemma-2's GeGLU) and plain (GPT-2's MLP), through lvs__act_back */
+    {
+        lvs_model fake;
+        float g[D], u[D], dg[D], du[D], h[D];
+        double gd[D], ud[D], r2[D];
+        int gated;
+        memset(&fake, 0, sizeof fake);
+        fake.gelu = 1;
+        fill(g, D, &r, 4.0); fill(u, D, &r, 2.0); fill(c, D, &r, 1.0);
+        to_d(g, gd, D); to_d(u, ud, D);
+        for (gated = 0; gated < 2; gated++) {
+            fake.gated = gated;
+            lvs__act_back(&fake, g, gated ? u : g, c, dg, du, D, 1);
+            lvs__act_fwd(&fake, g, gated ? u : g, h, D, 1);
+            for (i = 0; i < D; i++) r2[i] = (gated ? lvs__gelu(g[i]) * u[i] : lvs__gelu(g[i])) - h[i];
+            CHECKF(fabs(gelu_d(gd, gated ? ud : NULL, D, c) - (double)lvs__dot(c, h, D)) < 1e-5, "gelu forward");
+            FD(ref, gd, D, gelu_d(gd, gated ? ud : NULL, D, c));
+            if (gated) {
+                FD(r2, ud, D, gelu_d(gd, ud, D, c));
+                CHECKF(rel_errd(dg, ref, D) < 1e-5 && rel_errd(du, r2, D) < 1e-5, "geglu: %.3g %.3g",
+                       rel_errd(dg, ref, D), rel_errd(du, r2, D));
+            } else CHECKF(rel_errd(du, ref, D) < 1e-5, "gelu: %.3g", rel_errd(du, ref, D));
+        }
+    }
+    /* attention, GQA 4/2, window 3 and none; the last run with Gemma-2's scale and soft-cap */
     {
         int wi;
-        for (wi = 0; wi < 2; wi++) {
+        for (wi = 0; wi < 3; wi++) {
             float q[N * H * HD], k[N * KV * HD], v[N * KV * HD], att[N * H * HD], lse[N * H], dO[N * H * HD];
             float dq[N * H * HD], dk[N * KV * HD], dv[N * KV * HD], ddot[N * H];
             float scores[LVS__ATTN_SCRATCH(N, H * HD, KV * HD, 1)];
@@ -176,16 +237,18 @@ void test_grad_ops(void) {
             fill(q, N * H * HD, &r, 1.5); fill(k, N * KV * HD, &r, 1.5); fill(v, N * KV * HD, &r, 1.0);
             fill(dO, N * H * HD, &r, 1.0);
             to_d(q, qd, N * H * HD); to_d(k, kd, N * KV * HD); to_d(v, vd, N * KV * HD);
-            A.n = N; A.H = H; A.KV = KV; A.hd = HD; A.wnd = wi ? 3 : 0; A.q = q; A.k = k; A.v = v; A.att = att; A.lse = lse;
-            Ad.n = N; Ad.H = H; Ad.KV = KV; Ad.hd = HD; Ad.wnd = A.wnd;
+            A.n = N; A.H = H; A.KV = KV; A.hd = HD; A.wnd = wi == 1 ? 3 : 0; A.q = q; A.k = k; A.v = v; A.att = att; A.lse = lse;
+            A.scale = wi == 2 ? 0.3f : (float)(1.0 / sqrt((double)HD));
+            A.cap = wi == 2 ? 1.5f : 0.0f;
+            Ad.n = N; Ad.H = H; Ad.KV = KV; Ad.hd = HD; Ad.wnd = A.wnd; Ad.scale = A.scale; Ad.cap = A.cap;
             lvs__attn_fwd(&A, scores, 1);
             lvs__attn_back(&A, dO, dq, dk, dv, ddot, scores, 1);
             FD(rq, qd, N * H * HD, attn_fd(&Ad, qd, kd, vd, dO));
             FD(rk, kd, N * KV * HD, attn_fd(&Ad, qd, kd, vd, dO));
             FD(rv, vd, N * KV * HD, attn_fd(&Ad, qd, kd, vd, dO));
-            CHECKF(rel_errd(dq, rq, N * H * HD) < 1e-5, "attention dq (window %d): %.3g", (int)A.wnd, rel_errd(dq, rq, N * H * HD));
-            CHECKF(rel_errd(dk, rk, N * KV * HD) < 1e-5, "attention dk (window %d): %.3g", (int)A.wnd, rel_errd(dk, rk, N * KV * HD));
-            CHECKF(rel_errd(dv, rv, N * KV * HD) < 1e-5, "attention dv (window %d): %.3g", (int)A.wnd, rel_errd(dv, rv, N * KV * HD));
+            CHECKF(rel_errd(dq, rq, N * H * HD) < 1e-5, "attention dq (run %d): %.3g", wi, rel_errd(dq, rq, N * H * HD));
+            CHECKF(rel_errd(dk, rk, N * KV * HD) < 1e-5, "attention dk (run %d): %.3g", wi, rel_errd(dk, rk, N * KV * HD));
+            CHECKF(rel_errd(dv, rv, N * KV * HD) < 1e-5, "attention dv (run %d): %.3g", wi, rel_errd(dv, rv, N * KV * HD));
         }
     }
 }
