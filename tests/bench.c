@@ -762,6 +762,80 @@ static void bench_lora(void) {
     printf("lora      mode total %.1f s\n", now() - t_start);
 }
 
+/* The harmlessness reward model's scoring: 24 (prompt, 128-token response) pairs on a
+   GPT-2-large-shaped random sequence classifier (d 1280, 36 layers, 20 heads, vocab 50257,
+   1024 positions) with GPT-2's real tokenizer, int8 and f16, 8 pairs per forward pass. */
+static void bench_reward(const char *shared) {
+    static const char cfg[] =
+        "{\"architectures\":[\"GPT2ForSequenceClassification\"],\"n_embd\":1280,\"n_layer\":36,\"n_head\":20,"
+        "\"vocab_size\":50257,\"n_positions\":1024,\"id2label\":{\"0\":\"LABEL_0\"}}";
+    const char *dir = bench_model("gpt2-large-reward", cfg, 0);
+    char path[700], cmd[1600], *text, *ps[24], *rs[24];
+    size_t got = 0, nt = 0;
+    int nf, i, dt, th, total = 0;
+    int32_t *ids = NULL;
+    lvs_tokenizer *tok = NULL;
+    lvs_error err;
+    if (!dir) return;
+    snprintf(path, sizeof path, "%s/tokenizer.json", dir);
+    if (!lvs_is_file(path)) {
+        snprintf(cmd, sizeof cmd, "cp '%s/tokenizers/gpt2/tokenizer.json' '%s/tokenizers/gpt2/tokenizer_config.json' '%s/'",
+                 shared, shared, dir);
+        if (system(cmd) != 0) { printf("reward    skipped (no %s/tokenizers/gpt2)\n", shared); return; }
+    }
+    if (lvs_tokenizer_open(&tok, dir, &err) != LVS_OK) { printf("reward    skipped: %s\n", err.message); return; }
+    /* prompts of about 20 tokens and responses of 128 tokens, cut from English text */
+    text = english_text(200000, &got, &nf);
+    if (!text || lvs_tokenize(tok, text, got, 0, &ids, &nt, &err) != LVS_OK || nt < 24 * 160) {
+        printf("reward    skipped (no text)\n");
+        free(text);
+        lvs_tokenizer_free(tok);
+        return;
+    }
+    for (i = 0; i < 24; i++) {
+        size_t len;
+        lvs_detokenize(tok, ids + i * 160, 20, 0, &ps[i], &len, &err);
+        lvs_detokenize(tok, ids + i * 160 + 20, 128, 0, &rs[i], &len, &err);
+    }
+    for (i = 0; i < 24; i++) { /* what is scored, after re-tokenization */
+        int32_t *a = NULL, *b = NULL;
+        size_t na = 0, nb = 0;
+        lvs_tokenize(tok, ps[i], strlen(ps[i]), 0, &a, &na, &err);
+        lvs_tokenize(tok, rs[i], strlen(rs[i]), 0, &b, &nb, &err);
+        total += (int)(na + nb);
+        lvs_free(a);
+        lvs_free(b);
+    }
+    printf("reward    GPT-2-large-shaped classifier, 24 pairs, %d tokens in all (8 pairs per forward pass)\n", total);
+    for (dt = 0; dt < 2; dt++)
+        for (th = 1; th <= 2; th++) {
+            lvs_reward *r = NULL;
+            lvs_model_opts o;
+            double t0, sc[24], best = 1e30;
+            int rep;
+            lvs_model_opts_default(&o);
+            o.dtype = dt ? LVS_W_F16 : LVS_W_INT8;
+            o.n_threads = th;
+            if (lvs_reward_open(&r, dir, &o, &err) != LVS_OK) { printf("reward: %s\n", err.message); continue; }
+            for (rep = 0; rep < 1; rep++) { /* one run: each takes minutes */
+                t0 = now();
+                if (lvs_reward_score(r, 24, (const char *const *)ps, (const char *const *)rs, sc, &err) != LVS_OK) {
+                    printf("reward: %s\n", err.message);
+                    break;
+                }
+                if (now() - t0 < best) best = now() - t0;
+            }
+            printf("reward    %-4s %d thread%s  %6.2f s for 24 pairs  %6.2f pairs/s  %7.0f tokens/s  (score[0] %.4f)\n",
+                   dt ? "f16" : "int8", th, th > 1 ? "s" : " ", best, 24 / best, total / best, sc[0]);
+            fflush(stdout);
+            lvs_reward_free(r);
+        }
+    for (i = 0; i < 24; i++) { lvs_free(ps[i]); lvs_free(rs[i]); }
+    lvs_free(ids);
+    free(text);
+    lvs_tokenizer_free(tok);
+}
+
 int main(int argc, char **argv) {
     const char *shared = getenv("LVS_SHARED") ? getenv("LVS_SHARED") : "../shared";
     const char *dir = "build", *mode = argc >= 2 ? argv[1] : "all";
@@ -771,8 +845,8 @@ int main(int argc, char **argv) {
     printf("lvs.h %s bench, no OpenMP\n", lvs_version());
 #endif
     if (strcmp(mode, "all") && strcmp(mode, "io") && strcmp(mode, "tokenizer") && strcmp(mode, "engine") &&
-        strcmp(mode, "pgd") && strcmp(mode, "lora")) {
-        printf("usage: bench [io|tokenizer|engine|pgd|lora] (no argument: all of them)\n");
+        strcmp(mode, "pgd") && strcmp(mode, "lora") && strcmp(mode, "reward")) {
+        printf("usage: bench [io|tokenizer|engine|pgd|lora|reward] (no argument: all of them)\n");
         return 2;
     }
     if (strcmp(mode, "tokenizer") == 0) {
@@ -788,5 +862,6 @@ int main(int argc, char **argv) {
     if (strcmp(mode, "all") == 0 || strcmp(mode, "engine") == 0) bench_engine();
     if (strcmp(mode, "all") == 0 || strcmp(mode, "pgd") == 0) bench_pgd();
     if (strcmp(mode, "all") == 0 || strcmp(mode, "lora") == 0) bench_lora();
+    if (strcmp(mode, "all") == 0 || strcmp(mode, "reward") == 0) bench_reward(shared);
     return 0;
 }

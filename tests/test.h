@@ -55,4 +55,6 @@ double t_rel_err(const float *a, const float *b, size_t n);
 int t_same_file(const char *a, const char *b);
 /* Writes a byte-level tokenizer (vocabulary 259) with a Llama-2 chat template into dir. */
 void t_byte_tokenizer(const char *dir);
+/* Adds the words "Yes" (id 259) and "No" (id 260) to the tokenizer t_byte_tokenizer wrote. */
+void t_add_yes_no(const char *dir);
 #endif

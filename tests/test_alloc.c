@@ -33,6 +33,7 @@ static void a_free(void *p) {
 #define LVS_FREE(p) a_free(p)
 #include "test.h"
 
+static const char *g_rw, *g_jd; /* the reward model and judge folders */
 static const char cfg[] = "{\"architectures\":[\"LlamaForCausalLM\"],\"hidden_size\":32,\"intermediate_size\":40,"
                           "\"num_hidden_layers\":1,\"num_attention_heads\":2,\"vocab_size\":50}";
 
@@ -204,6 +205,48 @@ done:
     return s;
 }
 
+/* Gemma-2's and GPT-2's forward and backward passes with weight gradients; the reward model
+   and the classifier judge, batched */
+static lvs_status classify_workload(const char *rw, const char *jd) {
+    static const char *const arch[2] = {"tests/fixtures/engine2/gemma2", "tests/fixtures/engine2/gpt2_cls"};
+    const char *ps[2] = {"How?", "Why not?"}, *rs[2] = {"Like this.", "No"};
+    double sc[2];
+    int harm[2], k;
+    lvs_reward *r = NULL;
+    lvs_judge *j = NULL;
+    lvs_error err;
+    lvs_status s;
+    char *txt = NULL;
+    for (k = 0; k < 2; k++) {
+        lvs_model *m;
+        lvs_tape *t = NULL;
+        lvs_wgrads *g = NULL;
+        lvs_backward_req br;
+        int32_t ids[6] = {3, 5, 7, 9, 11, 13};
+        if ((s = lvs_model_open(&m, arch[k], NULL, &err)) != LVS_OK) return s;
+        memset(&br, 0, sizeof br);
+        br.tokens = ids;
+        br.n = 6;
+        if (k) { br.loss_fn = lvs_loss_cls_logit; br.logits_from = (int)lvs_cls_pool_index(m, ids, 6); }
+        else br.loss_from = 2;
+        if ((s = lvs_tape_create(&t, m, 6, k, &err)) == LVS_OK && (s = lvs_wgrads_create(&g, m, &err)) == LVS_OK) {
+            br.wgrads = g;
+            s = lvs_backward(m, t, &br, &err);
+        }
+        lvs_wgrads_free(g);
+        lvs_tape_free(t);
+        lvs_model_close(m);
+        if (s != LVS_OK) return s;
+    }
+    if ((s = lvs_reward_open(&r, rw, NULL, &err)) == LVS_OK && (s = lvs_reward_score(r, 2, ps, rs, sc, &err)) == LVS_OK &&
+        (s = lvs_judge_open(&j, jd, NULL, &err)) == LVS_OK && (s = lvs_judge_prompt(j, ps[0], rs[0], &txt, NULL, &err)) == LVS_OK)
+        s = lvs_judge_run(j, 2, ps, rs, sc, NULL, harm, &err);
+    lvs_free(txt);
+    lvs_reward_free(r);
+    lvs_judge_free(j);
+    return s;
+}
+
 /* one pass over everything that allocates; returns the first failing status */
 static lvs_status workload(const char *model, const char *out, const char *csv, const char *dir, const char *jsonl) {
     lvs_json_doc d;
@@ -224,6 +267,7 @@ static lvs_status workload(const char *model, const char *out, const char *csv, 
     if ((s = text_workload()) != LVS_OK) return s;
     if ((s = grad_workload(model, csv)) != LVS_OK) return s;
     if ((s = lora_workload(model, dir, jsonl)) != LVS_OK) return s;
+    if ((s = classify_workload(g_rw, g_jd)) != LVS_OK) return s;
     return engine_workload(model);
 }
 
@@ -244,6 +288,33 @@ void test_allocator(void) {
     CHECK(t_make_model(model, &m) == 0);
     CHECK(t_write(csv, csv_text, sizeof csv_text - 1) == 0);
     CHECK(t_write(jsonl, jsonl_text, sizeof jsonl_text - 1) == 0);
+    { /* a tiny reward model and judge, each with a byte tokenizer (the judge's with Yes and No) */
+        static char rw[600], jd[600];
+        char *p;
+        t_model c;
+        memset(&c, 0, sizeof c);
+        c.dtype = LVS_F32;
+        c.scale = 0.2;
+        c.config = "{\"architectures\":[\"GPT2ForSequenceClassification\"],\"n_embd\":32,\"n_layer\":1,\"n_head\":2,"
+                   "\"vocab_size\":259,\"n_positions\":32,\"bos_token_id\":1,\"eos_token_id\":2,\"pad_token_id\":2,"
+                   "\"id2label\":{\"0\":\"A\"}}";
+        p = t_path("alloc-reward");
+        snprintf(rw, sizeof rw, "%s", p);
+        free(p);
+        CHECK(t_make_model(rw, &c) == 0);
+        t_byte_tokenizer(rw);
+        c.config = "{\"architectures\":[\"LlamaForCausalLM\"],\"hidden_size\":32,\"intermediate_size\":40,"
+                   "\"num_hidden_layers\":1,\"num_attention_heads\":2,\"vocab_size\":261,\"bos_token_id\":1,"
+                   "\"eos_token_id\":2}";
+        p = t_path("alloc-judge");
+        snprintf(jd, sizeof jd, "%s", p);
+        free(p);
+        CHECK(t_make_model(jd, &c) == 0);
+        t_byte_tokenizer(jd);
+        t_add_yes_no(jd);
+        g_rw = rw;
+        g_jd = jd;
+    }
     a_live = a_calls = 0;
     a_fail_at = -1;
     CHECK_ST(workload(model, out, csv, dir, jsonl), LVS_OK);

@@ -153,3 +153,28 @@ int t_same_file(const char *a, const char *b) {
     free(y);
     return same;
 }
+
+void t_add_yes_no(const char *dir) {
+    char path[700], *tj, *p, *q, *out;
+    size_t n;
+    snprintf(path, sizeof path, "%s/tokenizer.json", dir);
+    tj = t_slurp(path, &n);
+    out = (char *)malloc(n + 400);
+    if (!tj || !out || !(p = strstr(tj, "],\"normalizer\"")) || !(q = strstr(tj, "},\"merges\""))) {
+        CHECK(0);
+        free(tj);
+        free(out);
+        return;
+    }
+    /* added tokens "Yes" and "No" before the normalizer, their vocabulary entries before the merges */
+    n = (size_t)(p - tj);
+    memcpy(out, tj, n);
+    n += (size_t)sprintf(out + n, ",{\"id\":259,\"content\":\"Yes\",\"special\":false},"
+                                  "{\"id\":260,\"content\":\"No\",\"special\":false}");
+    memcpy(out + n, p, (size_t)(q - p));
+    n += (size_t)(q - p);
+    n += (size_t)sprintf(out + n, ",\"Yes\":259,\"No\":260%s", q);
+    CHECK(t_write(path, out, n) == 0);
+    free(tj);
+    free(out);
+}
