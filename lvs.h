@@ -10414,46 +10414,39 @@ static void lvs__clsrun_close(lvs__clsrun *c) {
     lvs_model_close(c->m);
     memset(c, 0, sizeof *c);
 }
-/* One forward pass over up to LVS__CLS_BATCH sequences: out[k] gets the logits of row[k]. */
+/* One forward pass over up to LVS__CLS_BATCH sequences: out[i] gets the logits of row[i]. */
 static lvs_status lvs__clsrun_pass(lvs__clsrun *c, int32_t *const *ids, const int *n, const int64_t *row, int k,
                                    float *out, lvs_error *err) {
     lvs_seq q[LVS__CLS_BATCH];
+    float *rows[LVS__CLS_BATCH];
     const int64_t W = lvs_model_logits_width(c->m);
     int64_t need = 1;
+    lvs_status s = LVS_OK;
     int i;
     for (i = 0; i < k; i++) need = n[i] > need ? n[i] : need;
     if (!c->cache || need > c->cap) {
-        lvs_status s;
         lvs_cache_free(c->cache);
         c->cache = NULL;
         if ((s = lvs_cache_create(&c->cache, c->m, LVS__CLS_BATCH, need, err)) != LVS_OK) return s;
         c->cap = need;
     }
     memset(q, 0, sizeof q);
-    for (i = 0; i < k; i++) {
+    memset(rows, 0, sizeof rows);
+    for (i = 0; i < k; i++) { /* logits of rows row..n-1 (the first is the one wanted) */
         lvs_cache_truncate(c->cache, i, 0, NULL);
         q[i].slot = i;
         q[i].tokens = ids[i];
         q[i].n = n[i];
-        q[i].logits = row[i] == n[i] - 1 ? LVS_LOGITS_LAST : LVS_LOGITS_ALL;
-        q[i].logits_from = row[i] == n[i] - 1 ? 0 : (int)row[i];
-        q[i].logits_out = out + i * W;
+        q[i].logits = LVS_LOGITS_ALL;
+        q[i].logits_from = (int)row[i];
+        if (!(q[i].logits_out = rows[i] = LVS__NEW(float, (size_t)((n[i] - row[i]) * W)))) s = lvs__oom(err);
     }
-    /* LVS_LOGITS_ALL writes rows row..n-1: run those sequences alone, into a bigger buffer */
-    for (i = 0; i < k; i++)
-        if (q[i].logits == LVS_LOGITS_ALL) {
-            float *all = LVS__NEW(float, (size_t)((n[i] - row[i]) * W));
-            lvs_status s;
-            if (!all) return lvs__oom(err);
-            q[i].logits_out = all;
-            s = lvs_forward(c->m, c->cache, &q[i], 1, err);
-            memcpy(out + i * W, all, sizeof(float) * (size_t)W);
-            LVS_FREE(all);
-            if (s != LVS_OK) return s;
-            q[i].n = 0; /* done */
-            q[i].logits = LVS_LOGITS_NONE;
-        }
-    return lvs_forward(c->m, c->cache, q, k, err);
+    if (s == LVS_OK) s = lvs_forward(c->m, c->cache, q, k, err);
+    for (i = 0; i < k; i++) {
+        if (s == LVS_OK) memcpy(out + i * W, rows[i], sizeof(float) * (size_t)W);
+        LVS_FREE(rows[i]);
+    }
+    return s;
 }
 
 struct lvs_reward { lvs__clsrun c; int64_t max_len; };

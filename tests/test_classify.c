@@ -226,7 +226,7 @@ void test_judge(void) {
        here from the engine's logits; batched = one at a time */
     {
         const char *beh[10], *gen[10];
-        char gb[10][48];
+        char gb[10][64];
         double py[10], pn[10], py1, pn1;
         int harm[10], h1;
         float lg[261];
@@ -399,6 +399,39 @@ void test_classify_cli(void) {
     CHECKF(rows == 4, "%d rows, want 4", rows);
     free(s);
     s = NULL;
+    /* lvs trace on the reward-model fixture: the reward, its pooled row and the reward's
+       gradient at the embed site equal the float64 goldens */
+    {
+        lvs_safetensors g, gg, tr;
+        const lvs_st_tensor *ids, *t, *want;
+        char idl[400], *trout = t_path("cli-trace.safetensors");
+        int64_t k;
+        size_t at = 0;
+        CHECK_OK(lvs_st_open(&g, "tests/fixtures/engine2/gpt2_cls/golden.safetensors", &err), &err);
+        CHECK_OK(lvs_st_open(&gg, "tests/fixtures/engine2/gpt2_cls/grad.safetensors", &err), &err);
+        ids = lvs_st_find(&g, "ids");
+        for (k = 0; ids && k < ids->numel; k++)
+            at += (size_t)snprintf(idl + at, sizeof idl - at, "%s%d", k ? "," : "", (int)((const int32_t *)ids->data)[k]);
+        snprintf(cmd, sizeof cmd, "%s/lvs trace tests/fixtures/engine2/gpt2_cls --ids %s --loss-from 1 -o '%s' 2> '%s/tr.log'",
+                 t_build(), idl, trout, t_tmp());
+        CHECK(t_run(cmd) == 0);
+        CHECK_OK(lvs_st_open(&tr, trout, &err), &err);
+        t = lvs_st_find(&tr, "reward");
+        want = lvs_st_find(&g, "reward");
+        CHECK(t && want && fabs(((const float *)t->data)[0] - ((const float *)want->data)[0]) < 1e-5);
+        t = lvs_st_find(&tr, "pool_index");
+        CHECK(t && ((const int32_t *)t->data)[0] == 20);
+        t = lvs_st_find(&tr, "grad.embed");
+        want = lvs_st_find(&gg, "grad.embed");
+        CHECK(t && want && t->numel == want->numel &&
+              t_rel_err((const float *)t->data, (const float *)want->data, (size_t)want->numel) < 1e-3);
+        t = lvs_st_find(&tr, "logits");
+        CHECK(t && t->ndim == 2 && t->shape[1] == 1);
+        lvs_st_close(&tr);
+        lvs_st_close(&g);
+        lvs_st_close(&gg);
+        free(trout);
+    }
     /* lvs finetune --judge: the evaluation uses the judge (and the settings record it) */
     {
         char *data = t_path("cli-ft.jsonl"), *ftout = t_path("cli-ft");

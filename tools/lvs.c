@@ -238,15 +238,24 @@ static int cmd_info(int argc, char **argv) {
     printf("%-22s %lld (%lld key/value heads, head_dim %lld)\n", "attention heads", (long long)c->n_heads,
            (long long)c->n_kv_heads, (long long)c->head_dim);
     printf("%-22s %lld\n", "max positions", (long long)c->max_positions);
-    printf("%-22s theta %g, scaling %s", "rope", c->rope_theta,
-           c->rope_type == LVS_ROPE_LLAMA3 ? "llama3" : c->rope_type == LVS_ROPE_LINEAR ? "linear" : "none");
-    if (c->rope_type != LVS_ROPE_DEFAULT) printf(" (factor %g)", c->rope_factor);
-    printf("\n");
+    if (c->arch == LVS_ARCH_GPT2 || c->arch == LVS_ARCH_GPT2_CLS) printf("%-22s learned\n", "positions");
+    else {
+        printf("%-22s theta %g, scaling %s", "rope", c->rope_theta,
+               c->rope_type == LVS_ROPE_LLAMA3 ? "llama3" : c->rope_type == LVS_ROPE_LINEAR ? "linear" : "none");
+        if (c->rope_type != LVS_ROPE_DEFAULT) printf(" (factor %g)", c->rope_factor);
+        printf("\n");
+    }
+    if (c->arch == LVS_ARCH_GEMMA2)
+        printf("%-22s attention %g, final %g (0: off); attention scale query_pre_attn_scalar %g\n", "soft-capping",
+               c->attn_softcap, c->final_softcap, c->query_pre_attn_scalar);
+    if (c->arch == LVS_ARCH_GPT2_CLS)
+        printf("%-22s %lld label%s (score head), pooled at the last token that is not pad id %lld\n", "classifier",
+               (long long)c->num_labels, c->num_labels == 1 ? "" : "s", (long long)c->pad_id);
     for (k = 0; k < c->n_layers; k++) n_sl += c->layer_sliding[k];
     if (c->sliding_window) printf("%-22s %lld positions on %d of %lld layers\n", "sliding window",
                                   (long long)c->sliding_window, n_sl, (long long)c->n_layers);
     else printf("%-22s none\n", "sliding window");
-    printf("%-22s %s\n", "tied embeddings", c->tie_embeddings ? "yes" : "no");
+    if (c->arch != LVS_ARCH_GPT2_CLS) printf("%-22s %s\n", "tied embeddings", c->tie_embeddings ? "yes" : "no");
     printf("%-22s %s%s\n", "biases", c->attention_bias ? "attention " : "", c->mlp_bias ? "mlp" : c->attention_bias ? "" : "none");
     printf("%-22s %g (%s)\n", "norm epsilon", c->norm_eps, c->act);
     printf("%-22s %lld", "bos id", (long long)c->bos_id);
@@ -798,6 +807,7 @@ static int cmd_trace(int argc, char **argv) {
     char (*names)[64];
     lvs_st_writer *w;
     int64_t T, d, V, n_sites, k, shape[2], pool;
+    int32_t p32 = 0;
     int i, rc = 0, loss_from = 0, recompute = 0;
     float *grads = NULL, loss = 0;
     char (*gnames)[72] = NULL;
@@ -920,9 +930,9 @@ static int cmd_trace(int argc, char **argv) {
         lvs_st_writer_add(w, "loss", LVS_F32, 1, &one, &loss, &err);
     }
     lvs_st_writer_add(w, "ids", LVS_I32, 1, &T, a.ids, &err);
-    if (pool >= 0) {
+    if (pool >= 0) { /* the writer reads p32 when it saves */
         int64_t one = 1;
-        int32_t p32 = (int32_t)pool;
+        p32 = (int32_t)pool;
         lvs_st_writer_add(w, "reward", LVS_F32, 1, &V, logits + pool * V, &err);
         lvs_st_writer_add(w, "pool_index", LVS_I32, 1, &one, &p32, &err);
     }
@@ -2375,6 +2385,8 @@ done:
         for (k = 0; k < n_eval; k++) lvs_free(eids[k]);
     free(eids);
     free(enp);
+    free(c.eval_text);
+    lvs_judge_free(c.jd);
     free(sums);
     free(settings);
     free_list(seed_items, n_seeds);
