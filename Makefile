@@ -9,7 +9,7 @@
 #   make fuzz         libFuzzer on the JSON and safetensors readers, the tokenizer and prompt lists,
 #                     FUZZ_SECONDS each
 #   make bench        speed figures (JSON, tokenizers, safetensors I/O, conversion, engine, PGD
-#                     step against PyTorch)
+#                     step and LoRA step against PyTorch, reward-model scoring)
 #   make clean
 
 CC      ?= cc
