@@ -943,6 +943,12 @@ typedef struct lvs_backward_req {
     int n_seqs;
     int no_grad;                /* 1: the forward pass and the loss only */
     float loss;                 /* out: the loss (unweighted) */
+    const lvs_grad_site *inject; /* NULL, or n_inject upstream gradients of further loss terms on activations
+                                   that the caller computes itself (a loss on hidden states): each grad
+                                   ([n, d]) is added to d loss / d (the site's value) during the backward pass,
+                                   as given (loss_weight does not scale it; r->loss does not include those
+                                   terms). Sites: blocks.l.resid_post with l >= start_layer */
+    int n_inject;
 } lvs_backward_req;
 /* A loss_fn for sequence classifiers: the logit of label *(const int *)user (label 0 when user
    is NULL) in the first row given, so with logits_from = lvs_cls_pool_index(...) it is the
@@ -10141,6 +10147,12 @@ LVSDEF lvs_status lvs_backward(const lvs_model *m, lvs_tape *t, lvs_backward_req
             return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_backward: gradient site %d is not after start_layer %d", k,
                              r->start_layer);
     }
+    for (k = 0; k < r->n_inject; k++) {
+        const lvs_grad_site *gs = &r->inject[k];
+        if (!r->inject || !gs->grad || gs->site != LVS_SITE_RESID_POST || gs->layer < r->start_layer || gs->layer >= L)
+            return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_backward: injected gradient %d must be at a resid_post site at "
+                             "or after start_layer %d", k, r->start_layer);
+    }
     if (r->wgrads && (r->wgrads->m != m || r->start_layer != 0))
         return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_backward: weight gradients need their model and start_layer 0");
     if (r->lora_grads && r->lora_grads != m->lora)
@@ -10253,6 +10265,8 @@ LVSDEF lvs_status lvs_backward(const lvs_model *m, lvs_tape *t, lvs_backward_req
                        r->wgrads ? r->wgrads->final_norm : NULL, r->wgrads ? r->wgrads->final_norm_b : NULL);
     for (l = L - 1; l >= r->start_layer; l--) {
         lvs__brec *b = &t->rec[t->recompute ? 0 : l];
+        for (k = 0; k < r->n_inject; k++) /* further loss terms on this block's output */
+            if (r->inject[k].layer == l) lvs__axpy(t->dx, 1.0f, r->inject[k].grad, n * d);
         if (t->recompute) {
             b->x = t->xs + l * t->cap * d;
             lvs__block_fwd(m, t, r, pos, l, b->x, b, NULL);
