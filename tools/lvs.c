@@ -1953,8 +1953,9 @@ static int ft_summary(const char *dir, const ft_cfg *c, uint64_t seed, ft_sum *s
     json_num(&js, "final_compliance", sm->final_comp);
     json_num(&js, "final_refusal", sm->final_refu);
     json_num(&js, "final_degenerate", sm->final_degen);
-    sb_printf(&js, ",\"train_tokens_per_s\":%.6g,\"train_seconds\":%.6g,\"curve\":[%s]}\n", sm->tok_s, secs,
-              curve.data ? curve.data : "");
+    sb_printf(&js, ",\"train_tokens_per_s\":%.6g,\"train_seconds\":%.6g,\"curve\":[", sm->tok_s, secs);
+    sb_puts(&js, curve.data ? curve.data : ""); /* not through sb_printf: the curve may exceed its 1024 bytes */
+    sb_puts(&js, "]}\n");
     ft_path(path, sizeof path, dir, "summary.json");
     if (js.failed || curve.failed) fprintf(stderr, "lvs finetune: out of memory\n");
     else {
