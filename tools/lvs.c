@@ -2381,6 +2381,8 @@ done:
     free_list(seed_items, n_seeds);
     lvs_sft_free(&sd);
     lvs_prompts_free(&ep);
+    free(c.eval_text);
+    lvs_judge_free(c.jd);
     if (tok) { lvs_chat_free(&chat); lvs_tokenizer_free(tok); }
     close_model(m);
     return rc;
