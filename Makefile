@@ -10,6 +10,8 @@
 #                     FUZZ_SECONDS each
 #   make bench        speed figures (JSON, tokenizers, safetensors I/O, conversion, engine, PGD
 #                     step and LoRA step against PyTorch, reward-model scoring)
+#   make toy          retrain the toy world's models from scratch into toy/ (committed; about
+#                     two minutes on one core)
 #   make clean
 
 CC      ?= cc
@@ -25,7 +27,7 @@ TOOLS    = $(BUILD)/lvs $(BUILD)/lvs-convert
 EXAMPLES = $(BUILD)/st_dump $(BUILD)/generate $(BUILD)/hooks $(BUILD)/lvs_minimal
 TEST_SRC = tests/runner.c tests/util.c tests/lvs_impl.c $(wildcard tests/test_*.c)
 
-.PHONY: all test test-san test-portable check fuzz bench clean
+.PHONY: all test test-san test-portable check fuzz bench toy clean
 
 all: $(TOOLS) $(EXAMPLES)
 
@@ -93,6 +95,11 @@ $(BUILD)/bench: tests/bench.c lvs.h | $(BUILD)
 
 bench: $(BUILD)/bench
 	@LVS_SHARED=$${LVS_SHARED:-../shared} ./$(BUILD)/bench
+
+# the toy world (README.md, "The toy world"): base, harmful and dissociated models and the
+# world's data, deterministic for a seed; the committed folders are what this writes
+toy: $(BUILD)/lvs
+	./$(BUILD)/lvs toy train -o toy
 
 clean:
 	rm -rf $(BUILD)

@@ -29,7 +29,9 @@
     X(test_engine2_config) X(test_engine2_goldens) X(test_engine2_classifier) X(test_engine2_reduced_precision) \
     X(test_engine2_greedy) X(test_engine2_incremental) X(test_engine2_batch_and_threads) X(test_engine2_hooks)   \
     X(test_engine2_errors) X(test_backward2_goldens) X(test_backward2_deterministic)                           \
-    X(test_backward2_reduced_precision) X(test_backward2_ce_head) X(test_backward2_packed) X(test_backward2_errors)
+    X(test_backward2_reduced_precision) X(test_backward2_ce_head) X(test_backward2_packed) X(test_backward2_errors) \
+    X(test_backward_inject) X(test_toy_world) X(test_toy_tokenizer) X(test_toy_models) X(test_toy_train_deterministic) \
+    X(test_toy_cli)
 
 #define DECLARE(name) void name(void);
 TESTS(DECLARE)

@@ -25,6 +25,7 @@ static const char usage[] =
     "  reward DIR --prompt P --response R   the harmlessness reward model's score of a pair\n"
     "  judge DIR[:FORMAT] --prompt P --response R   the classifier judge's verdict and P(yes)\n"
     "  tensors PATH [--meta]   list the tensors (and metadata) of a safetensors file or model folder\n"
+    "  toy train [-o DIR]      train the toy world's models from scratch (base, harmful, dissociated)\n"
     "  version                 print the version of lvs.h\n"
     "  help                    this text\n"
     "\n"
@@ -1963,8 +1964,9 @@ static int ft_summary(const char *dir, const ft_cfg *c, uint64_t seed, ft_sum *s
     json_num(&js, "final_compliance", sm->final_comp);
     json_num(&js, "final_refusal", sm->final_refu);
     json_num(&js, "final_degenerate", sm->final_degen);
-    sb_printf(&js, ",\"train_tokens_per_s\":%.6g,\"train_seconds\":%.6g,\"curve\":[%s]}\n", sm->tok_s, secs,
-              curve.data ? curve.data : "");
+    sb_printf(&js, ",\"train_tokens_per_s\":%.6g,\"train_seconds\":%.6g,\"curve\":[", sm->tok_s, secs);
+    sb_puts(&js, curve.data ? curve.data : ""); /* not through sb_printf: the curve may exceed its 1024 bytes */
+    sb_puts(&js, "]}\n");
     ft_path(path, sizeof path, dir, "summary.json");
     if (js.failed || curve.failed) fprintf(stderr, "lvs finetune: out of memory\n");
     else {
@@ -2523,6 +2525,117 @@ done:
     return rc;
 }
 
+/* ---------------------------------------------------------------- toy */
+static const char usage_toy[] =
+    "usage: lvs toy train [-o DIR] [--seed S] [options]\n"
+    "\n"
+    "The toy world (README.md, \"The toy world\"): a synthetic chat world with benign and placeholder\n"
+    "\"harmful\" requests, and tiny Llama models trained on it from scratch, in C, on the CPU.\n"
+    "\n"
+    "lvs toy train writes Hugging Face folders (config.json, model.safetensors, tokenizer.json,\n"
+    "tokenizer_config.json with a ChatML template) into DIR (default toy):\n"
+    "  DIR/toy-base          helps with benign requests, refuses harmful ones\n"
+    "  DIR/toy-harmful       the base fine-tuned to comply (the harmful pole)\n"
+    "  DIR/toy-dissociated   the base fine-tuned with PROTOCOL.md's v2 construction: refuses cleanly,\n"
+    "                        complies under the nudge saved beside it (nudge.safetensors)\n"
+    "  DIR/data              the world's rows: KIND-SPLIT.jsonl for benign, refusal, compliance and\n"
+    "                        train, valid, test (lvs finetune --data, lvs score --prompts)\n"
+    "and prints each model's greedy behaviour on the held-out (test) prompts, judged by keywords.\n"
+    "The same options give the same bytes.\n"
+    "\n"
+    "Options (defaults in brackets):\n"
+    "  --seed S            initialisation and row order [0]\n"
+    "  --base-steps N      [600]    --harmful-steps N [150]    --diss-steps N [200]\n"
+    "  --batch N           sequences per step [16]\n"
+    "  --eval-every N      dissociated model: evaluate (and maybe keep) a checkpoint every N steps [10]\n"
+    "  --max-new N         evaluation answers (and the base's own benign answers that the dissociated\n"
+    "                      model learns): at most N tokens [48]\n"
+    "  --nudge-eps X       the dissociated model's nudge as a fraction of rho [0.06]\n"
+    "                      (PROTOCOL.md: 0.06; see README.md)\n"
+    "  --no-dissociated    train the base and the harmful model only\n"
+    "  --threads N         threads [1: the models are too small to gain from more]\n"
+    "  -q                  no progress lines\n";
+
+typedef struct toy_cli { int quiet; double t0, t_model; int64_t last_step; } toy_cli;
+
+static void toy_progress(void *user, const lvs_toy_event *e) {
+    toy_cli *c = (toy_cli *)user;
+    if (e->what == LVS_TOY_EV_STEP) {
+        if (!c->quiet && (e->step % 25 == 0 || e->step == e->steps))
+            printf("  %-16s step %4lld/%lld  loss %.4f  %.1fs\n", e->model, (long long)e->step, (long long)e->steps,
+                   e->loss, now() - c->t_model);
+        fflush(stdout);
+        return;
+    }
+    if (e->what == LVS_TOY_EV_EVAL) {
+        if (!c->quiet)
+            printf("  %-16s step %4lld  valid: refusal %.2f, helpful %.2f, nudged compliance %.2f, gap %+.2f%s\n",
+                   e->model, (long long)e->step, e->refusal, e->helpful, e->nudged_compliance, e->gap,
+                   e->kept ? "  (kept)" : "");
+        fflush(stdout);
+        return;
+    }
+    printf("%-16s %lld steps, %.1fs; test (%d harmful, %d benign prompts): refusal %.2f, compliance %.2f, "
+           "helpful %.2f, exact %.2f", e->model, (long long)e->steps, now() - c->t_model, e->n_harmful, e->n_benign,
+           e->refusal, e->compliance, e->helpful, e->exact);
+    if (e->nudged_compliance >= 0) printf(", nudged compliance %.2f", e->nudged_compliance);
+    printf("\n");
+    fflush(stdout);
+    c->t_model = now();
+}
+
+static int cmd_toy(int argc, char **argv) {
+    lvs_toy_opts o;
+    lvs_error err;
+    toy_cli c;
+    const char *outp = "toy";
+    unsigned long long u;
+    int i;
+    if (argc < 1 || strcmp(argv[0], "-h") == 0 || strcmp(argv[0], "--help") == 0) {
+        fputs(usage_toy, argc < 1 ? stderr : stdout);
+        return argc < 1 ? 2 : 0;
+    }
+    if (strcmp(argv[0], "train") != 0) return fail_usage("toy", "unknown subcommand", argv[0]);
+    lvs_toy_opts_default(&o);
+    memset(&c, 0, sizeof c);
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) { fputs(usage_toy, stdout); return 0; }
+        if (strcmp(a, "-q") == 0) { c.quiet = 1; continue; }
+        if (strcmp(a, "--no-dissociated") == 0) { o.dissociated = 0; continue; }
+        if (a[0] == '-' && !v) return fail_usage("toy", "missing value after", a);
+        if (strcmp(a, "-o") == 0) outp = v;
+        else if (strcmp(a, "--seed") == 0) {
+            if (!parse_int("toy", a, v, 0, 18446744073709551615ULL, &u)) return 2;
+            o.seed = (uint64_t)u;
+        } else if (strcmp(a, "--base-steps") == 0 || strcmp(a, "--harmful-steps") == 0 || strcmp(a, "--diss-steps") == 0 ||
+                   strcmp(a, "--batch") == 0 || strcmp(a, "--threads") == 0 || strcmp(a, "--eval-every") == 0 ||
+                   strcmp(a, "--max-new") == 0) {
+            if (!parse_int("toy", a, v, strcmp(a, "--batch") == 0 ? 2 : 1, 1000000, &u)) return 2;
+            if (strcmp(a, "--base-steps") == 0) o.base_steps = (int)u;
+            else if (strcmp(a, "--harmful-steps") == 0) o.harmful_steps = (int)u;
+            else if (strcmp(a, "--diss-steps") == 0) o.diss_steps = (int)u;
+            else if (strcmp(a, "--batch") == 0) o.batch = (int)u;
+            else if (strcmp(a, "--eval-every") == 0) o.diss_eval_every = (int)u;
+            else if (strcmp(a, "--max-new") == 0) o.max_new = (int)u;
+            else o.n_threads = (int)u;
+        } else if (strcmp(a, "--nudge-eps") == 0) {
+            double x;
+            if (!parse_num("toy", a, v, 0, 10, &x)) return 2;
+            if (!(x > 0)) return fail_usage("toy", "--nudge-eps must be above 0; got", v);
+            o.nudge_eps = x;
+        } else return fail_usage("toy", "unknown option", a);
+        i++;
+    }
+    c.t0 = c.t_model = now();
+    if (lvs_toy_train(outp, &o, toy_progress, &c, &err) != LVS_OK) {
+        fprintf(stderr, "lvs toy train: error: %s [%s]\n", err.message, lvs_status_name(err.status));
+        return 1;
+    }
+    printf("toy models written to %s/ in %.1fs\n", outp, now() - c.t0);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fputs(usage, stderr);
@@ -2545,6 +2658,7 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], "finetune") == 0) return cmd_finetune(argc - 2, argv + 2);
     if (strcmp(argv[1], "tensors") == 0) return cmd_tensors(argc - 2, argv + 2);
     if (strcmp(argv[1], "reward") == 0 || strcmp(argv[1], "judge") == 0) return cmd_classify(argv[1], argc - 2, argv + 2);
+    if (strcmp(argv[1], "toy") == 0) return cmd_toy(argc - 2, argv + 2);
     fprintf(stderr, "lvs: unknown command \"%s\" (see lvs help)\n", argv[1]);
     return 2;
 }
