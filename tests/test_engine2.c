@@ -1371,3 +1371,58 @@ done:
     lvs_lora_free(lo);
     golden2_close(&g);
 }
+
+/* A LoRA adapter on Gemma-2 merged by lvs_convert_merged gives the logits of the adapter
+   applied at run time (and they differ from the base's) */
+void test_engine2_lora_merge(void) {
+    lvs_model *m = open2("gemma2", LVS_AS_STORED, 1), *mm = NULL;
+    lvs_lora *lo = NULL;
+    lvs_lora_opts o;
+    lvs_error err;
+    lvs_rng rng;
+    char *dir = t_path("gemma2-adapter"), *out = t_path("gemma2-merged.safetensors");
+    int32_t ids[9] = {1, 5, 9, 13, 17, 21, 25, 29, 33};
+    float base[9 * 80], applied[9 * 80], merged[9 * 80];
+    int64_t n, i;
+    float *p;
+    if (!m) goto done;
+    lvs_lora_opts_default(&o);
+    o.rank = 4;
+    o.seed = 3;
+    CHECK_OK(lvs_lora_create(&lo, lvs_model_config(m), &o, &err), &err);
+    if (!lo) goto done;
+    p = lvs_lora_params(lo, &n);
+    lvs_rng_seed(&rng, 5);
+    for (i = 0; i < n; i++) if (p[i] == 0.0f) p[i] = (float)(0.2 * lvs_rng_normal(&rng));
+    CHECK_OK(lvs_lora_save(lo, dir, NULL, &err), &err);
+    CHECK_OK(lvs_convert_merged("tests/fixtures/engine2/gemma2", out, LVS_W_F32, dir, NULL, NULL, &err), &err);
+    CHECK_OK(lvs_model_open(&mm, out, NULL, &err), &err);
+    if (!mm) goto done;
+    {
+        lvs_cache *c = NULL;
+        lvs_seq q;
+        int k;
+        for (k = 0; k < 3; k++) {
+            const lvs_model *mk = k == 2 ? mm : m;
+            memset(&q, 0, sizeof q);
+            q.tokens = ids;
+            q.n = 9;
+            q.logits = LVS_LOGITS_ALL;
+            q.logits_out = k == 0 ? base : k == 1 ? applied : merged;
+            if (k == 1) CHECK_OK(lvs_model_set_lora(m, lo, &err), &err);
+            CHECK_OK(lvs_cache_create(&c, mk, 1, 9, &err), &err);
+            if (c) CHECK_OK(lvs_forward(mk, c, &q, 1, &err), &err);
+            lvs_cache_free(c);
+            c = NULL;
+        }
+    }
+    CHECKF(t_rel_err(merged, applied, 9 * 80) < 1e-5 && t_rel_err(applied, base, 9 * 80) > 0.1,
+           "merged vs applied %.3g, applied vs base %.3g", t_rel_err(merged, applied, 9 * 80),
+           t_rel_err(applied, base, 9 * 80));
+done:
+    lvs_model_close(m);
+    lvs_model_close(mm);
+    lvs_lora_free(lo);
+    free(dir);
+    free(out);
+}
