@@ -57,4 +57,13 @@ int t_same_file(const char *a, const char *b);
 void t_byte_tokenizer(const char *dir);
 /* Adds the words "Yes" (id 259) and "No" (id 260) to the tokenizer t_byte_tokenizer wrote. */
 void t_add_yes_no(const char *dir);
+/* Reference losses (lvs_loss_fn) in double: t_ce_loss, user = the int32_t targets of rows
+   0..n_rows-2 (mean cross-entropy; the last row predicts nothing); t_linear_loss, user = the
+   float coefficients (sum of logits x coefficients). */
+float t_ce_loss(void *user, const float *logits, int n_rows, int64_t V, float *dlogits);
+float t_linear_loss(void *user, const float *logits, int n_rows, int64_t V, float *dlogits);
+/* Three prompts cut from a and b (3, 7 and 11 tokens), 20 greedy tokens each: decoded together
+   by `batched` and one at a time by `alone`, the tokens must be the same. */
+void t_check_batched_generation(const lvs_model *batched, const lvs_model *alone, const int32_t *a, const int32_t *b,
+                                const char *what);
 #endif

@@ -33,19 +33,6 @@ static lvs_model *gopen(const char *name, int dtype, int threads) {
     return m;
 }
 
-/* loss2 of the fixtures: sum over rows of logits . coef */
-typedef struct lin_loss { const float *coef; } lin_loss;
-static float linear_loss(void *user, const float *logits, int n_rows, int64_t V, float *dlogits) {
-    const lin_loss *l = (const lin_loss *)user;
-    double s = 0;
-    int64_t i;
-    for (i = 0; i < n_rows * V; i++) {
-        s += (double)logits[i] * l->coef[i];
-        dlogits[i] = l->coef[i];
-    }
-    return (float)s;
-}
-
 typedef struct gres { float loss, loss2; float *sites, *grad2, *x0g; lvs_wgrads *wg; uint64_t bytes; } gres;
 static void gres_free(gres *r) {
     free(r->sites); free(r->grad2); free(r->x0g);
@@ -60,7 +47,6 @@ static int grun(const lvs_model *m, const lvs_safetensors *g, int recompute, int
     lvs_tape *tape = NULL;
     lvs_grad_site *sites;
     lvs_backward_req r;
-    lin_loss ll;
     lvs_error err;
     int ok = 1;
     memset(out, 0, sizeof *out);
@@ -90,11 +76,10 @@ static int grun(const lvs_model *m, const lvs_safetensors *g, int recompute, int
     if (lvs_backward(m, tape, &r, &err) != LVS_OK) { ok = 0; CHECKF(0, "%s", err.message); }
     out->loss = r.loss;
     memset(&r, 0, sizeof r);
-    ll.coef = (const float *)coef->data;
     r.tokens = (const int32_t *)ids->data;
     r.n = (int)T;
-    r.loss_fn = linear_loss;
-    r.loss_user = &ll;
+    r.loss_fn = t_linear_loss;
+    r.loss_user = (void *)coef->data;
     r.logits_from = (int)T - 4;
     r.grad_x0 = out->grad2;
     if (ok && lvs_backward(m, tape, &r, &err) != LVS_OK) { ok = 0; CHECKF(0, "%s", err.message); }
@@ -335,25 +320,6 @@ void test_trace_loss_from(void) {
 
 /* The one-pass cross-entropy through lm_head (a few loss rows, no weight gradients) against a
    cross-entropy written here in double as a logits callback (which takes the two-pass path). */
-typedef struct ce_cb { const int32_t *targets; } ce_cb;
-static float ce_callback(void *user, const float *logits, int n_rows, int64_t V, float *dlogits) {
-    const ce_cb *c = (const ce_cb *)user;
-    double total = 0;
-    int r;
-    int64_t v;
-    for (r = 0; r < n_rows - 1; r++) { /* the last row predicts nothing */
-        const float *z = logits + r * V;
-        double mx = -1e300, s = 0, lse;
-        for (v = 0; v < V; v++) mx = z[v] > mx ? z[v] : mx;
-        for (v = 0; v < V; v++) s += exp((double)z[v] - mx);
-        lse = mx + log(s);
-        total += lse - z[c->targets[r]];
-        for (v = 0; v < V; v++) dlogits[r * V + v] = (float)(exp((double)z[v] - lse) / (n_rows - 1));
-        dlogits[r * V + c->targets[r]] -= (float)(1.0 / (n_rows - 1));
-    }
-    for (v = 0; v < V; v++) dlogits[(int64_t)(n_rows - 1) * V + v] = 0.0f;
-    return (float)(total / (n_rows - 1));
-}
 void test_backward_ce_head(void) {
     size_t i;
     for (i = 0; i < N_GMODELS; i++) {
@@ -362,7 +328,6 @@ void test_backward_ce_head(void) {
         lvs_tape *t = NULL;
         lvs_error err;
         lvs_backward_req r;
-        ce_cb cb;
         const int32_t *ids;
         float *g1, *g2, l1;
         int64_t d;
@@ -377,8 +342,7 @@ void test_backward_ce_head(void) {
         CHECK_OK(lvs_backward(m, t, &r, &err), &err);
         l1 = r.loss;
         memset(&r, 0, sizeof r);
-        cb.targets = ids + 20;
-        r.tokens = ids; r.n = 24; r.loss_fn = ce_callback; r.loss_user = &cb; r.logits_from = 19; r.grad_x0 = g2;
+        r.tokens = ids; r.n = 24; r.loss_fn = t_ce_loss; r.loss_user = (void *)(ids + 20); r.logits_from = 19; r.grad_x0 = g2;
         CHECK_OK(lvs_backward(m, t, &r, &err), &err);
         CHECKF(fabs(l1 - r.loss) <= 1e-5 * fabs(r.loss), "%s: loss %.8g, callback %.8g", gmodels[i], l1, r.loss);
         CHECKF(t_rel_err(g1, g2, (size_t)(24 * d)) <= 1e-5, "%s: one-pass gradient differs by %.3g", gmodels[i],

@@ -315,30 +315,7 @@ void test_engine_batch_and_threads(void) {
             CHECK_OK(lvs_forward(m2, c, &q[0], 1, &err), &err);
             lvs_cache_free(c);
             CHECKF(memcmp(t2_a, single_a, (size_t)(na * V) * 4) == 0, "1 and 2 threads differ");
-            /* batched generation: the same tokens as one by one */
-            {
-                lvs_gen_seq gs[3];
-                lvs_gen_opts o;
-                int32_t out[3][20], solo[20];
-                int k, j;
-                memset(gs, 0, sizeof gs);
-                lvs_gen_opts_default(&o);
-                o.max_new = 20;
-                o.ignore_eos = 1;
-                for (k = 0; k < 3; k++) {
-                    gs[k].prompt = (const int32_t *)(k == 1 ? b->data : a->data) + k;
-                    gs[k].n_prompt = 3 + 4 * k;
-                    gs[k].out = out[k];
-                }
-                CHECK_OK(lvs_generate(m2, gs, 3, &o, &err), &err);
-                for (k = 0; k < 3; k++) {
-                    lvs_gen_seq one = gs[k];
-                    one.out = solo;
-                    CHECK_OK(lvs_generate(m1, &one, 1, &o, &err), &err);
-                    CHECK(one.n_out == gs[k].n_out);
-                    for (j = 0; j < one.n_out && j < gs[k].n_out; j++) CHECK(solo[j] == out[k][j]);
-                }
-            }
+            t_check_batched_generation(m2, m1, (const int32_t *)a->data, (const int32_t *)b->data, "batched generation");
             free(single_a); free(single_b); free(both_a); free(both_b); free(t2_a);
         }
         lvs_model_close(m1);

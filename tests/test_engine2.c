@@ -547,32 +547,8 @@ void test_engine2_batch_and_threads(void) {
             lvs_cache_free(c);
             CHECKF(memcmp(t2_a, single_a, (size_t)(na * V) * 4) == 0 && memcmp(t2_b, single_b, (size_t)(nb * V) * 4) == 0,
                    "%s: 1 and 2 threads differ", models[i]);
-            if (!is_cls(m1)) { /* batched generation: the same tokens as one by one */
-                lvs_gen_seq gs[3];
-                lvs_gen_opts o;
-                int32_t out[3][20], solo[20];
-                int k, j;
-                memset(gs, 0, sizeof gs);
-                lvs_gen_opts_default(&o);
-                o.max_new = 20;
-                o.ignore_eos = 1;
-                for (k = 0; k < 3; k++) {
-                    gs[k].prompt = (const int32_t *)(k == 1 ? b->data : a->data) + k;
-                    gs[k].n_prompt = 3 + 4 * k;
-                    gs[k].out = out[k];
-                }
-                CHECK_OK(lvs_generate(m2, gs, 3, &o, &err), &err);
-                for (k = 0; k < 3; k++) {
-                    lvs_gen_seq one = gs[k];
-                    one.out = solo;
-                    CHECK_OK(lvs_generate(m1, &one, 1, &o, &err), &err);
-                    CHECKF(one.n_out == gs[k].n_out, "%s: sequence %d: %d tokens alone, %d in a batch", models[i], k,
-                           one.n_out, gs[k].n_out);
-                    for (j = 0; j < one.n_out && j < gs[k].n_out; j++)
-                        CHECKF(solo[j] == out[k][j], "%s: sequence %d token %d: %d alone, %d in a batch", models[i], k,
-                               j, solo[j], out[k][j]);
-                }
-            }
+            if (!is_cls(m1)) /* batched generation: the same tokens as one by one */
+                t_check_batched_generation(m2, m1, (const int32_t *)a->data, (const int32_t *)b->data, models[i]);
             free(single_a); free(single_b); free(both_a); free(both_b); free(t2_a); free(t2_b);
         }
         lvs_model_close(m1);
@@ -759,18 +735,6 @@ static int gfiles2(const char *name, golden2 *g) {
 }
 static void gclose2(golden2 *g) { golden2_close(&g[0]); golden2_close(&g[1]); }
 
-/* loss2 of the LM fixtures: sum over rows of logits . coef */
-typedef struct lin_loss2 { const float *coef; } lin_loss2;
-static float linear_loss2(void *user, const float *logits, int n_rows, int64_t V, float *dlogits) {
-    const lin_loss2 *l = (const lin_loss2 *)user;
-    double s = 0;
-    int64_t i;
-    for (i = 0; i < n_rows * V; i++) {
-        s += (double)logits[i] * l->coef[i];
-        dlogits[i] = l->coef[i];
-    }
-    return (float)s;
-}
 /* the classifier's objective: the reward, label 0 of row 0 (logits_from = the pooled index) */
 static float reward_loss(void *user, const float *logits, int n_rows, int64_t V, float *dlogits) {
     (void)user;
@@ -801,7 +765,6 @@ static int grun2(const lvs_model *m, const golden2 *g, int recompute, int want_w
     lvs_tape *tape = NULL;
     lvs_grad_site *sites;
     lvs_backward_req r;
-    lin_loss2 ll;
     lvs_error err;
     int ok = 1;
     memset(out, 0, sizeof *out);
@@ -838,11 +801,10 @@ static int grun2(const lvs_model *m, const golden2 *g, int recompute, int want_w
     out->loss = r.loss;
     if (ok && coef && !is_cls(m)) {
         memset(&r, 0, sizeof r);
-        ll.coef = (const float *)coef->data;
-        r.tokens = (const int32_t *)ids->data;
+            r.tokens = (const int32_t *)ids->data;
         r.n = (int)T;
-        r.loss_fn = linear_loss2;
-        r.loss_user = &ll;
+        r.loss_fn = t_linear_loss;
+        r.loss_user = (void *)coef->data;
         r.logits_from = (int)T - 4;
         r.grad_x0 = out->grad2;
         if (lvs_backward(m, tape, &r, &err) != LVS_OK) { ok = 0; CHECKF(0, "lvs_backward (loss2): %s", err.message); }
@@ -1073,25 +1035,6 @@ void test_backward2_reduced_precision(void) {
 /* The one-pass cross-entropy through the head (4 loss rows, no weight gradients: through
    Gemma-2's final soft-cap, through GPT-2's tied wte) against a cross-entropy written here in
    double as a logits callback. */
-typedef struct ce_cb2 { const int32_t *targets; } ce_cb2;
-static float ce_callback2(void *user, const float *logits, int n_rows, int64_t V, float *dlogits) {
-    const ce_cb2 *c = (const ce_cb2 *)user;
-    double total = 0;
-    int r;
-    int64_t v;
-    for (r = 0; r < n_rows - 1; r++) { /* the last row predicts nothing */
-        const float *z = logits + r * V;
-        double mx = -1e300, s = 0, lse;
-        for (v = 0; v < V; v++) mx = z[v] > mx ? z[v] : mx;
-        for (v = 0; v < V; v++) s += exp((double)z[v] - mx);
-        lse = mx + log(s);
-        total += lse - z[c->targets[r]];
-        for (v = 0; v < V; v++) dlogits[r * V + v] = (float)(exp((double)z[v] - lse) / (n_rows - 1));
-        dlogits[r * V + c->targets[r]] -= (float)(1.0 / (n_rows - 1));
-    }
-    for (v = 0; v < V; v++) dlogits[(int64_t)(n_rows - 1) * V + v] = 0.0f;
-    return (float)(total / (n_rows - 1));
-}
 void test_backward2_ce_head(void) {
     size_t i;
     for (i = 0; i < N_LMS2; i++) {
@@ -1100,7 +1043,6 @@ void test_backward2_ce_head(void) {
         lvs_tape *t = NULL;
         lvs_error err;
         lvs_backward_req r;
-        ce_cb2 cb;
         const int32_t *ids;
         float *g1, *g2, l1;
         int64_t d;
@@ -1119,8 +1061,7 @@ void test_backward2_ce_head(void) {
             CHECK_OK(lvs_backward(m, t, &r, &err), &err);
             l1 = r.loss;
             memset(&r, 0, sizeof r);
-            cb.targets = ids + 20;
-            r.tokens = ids; r.n = 24; r.loss_fn = ce_callback2; r.loss_user = &cb; r.logits_from = 19; r.grad_x0 = g2;
+                r.tokens = ids; r.n = 24; r.loss_fn = t_ce_loss; r.loss_user = (void *)(ids + 20); r.logits_from = 19; r.grad_x0 = g2;
             CHECK_OK(lvs_backward(m, t, &r, &err), &err);
             CHECKF(fabs(l1 - r.loss) <= 1e-5 * fabs(r.loss), "%s: loss %.8g, callback %.8g", lms2[i], (double)l1,
                    (double)r.loss);

@@ -178,3 +178,62 @@ void t_add_yes_no(const char *dir) {
     free(tj);
     free(out);
 }
+
+float t_ce_loss(void *user, const float *logits, int n_rows, int64_t V, float *dlogits) {
+    const int32_t *targets = (const int32_t *)user;
+    double total = 0;
+    int r;
+    int64_t v;
+    for (r = 0; r < n_rows - 1; r++) { /* the last row predicts nothing */
+        const float *z = logits + r * V;
+        double mx = -1e300, s = 0, lse;
+        for (v = 0; v < V; v++) mx = z[v] > mx ? z[v] : mx;
+        for (v = 0; v < V; v++) s += exp((double)z[v] - mx);
+        lse = mx + log(s);
+        total += lse - z[targets[r]];
+        for (v = 0; v < V; v++) dlogits[r * V + v] = (float)(exp((double)z[v] - lse) / (n_rows - 1));
+        dlogits[r * V + targets[r]] -= (float)(1.0 / (n_rows - 1));
+    }
+    for (v = 0; v < V; v++) dlogits[(int64_t)(n_rows - 1) * V + v] = 0.0f;
+    return (float)(total / (n_rows - 1));
+}
+
+float t_linear_loss(void *user, const float *logits, int n_rows, int64_t V, float *dlogits) {
+    const float *coef = (const float *)user;
+    double s = 0;
+    int64_t i;
+    for (i = 0; i < n_rows * V; i++) {
+        s += (double)logits[i] * coef[i];
+        dlogits[i] = coef[i];
+    }
+    return (float)s;
+}
+
+void t_check_batched_generation(const lvs_model *batched, const lvs_model *alone, const int32_t *a, const int32_t *b,
+                                const char *what) {
+    lvs_gen_seq gs[3];
+    lvs_gen_opts o;
+    lvs_error err;
+    int32_t out[3][20], solo[20];
+    int k, j;
+    memset(gs, 0, sizeof gs);
+    lvs_gen_opts_default(&o);
+    o.max_new = 20;
+    o.ignore_eos = 1;
+    for (k = 0; k < 3; k++) {
+        gs[k].prompt = (k == 1 ? b : a) + k;
+        gs[k].n_prompt = 3 + 4 * k;
+        gs[k].out = out[k];
+    }
+    CHECK_OK(lvs_generate(batched, gs, 3, &o, &err), &err);
+    for (k = 0; k < 3; k++) {
+        lvs_gen_seq one = gs[k];
+        one.out = solo;
+        CHECK_OK(lvs_generate(alone, &one, 1, &o, &err), &err);
+        CHECKF(one.n_out == gs[k].n_out, "%s: sequence %d: %d tokens alone, %d in a batch", what, k, one.n_out,
+               gs[k].n_out);
+        for (j = 0; j < one.n_out && j < gs[k].n_out; j++)
+            CHECKF(solo[j] == out[k][j], "%s: sequence %d token %d: %d alone, %d in a batch", what, k, j, solo[j],
+                   out[k][j]);
+    }
+}
