@@ -1177,6 +1177,25 @@ typedef struct lvs_prompts { char **text; int n; } lvs_prompts;
 LVSDEF lvs_status lvs_prompts_load(lvs_prompts *p, const char *path, lvs_error *err);
 LVSDEF void lvs_prompts_free(lvs_prompts *p);
 
+/* ---------------------------------------------------------------- states, steering, probes */
+/* Hidden states of n_seqs sequences (each from position 0, in one forward pass per 8), pooled
+   per site: for sequence s and site k (layers[k] = -1: the embed site; l: the output of block
+   l), the row of the last position (LVS_POOL_LAST) or the mean over all positions
+   (LVS_POOL_MEAN, summed in double) goes to out[(s * n_layers + k) * hidden_size]. hooks
+   (may be NULL) are active in the pass, so states can be read under an intervention. */
+typedef enum lvs_pool { LVS_POOL_LAST = 0, LVS_POOL_MEAN } lvs_pool;
+LVSDEF lvs_status lvs_pool_states(const lvs_model *m, const int32_t *const *ids, const int *n, int n_seqs,
+                                  const int *layers, int n_layers, lvs_pool pool, const lvs_hook *hooks, int n_hooks,
+                                  float *out, lvs_error *err);
+/* A difference-in-means direction: dir = unit(mean a - mean b) over na and nb rows of d floats,
+   *rho = the mean l2 norm of the rows of b (PROTOCOL.md's rho), *gap = |mean a - mean b|
+   (either may be NULL). LVS_ERR_ARG when the means coincide (no direction). */
+LVSDEF lvs_status lvs_diff_means(const float *a, int na, const float *b, int nb, int64_t d, float *dir, double *rho,
+                                 double *gap, lvs_error *err);
+/* A seeded random unit direction of d floats (the steering control): Gaussian entries from
+   lvs_rng, normalized. */
+LVSDEF void lvs_random_direction(float *dir, int64_t d, uint64_t seed);
+
 /* ---------------------------------------------------------------- toy world */
 /* A synthetic chat world and tiny Llama models trained on it from scratch (README.md, "The toy
    world"): requests about benign topics and about placeholder "harmful" topics, refusals,
@@ -11208,6 +11227,146 @@ oom:
     lvs_prompts_free(p);
     lvs_free(data);
     return lvs__oom(err);
+}
+
+/* =====================================================================================
+   STATES AND DIRECTIONS: hidden states pooled per sequence (last position or mean), the
+   difference-in-means directions of steering, random control directions. Calls: FORWARD.
+   ===================================================================================== */
+
+typedef struct lvs__pool_ctx {
+    const int *slot_of;         /* hook layer -> index k in layers (-1: not wanted); [n_layers_model + 1] */
+    const int *n;               /* lengths of the sequences of this pass */
+    double *acc;                /* [cnt, n_layers, d] */
+    int n_layers, d;
+    lvs_pool pool;
+} lvs__pool_ctx;
+static void lvs__pool_hook(void *user, const lvs_hook_call *c, float *x) {
+    const lvs__pool_ctx *p = (const lvs__pool_ctx *)user;
+    const int k = p->slot_of[c->layer + 1];
+    double *acc;
+    int t, i;
+    if (k < 0) return;
+    acc = p->acc + ((int64_t)c->seq * p->n_layers + k) * p->d;
+    for (t = 0; t < c->T; t++) {
+        const float *row = x + (int64_t)t * c->d;
+        if (p->pool == LVS_POOL_LAST && c->pos[t] != p->n[c->seq] - 1) continue;
+        for (i = 0; i < c->d; i++) acc[i] += row[i];
+    }
+}
+
+LVSDEF lvs_status lvs_pool_states(const lvs_model *m, const int32_t *const *ids, const int *n, int n_seqs,
+                                  const int *layers, int n_layers, lvs_pool pool, const lvs_hook *hooks, int n_hooks,
+                                  float *out, lvs_error *err) {
+    enum { CHUNK = 8 };
+    const lvs_config *cf;
+    lvs_cache *c = NULL;
+    lvs_seq q[CHUNK];
+    lvs_hook *hk = NULL;
+    int *slot_of = NULL, i, k, L, longest = 0;
+    double *acc = NULL;
+    lvs__pool_ctx ctx;
+    lvs_status s = LVS_OK;
+    if (!m || (n_seqs && (!ids || !n || !out)) || n_seqs < 0 || n_layers < 1 || !layers || (n_hooks && !hooks) ||
+        n_hooks < 0 || (pool != LVS_POOL_LAST && pool != LVS_POOL_MEAN))
+        return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_pool_states: invalid argument");
+    cf = lvs_model_config(m);
+    L = (int)cf->n_layers;
+    for (k = 0; k < n_layers; k++)
+        if (layers[k] < -1 || layers[k] >= L)
+            return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_pool_states: site %d is not embed (-1) or a block 0..%d",
+                             layers[k], L - 1);
+    for (i = 0; i < n_seqs; i++) {
+        if (!ids[i] || n[i] < 1) return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_pool_states: sequence %d is empty", i);
+        if (n[i] > longest) longest = n[i];
+    }
+    if (!n_seqs) return LVS_OK;
+    slot_of = LVS__NEW(int, (size_t)L + 1);
+    hk = LVS__NEW(lvs_hook, (size_t)n_hooks + (size_t)n_layers);
+    acc = LVS__NEW(double, (size_t)CHUNK * (size_t)n_layers * (size_t)cf->hidden_size);
+    if (!slot_of || !hk || !acc) { s = lvs__oom(err); goto done; }
+    for (k = 0; k <= L; k++) slot_of[k] = -1;
+    for (k = 0; k < n_layers; k++) slot_of[layers[k] + 1] = k;
+    ctx.slot_of = slot_of;
+    ctx.acc = acc;
+    ctx.n_layers = n_layers;
+    ctx.d = (int)cf->hidden_size;
+    ctx.pool = pool;
+    if (n_hooks) memcpy(hk, hooks, sizeof(lvs_hook) * (size_t)n_hooks);
+    for (k = 0; k < n_layers; k++) { /* after the caller's hooks: the states as intervened on */
+        hk[n_hooks + k].site = layers[k] < 0 ? LVS_SITE_EMBED : LVS_SITE_RESID_POST;
+        hk[n_hooks + k].layer = layers[k];
+        hk[n_hooks + k].fn = lvs__pool_hook;
+        hk[n_hooks + k].user = &ctx;
+    }
+    if ((s = lvs_cache_create(&c, m, CHUNK, longest, err)) != LVS_OK) goto done;
+    for (i = 0; i < n_seqs && s == LVS_OK; i += CHUNK) {
+        const int cnt = n_seqs - i < CHUNK ? n_seqs - i : CHUNK;
+        const int64_t per = (int64_t)n_layers * cf->hidden_size;
+        int64_t e;
+        memset(q, 0, sizeof q);
+        memset(acc, 0, sizeof(double) * (size_t)(cnt * per));
+        for (k = 0; k < cnt; k++) {
+            if ((s = lvs_cache_truncate(c, k, 0, err)) != LVS_OK) goto done;
+            q[k].slot = k;
+            q[k].tokens = ids[i + k];
+            q[k].n = n[i + k];
+            q[k].hooks = hk;
+            q[k].n_hooks = n_hooks + n_layers;
+        }
+        ctx.n = n + i;
+        if ((s = lvs_forward(m, c, q, cnt, err)) != LVS_OK) break;
+        for (k = 0; k < cnt; k++)
+            for (e = 0; e < per; e++)
+                out[(int64_t)(i + k) * per + e] = (float)(pool == LVS_POOL_MEAN ? acc[k * per + e] / n[i + k]
+                                                                                : acc[k * per + e]);
+    }
+done:
+    lvs_cache_free(c);
+    LVS_FREE(slot_of);
+    LVS_FREE(hk);
+    LVS_FREE(acc);
+    return s;
+}
+
+LVSDEF lvs_status lvs_diff_means(const float *a, int na, const float *b, int nb, int64_t d, float *dir, double *rho,
+                                 double *gap, lvs_error *err) {
+    double nrm = 0, r = 0;
+    int64_t e;
+    int i;
+    if (!a || !b || !dir || na < 1 || nb < 1 || d < 1)
+        return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_diff_means: invalid argument");
+    for (e = 0; e < d; e++) {
+        double ma = 0, mb = 0;
+        for (i = 0; i < na; i++) ma += a[(int64_t)i * d + e];
+        for (i = 0; i < nb; i++) mb += b[(int64_t)i * d + e];
+        dir[e] = (float)(ma / na - mb / nb);
+        nrm += (ma / na - mb / nb) * (ma / na - mb / nb);
+    }
+    nrm = sqrt(nrm);
+    if (!(nrm > 0) || !isfinite(nrm)) return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_diff_means: the two means coincide");
+    for (e = 0; e < d; e++) dir[e] = (float)(dir[e] / nrm);
+    for (i = 0; i < nb; i++) {
+        double q = 0;
+        for (e = 0; e < d; e++) q += (double)b[(int64_t)i * d + e] * b[(int64_t)i * d + e];
+        r += sqrt(q);
+    }
+    if (rho) *rho = r / nb;
+    if (gap) *gap = nrm;
+    return LVS_OK;
+}
+
+LVSDEF void lvs_random_direction(float *dir, int64_t d, uint64_t seed) {
+    lvs_rng g;
+    double nrm = 0;
+    int64_t e;
+    lvs_rng_seed(&g, seed);
+    for (e = 0; e < d; e++) {
+        dir[e] = (float)lvs_rng_normal(&g);
+        nrm += (double)dir[e] * dir[e];
+    }
+    nrm = sqrt(nrm);
+    for (e = 0; e < d; e++) dir[e] = nrm > 0 ? (float)(dir[e] / nrm) : 0.0f;
 }
 
 /* =====================================================================================
