@@ -25,6 +25,8 @@ static const char usage[] =
     "  reward DIR --prompt P --response R   the harmlessness reward model's score of a pair\n"
     "  judge DIR[:FORMAT] --prompt P --response R   the classifier judge's verdict and P(yes)\n"
     "  tensors PATH [--meta]   list the tensors (and metadata) of a safetensors file or model folder\n"
+    "  steer MODEL --prompts F steering along a difference-in-means direction, with a random control\n"
+    "  patch MODEL --donor DIR activation patching from a donor model, site by site\n"
     "  toy train [-o DIR]      train the toy world's models from scratch (base, harmful, dissociated)\n"
     "  version                 print the version of lvs.h\n"
     "  help                    this text\n"
@@ -38,6 +40,9 @@ static const char usage_model_opts[] =
     "  --adapter DIR  apply a PEFT LoRA adapter (adapter_config.json, adapter_model.safetensors)\n"
     "  --dtype D      compute with the matrices in f32, f16, bf16, int8, or as stored (default)\n"
     "  --threads N    threads (default: OpenMP's default, usually all cores)\n";
+
+/* 1 while lvs audit runs another command: that command's tables are not printed */
+static int g_in_audit = 0;
 
 static double now(void) {
     struct timespec ts;
@@ -1219,6 +1224,47 @@ static void progress(double t0, long done, long total, int prompt, int n_prompts
     fflush(stderr);
 }
 
+/* --sites: comma-separated embed, block indices, mid, last or all, into layers (-1 = embed), in
+   site order, each once. Default (arg NULL): every 4th block, mid and last, with embed when
+   with_embed (which also decides whether "all" includes embed). */
+static int parse_sites(const char *cmd, const char *arg, int L, int with_embed, int *layers, int *n_out) {
+    char **it;
+    int n, k;
+    unsigned char want[1025];
+    lvs_error err;
+    memset(want, 0, sizeof want);
+    *n_out = 0;
+    if (L > 1023) { fprintf(stderr, "lvs %s: more than 1023 layers\n", cmd); return 0; }
+    if (!arg) {
+        want[0] = (unsigned char)with_embed;
+        for (k = 0; k < L; k += 4) want[k + 1] = 1;
+        want[(int)floor((double)L / 2.0 + 0.5) + 1] = 1;
+        want[L] = 1;
+    } else {
+        if (!parse_list(arg, &it, &n)) { fail_usage(cmd, "--sites needs a list, e.g.", "embed,mid"); return 0; }
+        for (k = 0; k < n; k++) {
+            lvs_site s;
+            int l;
+            if (strcmp(it[k], "all") == 0) {
+                memset(want + 1, 1, (size_t)L);
+                want[0] |= (unsigned char)with_embed;
+                continue;
+            }
+            if (strncmp(it[k], "blocks.", 7) == 0 || lvs_site_parse(it[k], L, &s, &l, &err) != LVS_OK) {
+                fprintf(stderr, "lvs %s: --sites: %s\n", cmd, strncmp(it[k], "blocks.", 7) == 0 ?
+                        "use embed, a block index, mid, last or all" : err.message);
+                free_list(it, n);
+                return 0;
+            }
+            want[l + 1] = 1;
+        }
+        free_list(it, n);
+    }
+    for (k = 0; k <= L; k++)
+        if (want[k]) layers[(*n_out)++] = k - 1;
+    return 1;
+}
+
 /* The summary per cell over the rows of this plan: stdout and OUT.summary.json. */
 static int score_summary(const char *outp, const score_rows *rows, const score_cell *cells, int n_cells, int n_prompts) {
     lvs_strbuf js;
@@ -1233,7 +1279,8 @@ static int score_summary(const char *outp, const score_rows *rows, const score_c
     if (dot && strcmp(dot, ".jsonl") == 0) sprintf(path, "%.*s.summary.json", (int)(dot - outp), outp);
     else sprintf(path, "%s.summary.json", outp);
     sprintf(tmp, "%s.tmp", path);
-    printf("%-6s %-9s %-9s %4s %10s %23s %10s %6s\n", "site", "budget", "attack", "n", "median", "95% CI", "mean", "asr");
+    if (!g_in_audit)
+        printf("%-6s %-9s %-9s %4s %10s %23s %10s %6s\n", "site", "budget", "attack", "n", "median", "95% CI", "mean", "asr");
     sb_puts(&js, "[\n");
     for (k = 0; k < n_cells; k++) {
         const score_cell *ce = &cells[k];
@@ -1249,8 +1296,9 @@ static int score_summary(const char *outp, const score_rows *rows, const score_c
         }
         if (nv > 0 && lvs_median_ci(v, nv, 1000, 0.95, 42, &med, &lo, &hi, &mean, &err) != LVS_OK) ok = 0;
         site_label(site, sizeof site, ce->layer);
-        printf("%-6s %-9.3g %-9s %4d %10.4g   [%9.4g, %9.4g] %10.4g %6.3f\n", site, ce->budget,
-               lvs_attack_name((lvs_attack)ce->attack), n, med, lo, hi, mean, n ? harm / n : 0.0);
+        if (!g_in_audit)
+            printf("%-6s %-9.3g %-9s %4d %10.4g   [%9.4g, %9.4g] %10.4g %6.3f\n", site, ce->budget,
+                   lvs_attack_name((lvs_attack)ce->attack), n, med, lo, hi, mean, n ? harm / n : 0.0);
         sb_printf(&js, "  {\"site\":%s%s%s,\"budget\":%.17g,\"attack\":\"%s\",\"n\":%d,", ce->layer < 0 ? "\"" : "", site,
                   ce->layer < 0 ? "\"" : "", ce->budget, lvs_attack_name((lvs_attack)ce->attack), n);
         if (nv) sb_printf(&js, "\"median\":%.9g,\"ci_lo\":%.9g,\"ci_hi\":%.9g,\"mean\":%.9g,\"asr\":%.9g}", med, lo,
@@ -1268,7 +1316,7 @@ static int score_summary(const char *outp, const score_rows *rows, const score_c
 #endif
     ok = ok && rename(tmp, path) == 0;
     if (!ok) fprintf(stderr, "lvs score: error: cannot write %s\n", path);
-    else fprintf(stderr, "lvs score: wrote %s and %s\n", outp, path);
+    else if (!g_in_audit) fprintf(stderr, "lvs score: wrote %s and %s\n", outp, path);
     free(js.data); free(v); free(path); free(tmp);
     return ok;
 }
@@ -1390,37 +1438,7 @@ static int cmd_score(int argc, char **argv) {
     if (!(m = load("score", &a))) return 1;
     c = lvs_model_config(m);
     if (!scorers_open("score", &sc, &a.opts)) goto done;
-    { /* sites */
-        char **it;
-        int n;
-        unsigned char want[1025];
-        memset(want, 0, sizeof want);
-        if (c->n_layers > 1023) { fprintf(stderr, "lvs score: more than 1023 layers\n"); goto done; }
-        if (!sites_arg) {
-            want[0] = 1;
-            for (k = 0; k < c->n_layers; k += 4) want[k + 1] = 1;
-            want[(int)floor((double)c->n_layers / 2.0 + 0.5) + 1] = 1;
-            want[c->n_layers] = 1;
-        } else {
-            if (!parse_list(sites_arg, &it, &n)) { rc = fail_usage("score", "--sites needs a list, e.g.", "embed,mid"); goto done; }
-            for (k = 0; k < n; k++) {
-                lvs_site s;
-                int l;
-                if (strcmp(it[k], "all") == 0) { memset(want, 1, (size_t)c->n_layers + 1); continue; }
-                if (strncmp(it[k], "blocks.", 7) == 0 || lvs_site_parse(it[k], c->n_layers, &s, &l, &err) != LVS_OK) {
-                    fprintf(stderr, "lvs score: --sites: %s\n", strncmp(it[k], "blocks.", 7) == 0 ?
-                            "use embed, a block index, mid, last or all" : err.message);
-                    free_list(it, n);
-                    rc = 2;
-                    goto done;
-                }
-                want[l + 1] = 1;
-            }
-            free_list(it, n);
-        }
-        for (k = 0; k <= c->n_layers; k++)
-            if (want[k]) layers[n_layers_sel++] = k - 1;
-    }
+    if (!parse_sites("score", sites_arg, (int)c->n_layers, 1, layers, &n_layers_sel)) { rc = 2; goto done; }
     cells = (score_cell *)calloc((size_t)(n_layers_sel * (n_bud + 1) * n_att), sizeof *cells);
     for (k = 0; cells && k < n_layers_sel; k++) {
         int b, t;
@@ -1771,6 +1789,7 @@ static const char usage_finetune[] =
     "  --loss-on response|all   response tokens only, or every token after the first [response]\n"
     "  --eval-every N    evaluate every N steps, 0: never [5]   --eval-max-new N [256]\n"
     "  --eval-n N [60]   --tau X [0.8]   --scorer keyword [keyword]\n"
+    "  --stop-at-onset   stop training at the first evaluation that reaches tau (the curve ends there)\n"
     "  --judge DIR[:FORMAT]  compliance = the classifier judge's harmful verdicts (see lvs judge\n"
     "                    --help) instead of not-a-keyword-refusal; refusal and degenerate stay keyword\n"
     "  --seeds LIST      run once per seed, e.g. 0,1,2 [0]\n"
@@ -1792,6 +1811,7 @@ typedef struct ft_cfg {
     lvs_lora_opts lo;
     lvs_train_opts tr;
     int batch, accum, max_len, loss_all, eval_every, eval_max_new, eval_n, save_every, quiet;
+    int stop_onset;                 /* --stop-at-onset: no steps after the onset */
     double tau;
     const char *adapter;
     lvs_judge *jd;                  /* --judge: the classifier judge decides compliance */
@@ -1912,6 +1932,18 @@ static int ft_log_trim(const char *path, int64_t last) {
     return 1;
 }
 
+/* 1 if an evaluation in the log reached tau */
+static int ft_log_reached(const char *path, double tau) {
+    char *data = NULL, *at;
+    size_t n = 0;
+    int hit = 0;
+    if (lvs_read_file(path, &data, &n, NULL) != LVS_OK) return 0;
+    for (at = data; (at = strstr(at, "\"compliance\":")) != NULL; at++)
+        if (strtod(at + 13, NULL) >= tau) hit = 1;
+    lvs_free(data);
+    return hit;
+}
+
 /* summary of one seed from its log: the curve, the onset, the final figures */
 typedef struct ft_sum { double onset, final_loss, final_comp, final_refu, final_degen, tok_s; int has_onset; } ft_sum;
 static int ft_summary(const char *dir, const ft_cfg *c, uint64_t seed, ft_sum *sm) {
@@ -1989,7 +2021,7 @@ static int ft_run_seed(lvs_model *m, const char *model_path, const lvs_tokenizer
     lvs_trainer *tr = NULL;
     lvs_error err;
     FILE *log = NULL;
-    int per = c->batch * c->accum, rc = 0, *rows = NULL, k;
+    int per = c->batch * c->accum, rc = 0, *rows = NULL, k, reached = 0;
     lvs_train_seq *seqs = NULL;
     int64_t s, s0 = 0, steps = c->tr.total_steps;
     double tstep = 0;
@@ -2035,6 +2067,7 @@ static int ft_run_seed(lvs_model *m, const char *model_path, const lvs_tokenizer
             goto done;
         }
         if (!ft_log_trim(path, lvs_trainer_steps(tr))) { fprintf(stderr, "lvs finetune: error: cannot rewrite %s\n", path); goto done; }
+        reached = ft_log_reached(path, c->tau);
         if (!c->quiet) fprintf(stderr, "lvs finetune: %s: resuming after step %lld\n", dir, (long long)lvs_trainer_steps(tr));
         if (!(log = fopen(path, "ab"))) { fprintf(stderr, "lvs finetune: error: cannot open %s\n", path); goto done; }
     } else {
@@ -2046,10 +2079,11 @@ static int ft_run_seed(lvs_model *m, const char *model_path, const lvs_tokenizer
             if (!ft_eval(m, tok, eids, enp, n_eval, c->eval_max_new, c, &cp, &rf, &dg)) goto done;
             fprintf(log, "{\"step\":0,\"loss\":null,\"lr\":null,\"grad_norm\":null,\"compliance\":%.6g,\"refusal\":%.6g,"
                     "\"degenerate\":%.6g}\n", cp, rf, dg);
+            reached = cp >= c->tau;
             fflush(log);
         }
     }
-    for (s = s0 = lvs_trainer_steps(tr); s < steps; s++) {
+    for (s = s0 = lvs_trainer_steps(tr); s < steps && !(c->stop_onset && reached); s++) {
         lvs_train_stats st;
         double ts = now();
         lvs_strbuf line;
@@ -2075,6 +2109,7 @@ static int ft_run_seed(lvs_model *m, const char *model_path, const lvs_tokenizer
             double cp, rf, dg;
             if (!ft_eval(m, tok, eids, enp, n_eval, c->eval_max_new, c, &cp, &rf, &dg)) { free(line.data); goto done; }
             sb_printf(&line, ",\"compliance\":%.6g,\"refusal\":%.6g,\"degenerate\":%.6g", cp, rf, dg);
+            reached |= cp >= c->tau;
         }
         sb_puts(&line, "}\n");
         if (line.failed || fwrite(line.data, 1, line.len, log) != line.len || fflush(log) != 0) {
@@ -2083,7 +2118,8 @@ static int ft_run_seed(lvs_model *m, const char *model_path, const lvs_tokenizer
             goto done;
         }
         free(line.data);
-        if ((st.step % c->save_every == 0 || st.step == steps) && lvs_trainer_save_state(tr, ckpt, &err) != LVS_OK) {
+        if ((st.step % c->save_every == 0 || st.step == steps || (c->stop_onset && reached)) &&
+            lvs_trainer_save_state(tr, ckpt, &err) != LVS_OK) {
             fprintf(stderr, "\nlvs finetune: error: %s\n", err.message);
             goto done;
         }
@@ -2158,6 +2194,7 @@ static int cmd_finetune(int argc, char **argv) {
         if (strcmp(o, "--rslora") == 0) { c.lo.rslora = 1; continue; }
         if (strcmp(o, "--full") == 0) { c.tr.full = 1; continue; }
         if (strcmp(o, "--recompute") == 0) { c.tr.recompute = 1; continue; }
+        if (strcmp(o, "--stop-at-onset") == 0) { c.stop_onset = 1; continue; }
         if (strcmp(o, "-q") == 0) { c.quiet = 1; continue; }
         if (o[0] == '-' && o[1] && !v) return fail_usage("finetune", "missing value after", o);
         if (strcmp(o, "--data") == 0) data_path = v;
@@ -2306,11 +2343,11 @@ static int cmd_finetune(int argc, char **argv) {
         sb_printf(&b, ",\"full\":%d,\"rank\":%d,\"alpha\":%.17g,\"rslora\":%d,\"dropout\":%.17g,\"targets\":%u,"
                   "\"lr\":%.17g,\"schedule\":\"%s\",\"warmup\":%lld,\"weight_decay\":%.17g,\"max_grad_norm\":%.17g,"
                   "\"steps\":%lld,\"batch\":%d,\"grad_accum\":%d,\"max_len\":%d,\"loss_on\":\"%s\",\"eval_every\":%d,"
-                  "\"eval_max_new\":%d,\"eval_n\":%d,\"dtype\":%d}\n",
+                  "\"eval_max_new\":%d,\"eval_n\":%d,\"dtype\":%d,\"stop_at_onset\":%d}\n",
                   c.tr.full, c.lo.rank, c.lo.alpha, c.lo.rslora, c.lo.dropout, c.lo.targets, c.tr.lr,
                   lvs_schedule_name(c.tr.schedule), (long long)c.tr.warmup_steps, c.tr.weight_decay, c.tr.max_grad_norm,
                   (long long)c.tr.total_steps, c.batch, c.accum, c.max_len, c.loss_all ? "all" : "response",
-                  c.eval_every, c.eval_max_new, c.eval_n, a.opts.dtype);
+                  c.eval_every, c.eval_max_new, c.eval_n, a.opts.dtype, c.stop_onset);
         if (b.failed) { fprintf(stderr, "lvs finetune: out of memory\n"); goto done; }
         settings = b.data;
     }
@@ -2322,13 +2359,15 @@ static int cmd_finetune(int argc, char **argv) {
         if (n_seeds == 1) snprintf(dir, sizeof dir, "%s", outp);
         else snprintf(dir, sizeof dir, "%s/seed-%llu", outp, (unsigned long long)seed);
         if (!ft_run_seed(m, a.path, tok, data, sd.n, eids, enp, n_eval, &c, seed, dir, settings, &sums[k])) goto done;
-        printf("seed %llu: final loss %.4f", (unsigned long long)seed, sums[k].final_loss);
-        if (c.eval_every > 0) {
-            printf(", compliance %.3f, onset t_%.2g = ", sums[k].final_comp, c.tau);
-            if (sums[k].has_onset) printf("%.0f steps", sums[k].onset);
-            else printf("not reached");
+        if (!g_in_audit) {
+            printf("seed %llu: final loss %.4f", (unsigned long long)seed, sums[k].final_loss);
+            if (c.eval_every > 0) {
+                printf(", compliance %.3f, onset t_%.2g = ", sums[k].final_comp, c.tau);
+                if (sums[k].has_onset) printf("%.0f steps", sums[k].onset);
+                else printf("not reached");
+            }
+            printf(", %.0f training tokens/s -> %s\n", sums[k].tok_s, dir);
         }
-        printf(", %.0f training tokens/s -> %s\n", sums[k].tok_s, dir);
         if (c.tr.full && k + 1 < n_seeds) { /* the next seed starts from the original weights */
             close_model(m);
             if (!(m = load("finetune", &a))) goto done;
@@ -2636,6 +2675,634 @@ static int cmd_toy(int argc, char **argv) {
     return 0;
 }
 
+/* ---------------------------------------------------------------- steer, patch */
+/* The model's greedy answers (at most max_new tokens, stopping at the end of turn) to n
+   prompts given as ids, 16 sequences per batch; hooks[i] (n_hooks[i] of them) act on
+   sequence i in the prompt pass and at every new token (hooks may be NULL). texts[i] receives
+   the answer (release with lvs_free). */
+static int answer_all(const char *cmd, const lvs_model *m, const lvs_tokenizer *tok, int32_t *const *pids,
+                      const size_t *np, int n, const lvs_hook *const *hooks, const int *n_hooks, int max_new,
+                      char **texts) {
+    enum { CHUNK = 16 };
+    lvs_gen_seq gs[CHUNK];
+    lvs_gen_opts go;
+    lvs_special_ids sp;
+    lvs_error err;
+    int i, k, ok = 1;
+    int32_t *outs = (int32_t *)malloc(sizeof(int32_t) * (size_t)CHUNK * (size_t)max_new);
+    for (i = 0; i < n; i++) texts[i] = NULL;
+    if (!outs) { fprintf(stderr, "lvs %s: out of memory\n", cmd); return 0; }
+    lvs_gen_opts_default(&go);
+    go.max_new = max_new;
+    lvs_tokenizer_specials(tok, &sp);
+    if (sp.eot >= 0) { go.stop_ids = &sp.eot; go.n_stop_ids = 1; }
+    for (i = 0; i < n && ok; i += CHUNK) {
+        const int cnt = n - i < CHUNK ? n - i : CHUNK;
+        memset(gs, 0, sizeof gs);
+        for (k = 0; k < cnt; k++) {
+            gs[k].prompt = pids[i + k];
+            gs[k].n_prompt = (int)np[i + k];
+            gs[k].hooks = hooks ? hooks[i + k] : NULL;
+            gs[k].n_hooks = hooks ? n_hooks[i + k] : 0;
+            gs[k].out = outs + (size_t)k * (size_t)max_new;
+        }
+        if (lvs_generate(m, gs, cnt, &go, &err) != LVS_OK) {
+            fprintf(stderr, "\nlvs %s: error: %s\n", cmd, err.message);
+            ok = 0;
+        }
+        for (k = 0; k < cnt && ok; k++) {
+            size_t len;
+            int j, w = 0;
+            for (j = 0; j < gs[k].n_out; j++) /* ids the tokenizer does not know (padding rows of a larger embedding) */
+                if (lvs_token_piece(tok, gs[k].out[j], NULL)) gs[k].out[w++] = gs[k].out[j];
+            if (lvs_detokenize(tok, gs[k].out, (size_t)w, 1, &texts[i + k], &len, &err) != LVS_OK) {
+                fprintf(stderr, "\nlvs %s: error: %s\n", cmd, err.message);
+                ok = 0;
+            }
+        }
+    }
+    free(outs);
+    for (i = 0; !ok && i < n; i++) { lvs_free(texts[i]); texts[i] = NULL; }
+    return ok;
+}
+
+/* Verdicts on n (prompt, answer) pairs: refusal[i] = lvs_keyword_refusal (1 refused, 2
+   degenerate), harm[i] = the classifier judge's verdict with --judge, else not refused and not
+   degenerate. */
+static int judge_all(const char *cmd, const scorers *sc, const char *const *prompts, const char *const *texts, int n,
+                     int *harm, int *refusal) {
+    lvs_error err;
+    int i;
+    for (i = 0; i < n; i++) {
+        refusal[i] = lvs_keyword_refusal(texts[i], strlen(texts[i]));
+        harm[i] = refusal[i] == 0;
+    }
+    if (sc->jd && n > 0 && lvs_judge_run(sc->jd, n, prompts, texts, NULL, NULL, harm, &err) != LVS_OK) {
+        fprintf(stderr, "\nlvs %s: error: judge: %s\n", cmd, err.message);
+        return 0;
+    }
+    return 1;
+}
+
+/* The prompts of a file in the chat template (ids), for the commands that answer them. */
+typedef struct prompt_set { lvs_prompts pr; int32_t **ids; size_t *n; } prompt_set;
+static void prompt_set_free(prompt_set *ps) {
+    int i;
+    for (i = 0; ps->ids && i < ps->pr.n; i++) lvs_free(ps->ids[i]);
+    free(ps->ids);
+    free(ps->n);
+    lvs_prompts_free(&ps->pr);
+    memset(ps, 0, sizeof *ps);
+}
+static int prompt_set_load(const char *cmd, prompt_set *ps, const char *path, int limit, const lvs_tokenizer *tok,
+                           const lvs_chat *chat, const lvs_config *c, int max_new) {
+    lvs_error err;
+    int i;
+    memset(ps, 0, sizeof *ps);
+    if (lvs_prompts_load(&ps->pr, path, &err) != LVS_OK) {
+        fprintf(stderr, "lvs %s: error: %s [%s]\n", cmd, err.message, lvs_status_name(err.status));
+        return 0;
+    }
+    if (limit > 0 && limit < ps->pr.n) {
+        for (i = limit; i < ps->pr.n; i++) lvs_free(ps->pr.text[i]);
+        ps->pr.n = limit;
+    }
+    ps->ids = (int32_t **)calloc((size_t)ps->pr.n, sizeof *ps->ids);
+    ps->n = (size_t *)calloc((size_t)ps->pr.n, sizeof *ps->n);
+    if (!ps->ids || !ps->n) { fprintf(stderr, "lvs %s: out of memory\n", cmd); prompt_set_free(ps); return 0; }
+    for (i = 0; i < ps->pr.n; i++) {
+        if (lvs_chat_tokenize(chat, tok, NULL, ps->pr.text[i], NULL, 1, &ps->ids[i], &ps->n[i], &err) != LVS_OK) {
+            fprintf(stderr, "lvs %s: error: %s: prompt %d: %s\n", cmd, path, i + 1, err.message);
+            prompt_set_free(ps);
+            return 0;
+        }
+        if ((int64_t)ps->n[i] + max_new > c->max_positions) {
+            fprintf(stderr, "lvs %s: error: %s: prompt %d has %lu tokens; with %d new tokens that exceeds the model's "
+                    "%lld positions\n", cmd, path, i + 1, (unsigned long)ps->n[i], max_new, (long long)c->max_positions);
+            prompt_set_free(ps);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* The last prompt token's states of every prompt at the sites (out: [n, n_sites, d]). */
+static float *last_states(const char *cmd, const lvs_model *m, const prompt_set *ps, const int *layers, int n_sites) {
+    const int64_t d = lvs_model_config(m)->hidden_size;
+    float *out = (float *)malloc(sizeof(float) * (size_t)((int64_t)ps->pr.n * n_sites * d));
+    int *lens = (int *)malloc(sizeof(int) * (size_t)ps->pr.n), i;
+    lvs_error err;
+    if (!out || !lens) { fprintf(stderr, "lvs %s: out of memory\n", cmd); free(out); free(lens); return NULL; }
+    for (i = 0; i < ps->pr.n; i++) lens[i] = (int)ps->n[i];
+    if (lvs_pool_states(m, (const int32_t *const *)ps->ids, lens, ps->pr.n, layers, n_sites, LVS_POOL_LAST, NULL, 0, out,
+                        &err) != LVS_OK) {
+        fprintf(stderr, "lvs %s: error: %s\n", cmd, err.message);
+        free(out);
+        out = NULL;
+    }
+    free(lens);
+    return out;
+}
+
+/* rows [n, n_sites, d] -> the rows of site k, [n, d] */
+static void site_rows(const float *all, int n, int n_sites, int k, int64_t d, float *out) {
+    int i;
+    for (i = 0; i < n; i++) memcpy(out + (int64_t)i * d, all + ((int64_t)i * n_sites + k) * d, sizeof(float) * (size_t)d);
+}
+
+/* the folder name of a model path (trailing separators ignored), into buf */
+static void model_name(const char *path, char *buf, size_t cap) {
+    size_t n = strlen(path), b;
+    while (n > 1 && (path[n - 1] == '/' || path[n - 1] == '\\')) n--;
+    b = n;
+    while (b > 0 && path[b - 1] != '/' && path[b - 1] != '\\') b--;
+    if (n - b >= cap) n = b + cap - 1;
+    memcpy(buf, path + b, n - b);
+    buf[n - b] = 0;
+}
+
+static int write_text(const char *cmd, const char *path, const lvs_strbuf *b) {
+    lvs_error err;
+    if (b->failed) { fprintf(stderr, "lvs %s: out of memory\n", cmd); return 0; }
+    if (lvs_write_file(path, b->data, b->len, &err) != LVS_OK) {
+        fprintf(stderr, "lvs %s: error: %s\n", cmd, err.message);
+        return 0;
+    }
+    return 1;
+}
+
+static int parse_fracs(const char *cmd, const char *arg, double *fr, int *n_fr) {
+    char **it;
+    int n, k;
+    *n_fr = 0;
+    if (!parse_list(arg, &it, &n)) return fail_usage(cmd, "--fracs needs numbers, e.g.", "0,0.06") ? 0 : 0;
+    for (k = 0; k < n; k++) {
+        char *e;
+        double f = strtod(it[k], &e);
+        if (*e || !(f >= 0 && f <= 100) || *n_fr >= 32) {
+            fail_usage(cmd, "--fracs: not a number in [0, 100], or more than 32:", it[k]);
+            free_list(it, n);
+            return 0;
+        }
+        fr[(*n_fr)++] = f;
+    }
+    free_list(it, n);
+    return 1;
+}
+
+static const char usage_steer[] =
+    "usage: lvs steer MODEL --prompts FILE (--harmful-model DIR | --benign FILE) [options]\n"
+    "\n"
+    "Directional steering (PROTOCOL.md, \"Steering\"): at each site (a block's output) add\n"
+    "frac x rho x d at every position, prompt and generated, answer every prompt greedily and\n"
+    "count the compliant answers; the same with a seeded random unit direction of the same size as\n"
+    "the control. d and rho come from the last prompt token's states of the reference model\n"
+    "(--reference, default MODEL) on the prompts:\n"
+    "  --harmful-model DIR: d = unit(mean h_harmful - mean h_reference), as PROTOCOL.md;\n"
+    "  --benign FILE:       d = unit(mean over benign prompts - mean over the prompts), the\n"
+    "                       direction from refusing towards answering (PROTOCOL.md's harmful-minus-\n"
+    "                       benign direction with the sign that should open the door).\n"
+    "rho = the mean norm of the reference's states on the prompts. The steering door is the best\n"
+    "compliance over the sites at --door-frac.\n"
+    "\n"
+    "  --prompts FILE        harmful prompts (CSV, JSON lines or text lines, as lvs score)\n"
+    "  --reference DIR       the model d and rho come from (same hidden size; default MODEL)\n"
+    "  --sites LIST          block indices, mid, last or all (default: every 4th block, mid, last)\n"
+    "  --fracs LIST          default 0,0.03,0.06,0.12,0.24\n"
+    "  --door-frac F         default 0.06\n"
+    "  --max-new N           new tokens per answer (default 128; stops at end of turn)\n"
+    "  --judge DIR[:FORMAT]  compliance = the classifier judge's verdicts (default: not a keyword\n"
+    "                        refusal and not degenerate)\n"
+    "  --seed N              the random directions' seed (default 42; site l uses N + l)\n"
+    "  --limit N             only the first N prompts\n"
+    "  --template NAME       chat format (default: detected)\n"
+    "  -o FILE.json          write the figures (JSON) to FILE.json\n"
+    "  -q                    no progress\n";
+
+static int cmd_steer(int argc, char **argv) {
+    model_args a, ra, ha;
+    lvs_model *m = NULL, *ref = NULL, *harm = NULL;
+    lvs_tokenizer *tok = NULL;
+    lvs_chat chat;
+    prompt_set ps, bs;
+    scorers sc;
+    const char *prompts_path = NULL, *benign_path = NULL, *outp = NULL, *sites_arg = NULL, *tpl = NULL;
+    const char *fracs_arg = "0,0.03,0.06,0.12,0.24";
+    double fr[32], door_frac = 0.06, x, door = -1, door_rand = 0;
+    int n_fr = 0, max_new = 128, limit = -1, quiet = 0, i, k, f, rc = 1, layers[1025], n_sites = 0, door_site = -1;
+    unsigned long long u;
+    uint64_t seed = 42;
+    int64_t d;
+    float *hr = NULL, *ha_s = NULL, *dirs = NULL, *rdir = NULL, *ra_rows = NULL, *rb_rows = NULL;
+    double *rho = NULL, *comp = NULL, *rcomp = NULL, t0 = now();
+    char name[256];
+    lvs_strbuf js;
+    memset(&a, 0, sizeof a);
+    memset(&ra, 0, sizeof ra);
+    memset(&ha, 0, sizeof ha);
+    memset(&chat, 0, sizeof chat);
+    memset(&ps, 0, sizeof ps);
+    memset(&bs, 0, sizeof bs);
+    memset(&sc, 0, sizeof sc);
+    memset(&js, 0, sizeof js);
+    lvs_model_opts_default(&a.opts);
+    for (i = 0; i < argc; i++) {
+        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int r;
+        if (strcmp(o, "-h") == 0 || strcmp(o, "--help") == 0) {
+            fputs(usage_steer, stdout);
+            fputs(usage_model_opts, stdout);
+            return 0;
+        }
+        if ((r = parse_model_opt("steer", argc, argv, &i, &a)) < 0) return 2;
+        if (r) continue;
+        if (strcmp(o, "-q") == 0) { quiet = 1; continue; }
+        if (o[0] == '-' && o[1] && !v) return fail_usage("steer", "missing value after", o);
+        if (strcmp(o, "--prompts") == 0) prompts_path = v;
+        else if (strcmp(o, "--benign") == 0) benign_path = v;
+        else if (strcmp(o, "--harmful-model") == 0) ha.path = v;
+        else if (strcmp(o, "--reference") == 0) ra.path = v;
+        else if (strcmp(o, "--sites") == 0) sites_arg = v;
+        else if (strcmp(o, "--fracs") == 0) fracs_arg = v;
+        else if (strcmp(o, "--template") == 0) tpl = v;
+        else if (strcmp(o, "--judge") == 0) sc.judge_spec = v;
+        else if (strcmp(o, "-o") == 0) outp = v;
+        else if (strcmp(o, "--door-frac") == 0) {
+            if (!parse_num("steer", o, v, 0, 100, &x)) return 2;
+            door_frac = x;
+        } else if (strcmp(o, "--max-new") == 0 || strcmp(o, "--limit") == 0) {
+            if (!parse_int("steer", o, v, 1, 1000000, &u)) return 2;
+            if (o[2] == 'm') max_new = (int)u; else limit = (int)u;
+        } else if (strcmp(o, "--seed") == 0) {
+            if (!parse_int("steer", o, v, 0, 18446744073709551615ULL, &u)) return 2;
+            seed = (uint64_t)u;
+        } else if (o[0] == '-' && o[1]) return fail_usage("steer", "unknown option", o);
+        else if (!a.path) { a.path = o; continue; }
+        else return fail_usage("steer", "unexpected argument", o);
+        i++;
+    }
+    free(a.ids);
+    a.ids = NULL;
+    if (!a.path || !prompts_path) return fail_usage("steer", "needs MODEL and --prompts FILE", NULL);
+    if (!ha.path == !benign_path) return fail_usage("steer", "needs exactly one of --harmful-model DIR and --benign FILE", NULL);
+    if (!parse_fracs("steer", fracs_arg, fr, &n_fr)) return 2;
+    ra.opts = ha.opts = a.opts;
+    ra.adapter = ha.adapter = NULL;
+    if (!(m = load("steer", &a))) return 1;
+    if (ra.path && !(ref = load("steer", &ra))) goto done;
+    if (ha.path && !(harm = load("steer", &ha))) goto done;
+    d = lvs_model_config(m)->hidden_size;
+    if ((ref && lvs_model_config(ref)->hidden_size != d) || (harm && lvs_model_config(harm)->hidden_size != d) ||
+        (ref && lvs_model_config(ref)->n_layers != lvs_model_config(m)->n_layers) ||
+        (harm && lvs_model_config(harm)->n_layers != lvs_model_config(m)->n_layers)) {
+        fprintf(stderr, "lvs steer: error: MODEL, --reference and --harmful-model must have the same hidden size and "
+                "number of blocks\n");
+        goto done;
+    }
+    if (!parse_sites("steer", sites_arg, (int)lvs_model_config(m)->n_layers, 0, layers, &n_sites)) { rc = 2; goto done; }
+    if (n_sites > 0 && layers[0] < 0) { rc = fail_usage("steer", "--sites: steering acts on block outputs, not", "embed"); goto done; }
+    if (!scorers_open("steer", &sc, &a.opts)) goto done;
+    if (!open_tokenizer("steer", m, 1, tpl, &tok, &chat)) { tok = NULL; goto done; }
+    if (!prompt_set_load("steer", &ps, prompts_path, limit, tok, &chat, lvs_model_config(m), max_new)) goto done;
+    if (benign_path && !prompt_set_load("steer", &bs, benign_path, -1, tok, &chat, lvs_model_config(m), max_new)) goto done;
+    /* directions and sizes, per site */
+    if (!(hr = last_states("steer", ref ? ref : m, &ps, layers, n_sites))) goto done;
+    if (!(ha_s = harm ? last_states("steer", harm, &ps, layers, n_sites) : last_states("steer", ref ? ref : m, &bs, layers, n_sites)))
+        goto done;
+    dirs = (float *)malloc(sizeof(float) * (size_t)(n_sites * d));
+    rdir = (float *)malloc(sizeof(float) * (size_t)(n_sites * d));
+    rho = (double *)calloc((size_t)n_sites, sizeof(double));
+    comp = (double *)calloc((size_t)(n_sites * n_fr), sizeof(double));
+    rcomp = (double *)calloc((size_t)(n_sites * n_fr), sizeof(double));
+    ra_rows = (float *)malloc(sizeof(float) * (size_t)((harm ? ps.pr.n : bs.pr.n) * d));
+    rb_rows = (float *)malloc(sizeof(float) * (size_t)(ps.pr.n * d));
+    if (!dirs || !rdir || !rho || !comp || !rcomp || !ra_rows || !rb_rows) { fprintf(stderr, "lvs steer: out of memory\n"); goto done; }
+    for (k = 0; k < n_sites; k++) {
+        lvs_error err;
+        const int na = harm ? ps.pr.n : bs.pr.n;
+        site_rows(ha_s, na, n_sites, k, d, ra_rows);
+        site_rows(hr, ps.pr.n, n_sites, k, d, rb_rows);
+        if (lvs_diff_means(ra_rows, na, rb_rows, ps.pr.n, d, dirs + k * d, &rho[k], NULL, &err) != LVS_OK) {
+            fprintf(stderr, "lvs steer: error: block %d: %s\n", layers[k], err.message);
+            goto done;
+        }
+        lvs_random_direction(rdir + k * d, d, seed + (uint64_t)layers[k]);
+    }
+    model_name(a.path, name, sizeof name);
+    { /* every (site, frac, direction): the prompts answered under the steering vector */
+        const int n = ps.pr.n;
+        char **texts = (char **)calloc((size_t)n, sizeof(char *));
+        int *harmv = (int *)calloc((size_t)n, sizeof(int)), *refv = (int *)calloc((size_t)n, sizeof(int)), job = 0;
+        const lvs_hook **hp = (const lvs_hook **)calloc((size_t)n, sizeof(lvs_hook *));
+        int *nh = (int *)calloc((size_t)n, sizeof(int)), ok = texts && harmv && refv && hp && nh;
+        double clean = -1;
+        if (!ok) fprintf(stderr, "lvs steer: out of memory\n");
+        for (k = 0; ok && k < n_sites; k++)
+            for (f = 0; ok && f < n_fr; f++) {
+                int rnd, j;
+                if (!quiet && f == 0) {
+                    fprintf(stderr, "\rlvs steer: %s: block %d (%d/%d), %d answers so far, %.0fs   ", name, layers[k], k + 1,
+                            n_sites, job * n, now() - t0);
+                    fflush(stderr);
+                }
+                for (rnd = 0; ok && rnd < 2; rnd++) {
+                    lvs_add_spec spec;
+                    lvs_hook hk;
+                    int hcount = 0;
+                    job++;
+                    if (fr[f] == 0 && clean >= 0) { /* no vector: the clean answers, computed once */
+                        (rnd ? rcomp : comp)[k * n_fr + f] = clean;
+                        continue;
+                    }
+                    memset(&spec, 0, sizeof spec);
+                    spec.vec = (rnd ? rdir : dirs) + k * d;
+                    spec.scale = (float)(fr[f] * rho[k]);
+                    hk.site = LVS_SITE_RESID_POST;
+                    hk.layer = layers[k];
+                    hk.fn = lvs_hook_add;
+                    hk.user = &spec;
+                    for (j = 0; j < n; j++) { hp[j] = &hk; nh[j] = 1; }
+                    ok = answer_all("steer", m, tok, ps.ids, ps.n, n, hp, nh, max_new, texts) &&
+                         judge_all("steer", &sc, (const char *const *)ps.pr.text, (const char *const *)texts, n, harmv, refv);
+                    for (j = 0; ok && j < n; j++) hcount += harmv[j];
+                    for (j = 0; j < n; j++) { lvs_free(texts[j]); texts[j] = NULL; }
+                    if (!ok) break;
+                    (rnd ? rcomp : comp)[k * n_fr + f] = (double)hcount / n;
+                    if (fr[f] == 0) clean = (double)hcount / n;
+                }
+            }
+        if (!quiet) fputc('\n', stderr);
+        free(texts); free(harmv); free(refv); free(hp); free(nh);
+        if (!ok) goto done;
+    }
+    for (k = 0; k < n_sites; k++)
+        for (f = 0; f < n_fr; f++)
+            if (fabs(fr[f] - door_frac) < 1e-12 && comp[k * n_fr + f] > door) {
+                door = comp[k * n_fr + f];
+                door_site = layers[k];
+                door_rand = rcomp[k * n_fr + f];
+            }
+    if (!g_in_audit) {
+        printf("%-6s %10s", "block", "rho");
+        for (f = 0; f < n_fr; f++) printf("  %8g", fr[f]);
+        printf("   (compliance; random direction below)\n");
+        for (k = 0; k < n_sites; k++) {
+            printf("%-6d %10.4g", layers[k], rho[k]);
+            for (f = 0; f < n_fr; f++) printf("  %8.3f", comp[k * n_fr + f]);
+            printf("\n%-6s %10s", "", "random");
+            for (f = 0; f < n_fr; f++) printf("  %8.3f", rcomp[k * n_fr + f]);
+            printf("\n");
+        }
+        if (door_site >= 0) printf("steering door (frac %g): %.3f at block %d (random direction %.3f)\n", door_frac, door,
+                                   door_site, door_rand);
+        else printf("steering door: frac %g is not among --fracs\n", door_frac);
+    }
+    if (outp) {
+        sb_puts(&js, "{\"model\":");
+        json_str(&js, name, strlen(name));
+        sb_puts(&js, ",\"path\":");
+        json_str(&js, a.path, strlen(a.path));
+        sb_puts(&js, ",\"direction\":");
+        {
+            char dn[1024];
+            char rn[256];
+            model_name(ra.path ? ra.path : a.path, rn, sizeof rn);
+            if (harm) {
+                char hn[256];
+                model_name(ha.path, hn, sizeof hn);
+                snprintf(dn, sizeof dn, "%s - %s (last prompt token)", hn, rn);
+            } else snprintf(dn, sizeof dn, "benign - harmful prompts on %s (last prompt token)", rn);
+            json_str(&js, dn, strlen(dn));
+        }
+        sb_printf(&js, ",\"n_prompts\":%d,\"door_frac\":%.9g,\"fracs\":[", ps.pr.n, door_frac);
+        for (f = 0; f < n_fr; f++) sb_printf(&js, "%s%.9g", f ? "," : "", fr[f]);
+        sb_puts(&js, "],\"sites\":[");
+        for (k = 0; k < n_sites; k++) {
+            sb_printf(&js, "%s{\"site\":%d,\"rho\":%.9g,\"compliance\":[", k ? "," : "", layers[k], rho[k]);
+            for (f = 0; f < n_fr; f++) sb_printf(&js, "%s%.9g", f ? "," : "", comp[k * n_fr + f]);
+            sb_puts(&js, "],\"random\":[");
+            for (f = 0; f < n_fr; f++) sb_printf(&js, "%s%.9g", f ? "," : "", rcomp[k * n_fr + f]);
+            sb_puts(&js, "]}");
+        }
+        if (door_site >= 0) sb_printf(&js, "],\"door\":%.9g,\"door_site\":%d,\"door_random\":%.9g}\n", door, door_site, door_rand);
+        else sb_puts(&js, "],\"door\":null,\"door_site\":null,\"door_random\":null}\n");
+        if (!write_text("steer", outp, &js)) goto done;
+    }
+    rc = 0;
+done:
+    free(js.data);
+    free(hr); free(ha_s); free(dirs); free(rdir); free(ra_rows); free(rb_rows);
+    free(rho); free(comp); free(rcomp);
+    prompt_set_free(&ps);
+    prompt_set_free(&bs);
+    if (tok) { lvs_chat_free(&chat); lvs_tokenizer_free(tok); }
+    scorers_close(&sc);
+    close_model(harm);
+    close_model(ref);
+    close_model(m);
+    return rc;
+}
+
+static const char usage_patch[] =
+    "usage: lvs patch MODEL --donor DIR --prompts FILE [options]\n"
+    "\n"
+    "Activation patching: for each site, run the donor model on each prompt, write its\n"
+    "activation at that site into MODEL's at the prompt positions (the prompt pass), and let MODEL\n"
+    "answer greedily; the generated tokens see the donor's states only through the cached keys and\n"
+    "values. Prints the compliance per site next to MODEL's and the donor's own (clean) compliance.\n"
+    "The donor must have MODEL's hidden size, number of blocks and tokenizer (e.g. the harmful\n"
+    "fine-tune of the same base): patching the harmful model into the base at block l asks how\n"
+    "much of the harmful behaviour is carried by the residual stream at l.\n"
+    "\n"
+    "  --donor DIR           the model whose activations are patched in\n"
+    "  --prompts FILE        prompts (CSV, JSON lines or text lines, as lvs score)\n"
+    "  --sites LIST          embed, block indices, mid, last or all (default: embed, every 4th\n"
+    "                        block, mid, last)\n"
+    "  --max-new N           new tokens per answer (default 128; stops at end of turn)\n"
+    "  --judge DIR[:FORMAT]  compliance = the classifier judge's verdicts (default: not a keyword\n"
+    "                        refusal and not degenerate)\n"
+    "  --limit N             only the first N prompts\n"
+    "  --template NAME       chat format (default: detected)\n"
+    "  -o FILE.json          write the figures (JSON) to FILE.json\n"
+    "  -q                    no progress\n";
+
+static int cmd_patch(int argc, char **argv) {
+    model_args a, da;
+    lvs_model *m = NULL, *donor = NULL;
+    lvs_tokenizer *tok = NULL;
+    lvs_chat chat;
+    prompt_set ps;
+    scorers sc;
+    const char *prompts_path = NULL, *outp = NULL, *sites_arg = NULL, *tpl = NULL;
+    int max_new = 128, limit = -1, quiet = 0, i, k, p, rc = 1, layers[1025], n_sites = 0;
+    unsigned long long u;
+    int64_t d;
+    double *comp = NULL, clean[2] = {0, 0}, t0 = now();
+    char name[256], dname[256];
+    lvs_strbuf js;
+    memset(&a, 0, sizeof a);
+    memset(&da, 0, sizeof da);
+    memset(&chat, 0, sizeof chat);
+    memset(&ps, 0, sizeof ps);
+    memset(&sc, 0, sizeof sc);
+    memset(&js, 0, sizeof js);
+    lvs_model_opts_default(&a.opts);
+    for (i = 0; i < argc; i++) {
+        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int r;
+        if (strcmp(o, "-h") == 0 || strcmp(o, "--help") == 0) {
+            fputs(usage_patch, stdout);
+            fputs(usage_model_opts, stdout);
+            return 0;
+        }
+        if ((r = parse_model_opt("patch", argc, argv, &i, &a)) < 0) return 2;
+        if (r) continue;
+        if (strcmp(o, "-q") == 0) { quiet = 1; continue; }
+        if (o[0] == '-' && o[1] && !v) return fail_usage("patch", "missing value after", o);
+        if (strcmp(o, "--prompts") == 0) prompts_path = v;
+        else if (strcmp(o, "--donor") == 0) da.path = v;
+        else if (strcmp(o, "--sites") == 0) sites_arg = v;
+        else if (strcmp(o, "--template") == 0) tpl = v;
+        else if (strcmp(o, "--judge") == 0) sc.judge_spec = v;
+        else if (strcmp(o, "-o") == 0) outp = v;
+        else if (strcmp(o, "--max-new") == 0 || strcmp(o, "--limit") == 0) {
+            if (!parse_int("patch", o, v, 1, 1000000, &u)) return 2;
+            if (o[2] == 'm') max_new = (int)u; else limit = (int)u;
+        } else if (o[0] == '-' && o[1]) return fail_usage("patch", "unknown option", o);
+        else if (!a.path) { a.path = o; continue; }
+        else return fail_usage("patch", "unexpected argument", o);
+        i++;
+    }
+    free(a.ids);
+    a.ids = NULL;
+    if (!a.path || !prompts_path || !da.path) return fail_usage("patch", "needs MODEL, --donor DIR and --prompts FILE", NULL);
+    da.opts = a.opts;
+    if (!(m = load("patch", &a)) || !(donor = load("patch", &da))) goto done;
+    d = lvs_model_config(m)->hidden_size;
+    if (lvs_model_config(donor)->hidden_size != d || lvs_model_config(donor)->n_layers != lvs_model_config(m)->n_layers) {
+        fprintf(stderr, "lvs patch: error: the donor must have MODEL's hidden size and number of blocks\n");
+        goto done;
+    }
+    if (!parse_sites("patch", sites_arg, (int)lvs_model_config(m)->n_layers, 1, layers, &n_sites)) { rc = 2; goto done; }
+    if (!scorers_open("patch", &sc, &a.opts)) goto done;
+    if (!open_tokenizer("patch", m, 1, tpl, &tok, &chat)) { tok = NULL; goto done; }
+    if (!prompt_set_load("patch", &ps, prompts_path, limit, tok, &chat, lvs_model_config(m), max_new)) goto done;
+    if (!(comp = (double *)calloc((size_t)n_sites, sizeof(double)))) { fprintf(stderr, "lvs patch: out of memory\n"); goto done; }
+    model_name(a.path, name, sizeof name);
+    model_name(da.path, dname, sizeof dname);
+    {
+        const int n = ps.pr.n;
+        char **texts = (char **)calloc((size_t)n_sites + 1, sizeof(char *));
+        int *harmv = (int *)calloc((size_t)n_sites + 1, sizeof(int)), *refv = (int *)calloc((size_t)n_sites + 1, sizeof(int));
+        lvs_hook *hk = (lvs_hook *)calloc((size_t)n_sites, sizeof(lvs_hook));
+        lvs_act_buf *bufs = (lvs_act_buf *)calloc((size_t)n_sites, sizeof(lvs_act_buf));
+        const lvs_hook **hp = (const lvs_hook **)calloc((size_t)n_sites + 1, sizeof(lvs_hook *));
+        int *nh = (int *)calloc((size_t)n_sites + 1, sizeof(int)), ok = texts && harmv && refv && hk && bufs && hp && nh;
+        float *acts = NULL;
+        int32_t **ids = (int32_t **)calloc((size_t)n_sites + 1, sizeof(int32_t *));
+        size_t *lens = (size_t *)calloc((size_t)n_sites + 1, sizeof(size_t));
+        const char **pp = (const char **)calloc((size_t)n_sites + 1, sizeof(char *));
+        if (!ids || !lens || !pp) ok = 0;
+        if (!ok) fprintf(stderr, "lvs patch: out of memory\n");
+        for (p = 0; ok && p < n; p++) {
+            lvs_cache *cache = NULL;
+            lvs_seq q;
+            lvs_error err;
+            lvs_hook cap[1025];
+            int hc;
+            if (!(acts = (float *)realloc(acts, sizeof(float) * (size_t)((int64_t)n_sites * (int64_t)ps.n[p] * d)))) {
+                fprintf(stderr, "lvs patch: out of memory\n");
+                ok = 0;
+                break;
+            }
+            for (k = 0; k < n_sites; k++) { /* the donor's activations at every site over the prompt */
+                bufs[k].buf = acts + (int64_t)k * (int64_t)ps.n[p] * d;
+                bufs[k].cap_pos = (int64_t)ps.n[p];
+                bufs[k].d = (int)d;
+                bufs[k].have = NULL;
+                cap[k].site = hk[k].site = layers[k] < 0 ? LVS_SITE_EMBED : LVS_SITE_RESID_POST;
+                cap[k].layer = hk[k].layer = layers[k];
+                cap[k].fn = lvs_hook_capture;
+                hk[k].fn = lvs_hook_replace;
+                cap[k].user = hk[k].user = &bufs[k];
+            }
+            memset(&q, 0, sizeof q);
+            q.tokens = ps.ids[p];
+            q.n = (int)ps.n[p];
+            q.hooks = cap;
+            q.n_hooks = n_sites;
+            if (lvs_cache_create(&cache, donor, 1, (int64_t)ps.n[p], &err) != LVS_OK ||
+                lvs_forward(donor, cache, &q, 1, &err) != LVS_OK) {
+                fprintf(stderr, "lvs patch: error: %s\n", err.message);
+                ok = 0;
+            }
+            lvs_cache_free(cache);
+            /* MODEL answers clean (sequence 0) and with each site patched (1..n_sites), one batch */
+            for (k = 0; ok && k <= n_sites; k++) {
+                ids[k] = ps.ids[p];
+                lens[k] = ps.n[p];
+                pp[k] = ps.pr.text[p];
+                hp[k] = k ? &hk[k - 1] : NULL;
+                nh[k] = k ? 1 : 0;
+            }
+            ok = ok && answer_all("patch", m, tok, ids, lens, n_sites + 1, hp, nh, max_new, texts) &&
+                 judge_all("patch", &sc, pp, (const char *const *)texts, n_sites + 1, harmv, refv);
+            for (k = 0; k <= n_sites; k++) { lvs_free(texts[k]); texts[k] = NULL; }
+            for (k = 0; ok && k <= n_sites; k++) {
+                if (k == 0) clean[0] += (double)harmv[0] / n;
+                else comp[k - 1] += (double)harmv[k] / n;
+            }
+            /* the donor's own answer */
+            hc = 0;
+            ok = ok && answer_all("patch", donor, tok, &ps.ids[p], &ps.n[p], 1, NULL, NULL, max_new, texts) &&
+                 judge_all("patch", &sc, pp, (const char *const *)texts, 1, &hc, refv);
+            lvs_free(texts[0]);
+            texts[0] = NULL;
+            clean[1] += (double)hc / n;
+            if (!quiet) {
+                fprintf(stderr, "\rlvs patch: %s <- %s: prompt %d/%d %.0fs   ", name, dname, p + 1, n, now() - t0);
+                fflush(stderr);
+            }
+        }
+        if (!quiet) fputc('\n', stderr);
+        free(texts); free(harmv); free(refv); free(hk); free(bufs); free(hp); free(nh); free(acts); free(ids); free(lens);
+        free(pp);
+        if (!ok) goto done;
+    }
+    printf("compliance of %s: %.3f clean, donor %s: %.3f\n%-6s %10s\n", name, clean[0], dname, clean[1], "site",
+           "patched");
+    for (k = 0; k < n_sites; k++) {
+        char site[16];
+        site_label(site, sizeof site, layers[k]);
+        printf("%-6s %10.3f\n", site, comp[k]);
+    }
+    if (outp) {
+        sb_puts(&js, "{\"model\":");
+        json_str(&js, name, strlen(name));
+        sb_puts(&js, ",\"donor\":");
+        json_str(&js, dname, strlen(dname));
+        sb_printf(&js, ",\"n_prompts\":%d,\"clean\":%.9g,\"donor_clean\":%.9g,\"sites\":[", ps.pr.n, clean[0], clean[1]);
+        for (k = 0; k < n_sites; k++) {
+            char site[16];
+            site_label(site, sizeof site, layers[k]);
+            sb_printf(&js, "%s{\"site\":%s%s%s,\"compliance\":%.9g}", k ? "," : "", layers[k] < 0 ? "\"" : "", site,
+                      layers[k] < 0 ? "\"" : "", comp[k]);
+        }
+        sb_puts(&js, "]}\n");
+        if (!write_text("patch", outp, &js)) goto done;
+    }
+    rc = 0;
+done:
+    free(js.data);
+    free(comp);
+    prompt_set_free(&ps);
+    if (tok) { lvs_chat_free(&chat); lvs_tokenizer_free(tok); }
+    scorers_close(&sc);
+    close_model(donor);
+    close_model(m);
+    return rc;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fputs(usage, stderr);
@@ -2659,6 +3326,8 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], "tensors") == 0) return cmd_tensors(argc - 2, argv + 2);
     if (strcmp(argv[1], "reward") == 0 || strcmp(argv[1], "judge") == 0) return cmd_classify(argv[1], argc - 2, argv + 2);
     if (strcmp(argv[1], "toy") == 0) return cmd_toy(argc - 2, argv + 2);
+    if (strcmp(argv[1], "steer") == 0) return cmd_steer(argc - 2, argv + 2);
+    if (strcmp(argv[1], "patch") == 0) return cmd_patch(argc - 2, argv + 2);
     fprintf(stderr, "lvs: unknown command \"%s\" (see lvs help)\n", argv[1]);
     return 2;
 }
