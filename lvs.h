@@ -266,6 +266,15 @@
      control. The loss is the mean cross-entropy of the target after the prompt. README.md
      ("The LVS estimator") states every choice, the keyword judge's rules and the statistics.
 
+   Hidden states and directions (lvs_pool_states, lvs_diff_means, lvs_random_direction)
+     lvs_pool_states runs sequences (8 per forward pass, any hooks active) and keeps, per
+     sequence and site (embed or a block's output), the last position's state or the mean over
+     all positions (summed in double): the inputs of steering directions and of probes.
+     lvs_diff_means gives PROTOCOL.md's steering direction unit(mean a - mean b) and rho (the
+     mean norm of b's rows); lvs_random_direction a seeded Gaussian unit vector (the control).
+     Steering adds frac x rho x d with lvs_hook_add; patching writes a donor's captured states
+     back with lvs_hook_replace (README.md: lvs steer, lvs patch).
+
    Reward model and classifier judge (lvs_reward_*, lvs_judge_*)
      lvs_reward_open loads a sequence classifier with its tokenizer; a pair (prompt, response)
      is scored on ids(prompt) + ids(response) (no special tokens), cut longest-first to
