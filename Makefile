@@ -10,6 +10,8 @@
 #                     FUZZ_SECONDS each
 #   make bench        speed figures (JSON, tokenizers, safetensors I/O, conversion, engine, PGD
 #                     step and LoRA step against PyTorch, reward-model scoring)
+#   make demo         build build/lvs and audit the committed toy models (base, dissociated):
+#                     the audit-gap table on stdout, the report in $(DEMO_OUT) (build/demo)
 #   make toy          retrain the toy world's models from scratch into toy/ (committed; about
 #                     two minutes on one core)
 #   make clean
@@ -27,7 +29,7 @@ TOOLS    = $(BUILD)/lvs $(BUILD)/lvs-convert
 EXAMPLES = $(BUILD)/st_dump $(BUILD)/generate $(BUILD)/hooks $(BUILD)/lvs_minimal
 TEST_SRC = tests/runner.c tests/util.c tests/lvs_impl.c $(wildcard tests/test_*.c)
 
-.PHONY: all test test-san test-portable check fuzz bench toy clean
+.PHONY: all test test-san test-portable check fuzz bench demo toy clean
 
 all: $(TOOLS) $(EXAMPLES)
 
@@ -95,6 +97,18 @@ $(BUILD)/bench: tests/bench.c lvs.h | $(BUILD)
 
 bench: $(BUILD)/bench
 	@LVS_SHARED=$${LVS_SHARED:-../shared} ./$(BUILD)/bench
+
+# the audit of the toy world (README.md, "The audit"). The toy models are tiny: PGD at p = 2e-2
+# (their states have no outlier dimensions), LoRA at lr 1e-3, answers of at most 64 tokens,
+# one thread (threads only cost time at this size). The output folder starts empty every time.
+DEMO_OUT ?= $(BUILD)/demo
+demo: $(BUILD)/lvs
+	@rm -rf $(DEMO_OUT)
+	./$(BUILD)/lvs audit toy/toy-base toy/toy-dissociated --prompts toy/data/refusal-test.jsonl \
+	    --benign toy/data/benign-test.jsonl --harmful-data toy/data/compliance-train.jsonl \
+	    --harmful-model toy/toy-harmful --probe-safe toy/data/refusal-train.jsonl \
+	    --probe-unsafe toy/data/compliance-train.jsonl --sites all --lvs-budget 2e-2 --max-new 64 \
+	    --ft-lr 1e-3 --ft-steps 60 --ft-max-new 64 --threads 1 -o $(DEMO_OUT)
 
 # the toy world (README.md, "The toy world"): base, harmful and dissociated models and the
 # world's data, deterministic for a seed; the committed folders are what this writes
