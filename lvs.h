@@ -276,7 +276,8 @@
      the bias not penalized), minimized in double by exact Newton steps (Cholesky on the
      Hessian when dim < n, on an n x n system through the Gram matrix of the rows otherwise, so
      thousands of features cost little) until |gradient| / n <= 1e-8. lvs_auroc is the
-     Mann-Whitney AUROC, ties counting one half.
+     Mann-Whitney AUROC, ties counting one half. `lvs probe` trains on one model and scores
+     held-out pairs with it and with other models of the same shape.
 
    Reward model and classifier judge (lvs_reward_*, lvs_judge_*)
      lvs_reward_open loads a sequence classifier with its tokenizer; a pair (prompt, response)

@@ -2,11 +2,14 @@
    against an independent numpy Newton solver (tests/fixtures/probe/gen.py) in both of its forms
    (dim < n and dim >= n), its optimality, thread independence and errors; lvs_pool_states
    against states captured by a hook and averaged in double here, whatever the batching, with
-   the caller's hooks applied first; and lvs_diff_means on hand-computed values. */
+   the caller's hooks applied first; lvs_diff_means on hand-computed values; and `lvs probe` end
+   to end on the toy models. */
 #include "test.h"
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+
+#define TOY_DIR "toy"
 
 /* ---------------------------------------------------------------- AUROC */
 static double auroc_pairs(const double *s, const int *y, int n) {
@@ -400,4 +403,118 @@ void test_diff_means(void) {
         CHECK_ST(lvs_diff_means(c, 2, d, 1, 3, dir, NULL, NULL, &err), LVS_ERR_ARG);
     }
     CHECK_ST(lvs_diff_means(a, 0, b, 2, 3, dir, NULL, NULL, &err), LVS_ERR_ARG);
+}
+
+/* ---------------------------------------------------------------- lvs probe */
+static const lvs_json *jget(const lvs_json *o, const char *k, int type) {
+    const lvs_json *v = o ? lvs_json_get(o, k) : NULL;
+    return v && v->type == type ? v : NULL;
+}
+
+/* runs lvs probe ARGS; the exit status must be want and, when msg is given, the output must contain it */
+static void probe_run(const char *args, int want, const char *msg) {
+    char cmd[2000], *log = t_path("probe.log"), *out;
+    int rc;
+    snprintf(cmd, sizeof cmd, "%s/lvs probe %s --threads 1 > '%s' 2>&1", t_build(), args, log);
+    rc = t_run(cmd);
+    out = t_slurp(log, NULL);
+    CHECKF(rc == want, "lvs probe %s: exit %d, want %d: %s", args, rc, want, out ? out : "");
+    if (msg) CHECKF(out && strstr(out, msg), "lvs probe %s: no \"%s\" in: %s", args, msg, out ? out : "");
+    lvs_free(out);
+    free(log);
+}
+
+void test_probe_cli(void) {
+    char args[1500], *json = t_path("probe.json"), *s, *small = t_path("probe-small"), *empty = t_path("probe-empty.jsonl");
+    char *three = t_path("probe-three.jsonl");
+    size_t n = 0;
+    t_model tm;
+    probe_run("--help", 0, "--safe FILE");
+    /* the toy models: trained on the base, applied to the dissociated model (trailing slash) */
+    snprintf(args, sizeof args, TOY_DIR "/toy-base --safe " TOY_DIR "/data/refusal-train.jsonl --unsafe " TOY_DIR
+             "/data/compliance-train.jsonl --apply " TOY_DIR "/toy-dissociated/ -o '%s'", json);
+    probe_run(args, 0, "toy-dissociated");
+    s = t_slurp(json, &n);
+    CHECKF(s != NULL, "no %s", json);
+    if (s) {
+        lvs_json_doc doc;
+        lvs_error err;
+        CHECK_OK(lvs_json_parse(&doc, s, n, 0, &err), &err);
+        if (doc.root) {
+            const lvs_json *r = doc.root, *lay = jget(r, "layers", LVS_JSON_ARRAY), *res = jget(r, "results", LVS_JSON_ARRAY);
+            const lvs_json *nm = jget(r, "model", LVS_JSON_STRING), *pa = jget(r, "path", LVS_JSON_STRING);
+            const lvs_json *ntr = jget(r, "n_train", LVS_JSON_NUMBER), *nte = jget(r, "n_test", LVS_JSON_NUMBER);
+            const lvs_json *tra = jget(r, "train_auroc", LVS_JSON_NUMBER);
+            size_t k;
+            CHECK(r->type == LVS_JSON_OBJECT && r->n == 7);
+            CHECK(nm && strcmp(nm->str, "toy-base") == 0 && pa && strcmp(pa->str, TOY_DIR "/toy-base") == 0);
+            CHECK(lay && lay->n == 1 && lay->items[0].num == 2); /* 4 blocks: the band round(1.6) .. round(2.4) */
+            CHECK(ntr && ntr->num == 54 && nte && nte->num == 18);
+            CHECK(tra && tra->num >= 0.95);
+            CHECK(res && res->n == 2);
+            for (k = 0; res && k < res->n; k++) {
+                const lvs_json *e = &res->items[k];
+                const lvs_json *en = jget(e, "name", LVS_JSON_STRING), *ep = jget(e, "path", LVS_JSON_STRING);
+                const lvs_json *au = jget(e, "auroc", LVS_JSON_NUMBER), *gp = jget(e, "gap", LVS_JSON_NUMBER);
+                const lvs_json *ps = jget(e, "p_safe", LVS_JSON_NUMBER), *pu = jget(e, "p_unsafe", LVS_JSON_NUMBER);
+                CHECK(e->type == LVS_JSON_OBJECT && e->n == 6 && en && ep && au && gp && ps && pu);
+                if (!(en && ep && au && gp && ps && pu)) continue;
+                printf("  lvs probe on the toy world: %s AUROC %.4f, gap %.4f (P(unsafe) %.4f on safe rows, %.4f on unsafe)\n",
+                       en->str, au->num, gp->num, ps->num, pu->num);
+                CHECK(strcmp(en->str, k ? "toy-dissociated" : "toy-base") == 0);
+                CHECK(strcmp(ep->str, k ? TOY_DIR "/toy-dissociated/" : TOY_DIR "/toy-base") == 0);
+                CHECK(ps->num >= 0 && ps->num <= 1 && pu->num >= 0 && pu->num <= 1);
+                CHECK(fabs(gp->num - (pu->num - ps->num)) < 1e-8);
+                /* measured: base 1.0000 and 0.99, dissociated 1.0000 and 0.83 */
+                CHECKF(au->num >= (k ? 0.8 : 0.9) && gp->num >= (k ? 0.4 : 0.6), "%s: AUROC %.4f, gap %.4f", en->str,
+                       au->num, gp->num);
+            }
+            lvs_json_free(&doc);
+        }
+        lvs_free(s);
+    }
+    /* --layers: any order, embed first in the output */
+    snprintf(args, sizeof args, TOY_DIR "/toy-base --safe " TOY_DIR "/data/refusal-train.jsonl --unsafe " TOY_DIR
+             "/data/compliance-train.jsonl --layers last,embed,1 --test-every 3");
+    probe_run(args, 0, "layers embed,1,3 (192 features), 48 training pairs, 24 held-out pairs");
+    /* errors */
+    probe_run(TOY_DIR "/toy-base --safe " TOY_DIR "/data/refusal-test.jsonl --unsafe " TOY_DIR
+              "/data/compliance-train.jsonl", 1, "has 24 rows but");
+    probe_run(TOY_DIR "/toy-base --safe " TOY_DIR "/data/no-such-file.jsonl --unsafe " TOY_DIR
+              "/data/compliance-train.jsonl", 1, "no-such-file");
+    probe_run(TOY_DIR "/toy-base --safe " TOY_DIR "/data/refusal-train.jsonl", 2, "--unsafe");
+    t_write(empty, "", 0);
+    snprintf(args, sizeof args, TOY_DIR "/toy-base --safe '%s' --unsafe '%s'", empty, empty);
+    probe_run(args, 1, "lvs probe");
+    {
+        const char *rows = "{\"prompt\":\"a\",\"response\":\"b\"}\n{\"prompt\":\"c\",\"response\":\"d\"}\n"
+                           "{\"prompt\":\"e\",\"response\":\"f\"}\n";
+        t_write(three, rows, strlen(rows));
+    }
+    snprintf(args, sizeof args, TOY_DIR "/toy-base --safe '%s' --unsafe '%s'", three, three);
+    probe_run(args, 1, "3 pairs leave 3 to train on and 0 to hold out");
+    probe_run(TOY_DIR "/toy-base --safe " TOY_DIR "/data/refusal-train.jsonl --unsafe " TOY_DIR
+              "/data/compliance-train.jsonl --test-every 1", 2, "--test-every");
+    {
+        static const char *const bad[] = {"4", "blocks.1.attn_out", "1,1", "mid,2", "x", ",", "-1"};
+        size_t k;
+        for (k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+            snprintf(args, sizeof args, TOY_DIR "/toy-base --safe " TOY_DIR "/data/refusal-train.jsonl --unsafe " TOY_DIR
+                     "/data/compliance-train.jsonl --layers '%s'", bad[k]);
+            probe_run(args, 2, "--layers");
+        }
+    }
+    /* --apply with a model of another shape */
+    memset(&tm, 0, sizeof tm);
+    tm.config = POOL_CFG;
+    tm.dtype = LVS_F32;
+    tm.scale = 0.3;
+    tm.seed = 3;
+    CHECK(t_make_model(small, &tm) == 0);
+    snprintf(args, sizeof args, TOY_DIR "/toy-base --safe " TOY_DIR "/data/refusal-train.jsonl --unsafe " TOY_DIR
+             "/data/compliance-train.jsonl --apply '%s'", small);
+    probe_run(args, 1, "blocks of width 32");
+    probe_run(TOY_DIR "/toy-base --safe a --unsafe b --adapter x", 2, "do not apply");
+    probe_run(TOY_DIR "/toy-base --safe a --unsafe b --frobnicate", 2, "unknown option");
+    free(json); free(small); free(empty); free(three);
 }
