@@ -180,6 +180,9 @@ void test_probe_fit_large(void) {
        documented criterion, recomputed here, and the same bits with 1 and 2 threads */
     static const int shapes[2][2] = {{96, 1200}, {400, 64}};
     int s;
+#ifdef _OPENMP
+    const int threads_before = omp_get_max_threads();
+#endif
     for (s = 0; s < 2; s++) {
         const int n = shapes[s][0], dim = shapes[s][1];
         float *x = (float *)malloc(sizeof(float) * (size_t)n * (size_t)dim);
@@ -197,7 +200,7 @@ void test_probe_fit_large(void) {
             CHECK_OK(lvs_probe_fit(&p[th], x, y, n, dim, NULL, &err), &err);
         }
 #ifdef _OPENMP
-        omp_set_num_threads(omp_get_num_procs());
+        omp_set_num_threads(threads_before);
 #endif
         if (p[0].w && p[1].w) {
             g = probe_grad(&p[0], x, y, n, 1.0);
