@@ -19,7 +19,8 @@
      hooks at every site, batched forward and generation), tokenizer.json tokenizers with
      built-in chat templates, the backward pass (gradients at hook sites, of block inputs, of
      f32 weights and of LoRA adapters), the LVS estimator (latent PGD, l2 and random-control
-     attacks, the keyword judge, bootstrap statistics), the harmlessness reward model and the
+     attacks, the keyword judge, bootstrap statistics), pooled hidden states and the static
+     probe (logistic regression, AUROC), the harmlessness reward model and the
      HarmBench classifier judge, PEFT-compatible LoRA adapters, fine-tuning (AdamW,
      schedules, LoRA or every weight), and the toy world (a synthetic chat world and its tiny
      models, trained from scratch).
@@ -266,14 +267,23 @@
      control. The loss is the mean cross-entropy of the target after the prompt. README.md
      ("The LVS estimator") states every choice, the keyword judge's rules and the statistics.
 
-   Hidden states and directions (lvs_pool_states, lvs_diff_means, lvs_random_direction)
-     lvs_pool_states runs sequences (8 per forward pass, any hooks active) and keeps, per
-     sequence and site (embed or a block's output), the last position's state or the mean over
-     all positions (summed in double): the inputs of steering directions and of probes.
+   Hidden states, directions and the static probe (lvs_pool_states, lvs_diff_means,
+   lvs_random_direction, lvs_probe_fit, lvs_auroc)
+     lvs_pool_states runs sequences (8 per forward pass, under the caller's hooks) and keeps,
+     per sequence and site (embed or a block's output), the last position's state or the mean
+     over all positions (summed in double): the inputs of steering directions and of probes.
      lvs_diff_means gives PROTOCOL.md's steering direction unit(mean a - mean b) and rho (the
      mean norm of b's rows); lvs_random_direction a seeded Gaussian unit vector (the control).
      Steering adds frac x rho x d with lvs_hook_add; patching writes a donor's captured states
      back with lvs_hook_replace (README.md: lvs steer, lvs patch).
+     PROTOCOL.md's static probe is a logistic regression on such states (mean-pooled over
+     prompt + response, concatenated over the band layers): features standardized with the
+     training mean and standard deviation, scikit-learn's objective with C = 1 (l2 = 1, the bias
+     not penalized), minimized in double by exact Newton steps (Cholesky on the Hessian when
+     dim < n, on an n x n system through the Gram matrix of the rows otherwise, so thousands of
+     features cost little) until |gradient| / n <= 1e-8. lvs_auroc is the Mann-Whitney AUROC,
+     ties counting one half. `lvs probe` trains on one model and scores held-out pairs with it
+     and with other models of the same shape.
 
    Reward model and classifier judge (lvs_reward_*, lvs_judge_*)
      lvs_reward_open loads a sequence classifier with its tokenizer; a pair (prompt, response)
@@ -1190,8 +1200,9 @@ LVSDEF void lvs_prompts_free(lvs_prompts *p);
 /* Hidden states of n_seqs sequences (each from position 0, in one forward pass per 8), pooled
    per site: for sequence s and site k (layers[k] = -1: the embed site; l: the output of block
    l), the row of the last position (LVS_POOL_LAST) or the mean over all positions
-   (LVS_POOL_MEAN, summed in double) goes to out[(s * n_layers + k) * hidden_size]. hooks
-   (may be NULL) are active in the pass, so states can be read under an intervention. */
+   (LVS_POOL_MEAN, summed in double) goes to out[(s * n_layers + k) * hidden_size]; a site may
+   be listed once. hooks (may be NULL) are active in the pass and run before the pooling, so
+   states can be read under an intervention. */
 typedef enum lvs_pool { LVS_POOL_LAST = 0, LVS_POOL_MEAN } lvs_pool;
 LVSDEF lvs_status lvs_pool_states(const lvs_model *m, const int32_t *const *ids, const int *n, int n_seqs,
                                   const int *layers, int n_layers, lvs_pool pool, const lvs_hook *hooks, int n_hooks,
@@ -1204,6 +1215,50 @@ LVSDEF lvs_status lvs_diff_means(const float *a, int na, const float *b, int nb,
 /* A seeded random unit direction of d floats (the steering control): Gaussian entries from
    lvs_rng, normalized. */
 LVSDEF void lvs_random_direction(float *dir, int64_t d, uint64_t seed);
+
+/* The static probe (PROTOCOL.md): L2-regularized logistic regression on standardized features.
+   Each feature j is standardized with the training mean mu[j] and standard deviation sd[j]
+   (population, ddof 0, raised to at least 1e-5 |mu[j]|, and 1 if still 0): a constant or
+   nearly constant feature stays near 0 instead of blowing rounding noise up to unit variance.
+   The fit minimizes, in double,
+       F(w, b) = sum_i [log(1 + exp(z_i)) - y_i z_i] + l2 / 2 |w|^2,   z_i = b + w . xs_i
+   (scikit-learn's LogisticRegression with C = 1 / l2; the bias is not penalized) by Newton's
+   method from w = 0, b = 0 with a backtracking line search, each step solved exactly by
+   Cholesky: on the (dim + 1)-sized Hessian when dim < n, else on an n-sized system through the
+   Gram matrix of the rows (so dim may be tens of thousands: one pass of n^2 dim / 2, then
+   O(n^3) per step). It stops when |grad F|_2 / n <= tol, or after max_iter iterations
+   (converged = 0: the fit is still usable, but say so). Working memory: n x dim doubles plus
+   n^2 or (dim + 1)^2. Deterministic: fixed summation orders, so threads change no bit. */
+typedef struct lvs_probe_opts {
+    double l2;                  /* strength of the penalty (1 / C); must be > 0 (default 1: C = 1) */
+    int max_iter;               /* Newton iterations at most (default 100) */
+    double tol;                 /* on |gradient|_2 / n (default 1e-8) */
+} lvs_probe_opts;
+typedef struct lvs_probe {
+    int64_t dim;
+    double *mu, *sd;            /* [dim]: the standardization */
+    double *w;                  /* [dim]: weights on the standardized features */
+    double b;                   /* bias: logit(x) = b + sum_j w[j] (x[j] - mu[j]) / sd[j] */
+    int iters;                  /* Newton iterations taken */
+    int converged;              /* 1: |grad F|_2 / n <= tol */
+    double loss;                /* F at the end */
+    double grad_norm;           /* |grad F|_2 / n at the end (w and b) */
+} lvs_probe;
+LVSDEF void lvs_probe_opts_default(lvs_probe_opts *o);
+/* Fits p on n rows of dim floats (x[i * dim + j]) with labels y[i]: 1 unsafe (compliant), 0
+   safe (refusal). LVS_ERR_ARG for n < 2, one class only, a label other than 0 or 1, a feature
+   that is NaN or infinite, or bad options; o may be NULL (the defaults). Release with
+   lvs_probe_free (also after a failed fit: it leaves p empty). */
+LVSDEF lvs_status lvs_probe_fit(lvs_probe *p, const float *x, const int *y, int n, int64_t dim,
+                                const lvs_probe_opts *o, lvs_error *err);
+/* The logit of one row of dim floats; sigmoid(logit) = P(unsafe). */
+LVSDEF double lvs_probe_logit(const lvs_probe *p, const float *x);
+LVSDEF void lvs_probe_free(lvs_probe *p);
+/* Area under the ROC curve of scores for class 1 against class 0 (Mann-Whitney: the fraction
+   of (class 1, class 0) pairs in which the class-1 score is higher, ties counting 1/2), in
+   O(n log n). NaN when a class is missing, a label is not 0 or 1, a score is NaN, or memory
+   runs out. */
+LVSDEF double lvs_auroc(const double *score, const int *y, int n);
 
 /* ---------------------------------------------------------------- toy world */
 /* A synthetic chat world and tiny Llama models trained on it from scratch (README.md, "The toy
@@ -1294,7 +1349,8 @@ LVSDEF lvs_status lvs_toy_nudge_load(const char *dir, float **vec, int64_t *d, i
    Sections, in the order data flows through them; each may call only the ones above it:
      base -> JSON -> safetensors reader -> safetensors writer -> config -> tokenizer and chat
      templates -> tensor layout -> int8 quantization -> adapters -> model files and conversion -> model
-     -> kernels -> forward -> generation -> backward -> scorers and judges -> LVS -> fine-tuning
+     -> kernels -> forward -> generation -> backward -> scorers and judges -> LVS -> states and
+     directions -> probes -> fine-tuning
    ===================================================================================== */
 #ifdef LVS_IMPLEMENTATION
 #ifndef LVS_IMPLEMENTATION_DONE
@@ -11281,10 +11337,14 @@ LVSDEF lvs_status lvs_pool_states(const lvs_model *m, const int32_t *const *ids,
         return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_pool_states: invalid argument");
     cf = lvs_model_config(m);
     L = (int)cf->n_layers;
-    for (k = 0; k < n_layers; k++)
+    for (k = 0; k < n_layers; k++) {
         if (layers[k] < -1 || layers[k] >= L)
             return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_pool_states: site %d is not embed (-1) or a block 0..%d",
                              layers[k], L - 1);
+        for (i = 0; i < k; i++)
+            if (layers[i] == layers[k])
+                return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_pool_states: site %d is listed twice", layers[k]);
+    }
     for (i = 0; i < n_seqs; i++) {
         if (!ids[i] || n[i] < 1) return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_pool_states: sequence %d is empty", i);
         if (n[i] > longest) longest = n[i];
@@ -11376,6 +11436,364 @@ LVSDEF void lvs_random_direction(float *dir, int64_t d, uint64_t seed) {
     }
     nrm = sqrt(nrm);
     for (e = 0; e < d; e++) dir[e] = nrm > 0 ? (float)(dir[e] / nrm) : 0.0f;
+}
+
+/* =====================================================================================
+   PROBES: the static probe of PROTOCOL.md (L2-regularized logistic regression on
+   standardized features, fitted by Newton's method in double) and the AUROC of its scores.
+   Owns lvs_probe. Calls BASE only (allocation, errors); the states it reads come from
+   STATES AND DIRECTIONS through the caller.
+   ===================================================================================== */
+
+LVSDEF void lvs_probe_opts_default(lvs_probe_opts *o) {
+    if (!o) return;
+    o->l2 = 1.0;
+    o->max_iter = 100;
+    o->tol = 1e-8;
+}
+
+LVSDEF void lvs_probe_free(lvs_probe *p) {
+    if (!p) return;
+    LVS_FREE(p->mu);
+    LVS_FREE(p->sd);
+    LVS_FREE(p->w);
+    memset(p, 0, sizeof *p);
+}
+
+/* log(1 + exp(z)) and 1 / (1 + exp(-z)) without overflow */
+static double lvs__softplus(double z) { return z > 0 ? z + log1p(exp(-z)) : log1p(exp(z)); }
+static double lvs__sigmoid(double z) {
+    double e;
+    if (z >= 0) return 1.0 / (1.0 + exp(-z));
+    e = exp(z);
+    return e / (1.0 + e);
+}
+static double lvs__dot_d(const double *a, const double *b, int64_t n) {
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        s0 += a[i] * b[i];
+        s1 += a[i + 1] * b[i + 1];
+        s2 += a[i + 2] * b[i + 2];
+        s3 += a[i + 3] * b[i + 3];
+    }
+    for (; i < n; i++) s0 += a[i] * b[i];
+    return (s0 + s1) + (s2 + s3);
+}
+/* In-place Cholesky factor (lower triangle, row-major) of a symmetric m x m matrix; 0 when it
+   is not positive definite. */
+static int lvs__chol(double *a, int64_t m) {
+    int64_t i, j;
+    for (j = 0; j < m; j++) {
+        double d = a[j * m + j] - lvs__dot_d(a + j * m, a + j * m, j);
+        if (!(d > 0)) return 0;
+        d = sqrt(d);
+        a[j * m + j] = d;
+        for (i = j + 1; i < m; i++) a[i * m + j] = (a[i * m + j] - lvs__dot_d(a + i * m, a + j * m, j)) / d;
+    }
+    return 1;
+}
+/* Solves L L^T v = v in place with the factor of lvs__chol. */
+static void lvs__chol_solve(const double *l, int64_t m, double *v) {
+    int64_t i, k;
+    for (i = 0; i < m; i++) v[i] = (v[i] - lvs__dot_d(l + i * m, v, i)) / l[i * m + i];
+    for (i = m - 1; i >= 0; i--) {
+        double t = v[i];
+        for (k = i + 1; k < m; k++) t -= l[k * m + i] * v[k];
+        v[i] = t / l[i * m + i];
+    }
+}
+/* The lower triangle of the Gram matrix of m rows of len doubles: out[j * ld + k] = rows_j . rows_k
+   for k <= j, in 4 x 4 tiles (16 sums in registers, each summed in order over the row, so the
+   tiling and the threads change no bit). */
+static void lvs__gram_lower(const double *rows, int64_t m, int64_t len, double *out, int64_t ld) {
+    const int64_t tiles = (m + 3) / 4;
+    int64_t jt;
+    LVS__OMP_FOR(m * m * len / 2)
+    for (jt = 0; jt < tiles; jt++) {
+        const int64_t j0 = 4 * jt;
+        const double *a[4];
+        int64_t kt, e;
+        int r, q;
+        for (r = 0; r < 4; r++) a[r] = rows + (j0 + r < m ? j0 + r : m - 1) * len;
+        for (kt = 0; kt <= jt; kt++) {
+            const int64_t k0 = 4 * kt;
+            const double *b[4];
+            double acc[4][4];
+            for (q = 0; q < 4; q++) b[q] = rows + (k0 + q < m ? k0 + q : m - 1) * len;
+            memset(acc, 0, sizeof acc);
+            for (e = 0; e < len; e++) {
+                const double a0 = a[0][e], a1 = a[1][e], a2 = a[2][e], a3 = a[3][e];
+                const double b0 = b[0][e], b1 = b[1][e], b2 = b[2][e], b3 = b[3][e];
+                acc[0][0] += a0 * b0; acc[0][1] += a0 * b1; acc[0][2] += a0 * b2; acc[0][3] += a0 * b3;
+                acc[1][0] += a1 * b0; acc[1][1] += a1 * b1; acc[1][2] += a1 * b2; acc[1][3] += a1 * b3;
+                acc[2][0] += a2 * b0; acc[2][1] += a2 * b1; acc[2][2] += a2 * b2; acc[2][3] += a2 * b3;
+                acc[3][0] += a3 * b0; acc[3][1] += a3 * b1; acc[3][2] += a3 * b2; acc[3][3] += a3 * b3;
+            }
+            for (r = 0; r < 4; r++)
+                for (q = 0; q < 4; q++)
+                    if (j0 + r < m && k0 + q <= j0 + r) out[(j0 + r) * ld + k0 + q] = acc[r][q];
+        }
+    }
+}
+
+/* sum_i log(1 + exp(z_i)) - y_i z_i + l2 / 2 q, q = |w|^2 */
+static double lvs__lr_loss(const double *z, const int *y, int n, double l2, double q) {
+    double f = 0;
+    int i;
+    for (i = 0; i < n; i++) f += lvs__softplus(z[i]) - (y[i] ? z[i] : 0.0);
+    return f + 0.5 * l2 * q;
+}
+
+/* Newton's method on F(w, b). Each step solves H d = -g exactly, in one of two equivalent
+   forms chosen by size:
+   - primal (dim + 1 <= n): H = [Xs^T S Xs + l2 I, Xs^T s; s^T Xs, sum s] of size dim + 1,
+     S = diag(s), s_i = p_i (1 - p_i), by Cholesky;
+   - dual (dim + 1 > n): the weights stay w = Xs^T c (w = 0 at the start, and every step keeps
+     them in the span of the rows), so with the Gram matrix K = Xs Xs^T the logits are K c + b,
+     |w|^2 = c^T K c and the gradient is Xs^T (p - y + l2 c). By Woodbury,
+     (Xs^T S Xs + l2 I)^-1 Xs^T u = Xs^T T(u) with T(u) = (u - S^1/2 B^-1 S^1/2 K u) / l2 and
+     B = l2 I + S^1/2 K S^1/2 (n x n, Cholesky), and the bias follows from the Schur
+     complement: an n-sized system per step after one pass of n^2 dim / 2 for K.
+   The step length halves from 1 until F decreases by at least 1e-4 of the predicted amount
+   (with a 1e-12 |F| allowance for rounding, which only matters at convergence). */
+LVSDEF lvs_status lvs_probe_fit(lvs_probe *p, const float *x, const int *y, int n, int64_t dim,
+                                const lvs_probe_opts *o, lvs_error *err) {
+    lvs_probe_opts d;
+    const int64_t N = n > 0 ? n : 0;
+    int64_t m = 0, i, j;
+    int dual, n1 = 0, it, k;
+    double *xs = NULL, *z = NULL, *pr = NULL, *s = NULL, *r = NULL, *u = NULL, *h = NULL, *v = NULL;
+    double *kk = NULL, *c = NULL, *tr = NULL, *ts = NULL, *ke = NULL, *g = NULL;
+    double l2, q0, f, gnorm = 0;
+    lvs_status st = LVS_OK;
+    if (p) memset(p, 0, sizeof *p);
+    if (!o) { lvs_probe_opts_default(&d); o = &d; }
+    if (!p || !x || !y || dim < 1) return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_probe_fit: invalid argument");
+    if (n < 2) return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_probe_fit: needs at least 2 rows, got %d", n);
+    if (!(o->l2 > 0) || !isfinite(o->l2) || o->max_iter < 0 || !(o->tol >= 0))
+        return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_probe_fit: options need l2 > 0, max_iter >= 0, tol >= 0");
+    for (i = 0; i < N; i++) {
+        if (y[i] != 0 && y[i] != 1)
+            return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_probe_fit: label of row %lld is %d, not 0 or 1", (long long)i, y[i]);
+        n1 += y[i];
+    }
+    if (n1 == 0 || n1 == n)
+        return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_probe_fit: all %d rows are of class %d; both classes are needed", n,
+                         n1 ? 1 : 0);
+    if ((uint64_t)dim > (uint64_t)(SIZE_MAX / sizeof(double)) / (uint64_t)N)
+        return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_probe_fit: %d x %lld features are too many", n, (long long)dim);
+    for (i = 0; i < N; i++)
+        for (j = 0; j < dim; j++)
+            if (!isfinite(x[i * dim + j]))
+                return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_probe_fit: feature %lld of row %lld is not finite",
+                                 (long long)j, (long long)i);
+    l2 = o->l2;
+    dual = dim + 1 > N;
+    m = dual ? N : dim + 1;
+    p->dim = dim;
+    p->mu = LVS__NEW(double, dim);
+    p->sd = LVS__NEW(double, dim);
+    p->w = LVS__NEW(double, dim);
+    xs = LVS__NEW(double, (size_t)N * (size_t)dim);
+    z = LVS__NEW(double, N);
+    pr = LVS__NEW(double, N);
+    s = LVS__NEW(double, N);
+    r = LVS__NEW(double, N);
+    u = LVS__NEW(double, N);
+    h = LVS__NEW(double, (size_t)m * (size_t)m);
+    v = LVS__NEW(double, m);
+    g = LVS__NEW(double, dim + 1);
+    kk = LVS__NEW(double, (size_t)N * (size_t)(dual ? N : dim)); /* K, or S^1/2 Xs transposed */
+    if (dual) {
+        c = LVS__NEW(double, N);
+        tr = LVS__NEW(double, N);
+        ts = LVS__NEW(double, N);
+        ke = LVS__NEW(double, N);
+    }
+    if (!p->mu || !p->sd || !p->w || !xs || !z || !pr || !s || !r || !u || !h || !v || !g || !kk ||
+        (dual && (!c || !tr || !ts || !ke))) {
+        st = lvs__oom(err);
+        goto done;
+    }
+    /* standardization: two passes in double */
+    for (j = 0; j < dim; j++) p->mu[j] = p->sd[j] = p->w[j] = 0;
+    for (i = 0; i < N; i++)
+        for (j = 0; j < dim; j++) p->mu[j] += x[i * dim + j];
+    for (j = 0; j < dim; j++) p->mu[j] /= (double)N;
+    for (i = 0; i < N; i++)
+        for (j = 0; j < dim; j++) {
+            const double e = x[i * dim + j] - p->mu[j];
+            p->sd[j] += e * e;
+        }
+    for (j = 0; j < dim; j++) {
+        double sd = sqrt(p->sd[j] / (double)N);
+        if (sd < 1e-5 * fabs(p->mu[j])) sd = 1e-5 * fabs(p->mu[j]);
+        p->sd[j] = sd > 0 ? sd : 1.0;
+    }
+    for (i = 0; i < N; i++)
+        for (j = 0; j < dim; j++) xs[i * dim + j] = (x[i * dim + j] - p->mu[j]) / p->sd[j];
+    if (dual) { /* K = Xs Xs^T, mirrored */
+        lvs__gram_lower(xs, N, dim, kk, N);
+        for (i = 0; i < N; i++)
+            for (j = i + 1; j < N; j++) kk[i * N + j] = kk[j * N + i];
+        for (i = 0; i < N; i++) c[i] = 0;
+    }
+    for (i = 0; i < N; i++) z[i] = 0;
+    q0 = 0;
+    p->b = 0;
+    f = lvs__lr_loss(z, y, n, l2, q0);
+    for (it = 0;; it++) {
+        double gb = 0, sig = 0, db, gd = 0, q1, q2, t = 1;
+        int accepted = 0;
+        for (i = 0; i < N; i++) {
+            pr[i] = lvs__sigmoid(z[i]);
+            s[i] = pr[i] * (1 - pr[i]);
+            gb += pr[i] - y[i];
+            sig += s[i];
+        }
+        /* the gradient and its norm */
+        if (dual) {
+            for (i = 0; i < N; i++) r[i] = pr[i] - y[i] + l2 * c[i];
+            for (i = 0; i < N; i++) u[i] = lvs__dot_d(kk + i * N, r, N); /* K r */
+            gnorm = lvs__dot_d(r, u, N);
+            gnorm = sqrt((gnorm > 0 ? gnorm : 0) + gb * gb) / (double)N;
+        } else {
+            for (j = 0; j < dim; j++) g[j] = l2 * p->w[j];
+            for (i = 0; i < N; i++) {
+                const double e = pr[i] - y[i];
+                for (j = 0; j < dim; j++) g[j] += e * xs[i * dim + j];
+            }
+            g[dim] = gb;
+            gnorm = sqrt(lvs__dot_d(g, g, dim + 1)) / (double)N;
+        }
+        p->iters = it;
+        p->loss = f;
+        p->grad_norm = gnorm;
+        p->converged = gnorm <= o->tol;
+        if (p->converged || it >= o->max_iter) break;
+        /* the Newton direction */
+        if (dual) {
+            int64_t a;
+            for (i = 0; i < N; i++) { /* B = l2 I + S^1/2 K S^1/2 */
+                const double si = sqrt(s[i]);
+                for (a = 0; a <= i; a++) h[i * N + a] = si * kk[i * N + a] * sqrt(s[a]) + (a == i ? l2 : 0.0);
+            }
+            if (!lvs__chol(h, N)) goto singular;
+            for (k = 0; k < 2; k++) { /* tr = T(r), ts = T(s) */
+                const double *in = k ? s : r;
+                double *out = k ? ts : tr;
+                for (i = 0; i < N; i++) v[i] = sqrt(s[i]) * lvs__dot_d(kk + i * N, in, N);
+                lvs__chol_solve(h, N, v);
+                for (i = 0; i < N; i++) out[i] = (in[i] - sqrt(s[i]) * v[i]) / l2;
+            }
+            { /* bias from the Schur complement: db (sig - s^T K ts) = -gb + s^T K tr */
+                double sk_ts = 0, sk_tr = 0, schur;
+                for (i = 0; i < N; i++) {
+                    const double ks = lvs__dot_d(kk + i * N, s, N); /* (K s)_i */
+                    sk_ts += ks * ts[i];
+                    sk_tr += ks * tr[i];
+                }
+                schur = sig - sk_ts;
+                if (!(schur > 0)) goto singular;
+                db = (sk_tr - gb) / schur;
+            }
+            for (i = 0; i < N; i++) v[i] = -(tr[i] + db * ts[i]); /* e: dw = Xs^T e */
+            for (i = 0; i < N; i++) ke[i] = lvs__dot_d(kk + i * N, v, N);
+            gd = lvs__dot_d(r, ke, N) + gb * db;
+            for (i = 0; i < N; i++) u[i] = ke[i] + db; /* change of the logits per unit step */
+            q1 = lvs__dot_d(c, ke, N);
+            q2 = lvs__dot_d(v, ke, N);
+        } else { /* Xs^T S Xs as the Gram matrix of the columns of S^1/2 Xs (kk: [dim, n]) */
+            for (i = 0; i < N; i++) {
+                const double si = sqrt(s[i]);
+                for (j = 0; j < dim; j++) kk[j * N + i] = si * xs[i * dim + j];
+            }
+            lvs__gram_lower(kk, dim, N, h, m);
+            for (j = 0; j < dim; j++) h[j * m + j] += l2;
+            for (j = 0; j < dim; j++) {
+                double hb = 0;
+                for (i = 0; i < N; i++) hb += s[i] * xs[i * dim + j];
+                h[dim * m + j] = hb;
+            }
+            h[dim * m + dim] = sig;
+            if (!lvs__chol(h, m)) goto singular;
+            for (j = 0; j <= dim; j++) v[j] = -g[j];
+            lvs__chol_solve(h, m, v);
+            db = v[dim];
+            gd = lvs__dot_d(g, v, dim + 1);
+            for (i = 0; i < N; i++) u[i] = lvs__dot_d(xs + i * dim, v, dim) + db;
+            q1 = lvs__dot_d(p->w, v, dim);
+            q2 = lvs__dot_d(v, v, dim);
+        }
+        if (!(gd < 0)) break; /* no descent left at this precision */
+        for (k = 0; k < 60 && !accepted; k++, t *= 0.5) { /* backtracking line search */
+            double fn;
+            for (i = 0; i < N; i++) r[i] = z[i] + t * u[i];
+            fn = lvs__lr_loss(r, y, n, l2, q0 + 2 * t * q1 + t * t * q2);
+            if (fn <= f + 1e-4 * t * gd + 1e-12 * fabs(f)) {
+                accepted = 1;
+                f = fn;
+                memcpy(z, r, sizeof(double) * (size_t)N);
+                q0 = q0 + 2 * t * q1 + t * t * q2;
+                p->b += t * db;
+                if (dual)
+                    for (i = 0; i < N; i++) c[i] += t * v[i];
+                else
+                    for (j = 0; j < dim; j++) p->w[j] += t * v[j];
+            }
+        }
+        if (!accepted) break;
+    }
+    if (dual) { /* w = Xs^T c */
+        for (i = 0; i < N; i++)
+            for (j = 0; j < dim; j++) p->w[j] += c[i] * xs[i * dim + j];
+    }
+    goto done;
+singular:
+    st = lvs__fail(err, LVS_ERR_ARG, -1, "lvs_probe_fit: the Newton system is singular (features too large?)");
+done:
+    LVS_FREE(xs); LVS_FREE(z); LVS_FREE(pr); LVS_FREE(s); LVS_FREE(r); LVS_FREE(u); LVS_FREE(h); LVS_FREE(v);
+    LVS_FREE(g); LVS_FREE(kk); LVS_FREE(c); LVS_FREE(tr); LVS_FREE(ts); LVS_FREE(ke);
+    if (st != LVS_OK) lvs_probe_free(p);
+    return st;
+}
+
+LVSDEF double lvs_probe_logit(const lvs_probe *p, const float *x) {
+    double zs = 0;
+    int64_t j;
+    if (!p || !p->w || !x) return NAN;
+    for (j = 0; j < p->dim; j++) zs += p->w[j] * ((x[j] - p->mu[j]) / p->sd[j]);
+    return p->b + zs;
+}
+
+typedef struct lvs__scored { double s; int y; } lvs__scored;
+static int lvs__scored_cmp(const void *a, const void *b) {
+    const double x = ((const lvs__scored *)a)->s, w = ((const lvs__scored *)b)->s;
+    return (x > w) - (x < w);
+}
+LVSDEF double lvs_auroc(const double *score, const int *y, int n) {
+    lvs__scored *v;
+    double n0 = 0, n1 = 0, below = 0, acc = 0;
+    int i, k;
+    if (!score || !y || n < 2) return NAN;
+    for (i = 0; i < n; i++) {
+        if ((y[i] != 0 && y[i] != 1) || isnan(score[i])) return NAN;
+        if (y[i]) n1++; else n0++;
+    }
+    if (n0 == 0 || n1 == 0 || !(v = LVS__NEW(lvs__scored, n))) return NAN;
+    for (i = 0; i < n; i++) { v[i].s = score[i]; v[i].y = y[i]; }
+    qsort(v, (size_t)n, sizeof *v, lvs__scored_cmp);
+    for (i = 0; i < n; i = k) { /* a group of equal scores: its class-1 rows beat the class-0 rows below, tie the group's */
+        double c0 = 0, c1 = 0;
+        for (k = i; k < n && v[k].s == v[i].s; k++) {
+            if (v[k].y) c1++; else c0++;
+        }
+        acc += c1 * below + 0.5 * c1 * c0;
+        below += c0;
+    }
+    LVS_FREE(v);
+    return acc / (n0 * n1);
 }
 
 /* =====================================================================================

@@ -27,6 +27,8 @@ static const char usage[] =
     "  tensors PATH [--meta]   list the tensors (and metadata) of a safetensors file or model folder\n"
     "  steer MODEL --prompts F steering along a difference-in-means direction, with a random control\n"
     "  patch MODEL --donor DIR activation patching from a donor model, site by site\n"
+    "  probe MODEL --safe F --unsafe F   the static probe: logistic regression on pooled hidden\n"
+    "                          states, refusals against compliant answers; held-out AUROC and gap\n"
     "  toy train [-o DIR]      train the toy world's models from scratch (base, harmful, dissociated)\n"
     "  version                 print the version of lvs.h\n"
     "  help                    this text\n"
@@ -2564,6 +2566,366 @@ done:
     return rc;
 }
 
+/* ---------------------------------------------------------------- probe */
+static const char usage_probe[] =
+    "usage: lvs probe MODEL --safe FILE --unsafe FILE [--layers LIST] [--test-every K]\n"
+    "                 [--apply MODEL2 ...] [--template NAME] [-o OUT.json] [--dtype D] [--threads N]\n"
+    "\n"
+    "The static probe (PROTOCOL.md): logistic regression (standardized features, L2 penalty 1,\n"
+    "i.e. scikit-learn's C = 1) on hidden states mean-pooled over all tokens of each conversation\n"
+    "(the prompt and the response in the chat template), concatenated over the layers, trained on\n"
+    "MODEL with refusals (safe) against compliant responses (unsafe). Row i of --safe and row i of\n"
+    "--unsafe form pair i; the pairs i with i mod K = K - 1 are held out, the others train. For\n"
+    "MODEL and each --apply model it prints the held-out AUROC, the gap (mean P(unsafe) over the\n"
+    "unsafe rows minus the mean over the safe rows) and both means.\n"
+    "  --safe FILE      refusals; --unsafe FILE: compliant answers (JSONL prompt/response or CSV,\n"
+    "                   as lvs finetune --data), the same number of rows\n"
+    "  --layers LIST    block indices, embed, mid or last, comma-separated (default: the band\n"
+    "                   round(0.4 L) .. round(0.6 L) of a model with L blocks)\n"
+    "  --test-every K   hold out every K-th pair (default 4)\n"
+    "  --apply MODEL2   also score the held-out pairs with MODEL2's states (same architecture and\n"
+    "                   sizes; its own tokenizer), with the probe trained on MODEL; repeatable\n"
+    "  --template NAME  the chat format (see lvs generate --help; default: each model's own)\n"
+    "  -o OUT.json      also write the figures as JSON\n"
+    "  --dtype D  --threads N    as for the other commands\n";
+
+/* the last component of a path, trailing slashes ignored */
+static void path_name(const char *path, char *buf, size_t cap) {
+    size_t n = strlen(path), b;
+    while (n > 1 && (path[n - 1] == '/' || path[n - 1] == '\\')) n--;
+    for (b = n; b > 0 && path[b - 1] != '/' && path[b - 1] != '\\'; b--) {}
+    if (n - b >= cap) n = b + cap - 1;
+    memcpy(buf, path + b, n - b);
+    buf[n - b] = 0;
+}
+
+static void json_num_or_null(lvs_strbuf *b, double v) {
+    if (v == v && v - v == 0) sb_printf(b, "%.9g", v);
+    else sb_puts(b, "null");
+}
+
+typedef struct probe_res { const char *path; char name[256]; double auroc, gap, p_safe, p_unsafe; } probe_res;
+
+/* Loads a model (checking it against ref when given), encodes safe rows pairs[0..np) and then
+   the unsafe ones, and mean-pools them at the layers (parsed from layers_arg, or the band,
+   when *n_layers is 0) into *states ([2 np, n_layers x hidden], malloc'd). 0 on failure, with
+   *rc the exit status. */
+static int probe_states(model_args *a, const char *tpl, const lvs_config *ref, lvs_config *cfg_out,
+                        const char *layers_arg, int *layers, int *n_layers, const lvs_sft_data *safe,
+                        const lvs_sft_data *unsafe, const int *pairs, int np, float **states, int *rc) {
+    lvs_model *m;
+    lvs_tokenizer *tok = NULL;
+    lvs_chat chat;
+    lvs_error err;
+    int32_t **ids = NULL;
+    int *len = NULL, i, ok = 0, nseq = 2 * np;
+    const lvs_config *c;
+    double t0 = now();
+    *rc = 1;
+    *states = NULL;
+    if (!(m = load("probe", a))) return 0;
+    c = lvs_model_config(m);
+    if (ref && (c->arch != ref->arch || c->hidden_size != ref->hidden_size || c->n_layers != ref->n_layers)) {
+        fprintf(stderr, "lvs probe: error: %s is a %s with %lld blocks of width %lld; the probe was trained on a %s "
+                "with %lld blocks of width %lld\n", a->path, c->arch_name, (long long)c->n_layers,
+                (long long)c->hidden_size, ref->arch_name, (long long)ref->n_layers, (long long)ref->hidden_size);
+        close_model(m);
+        return 0;
+    }
+    *cfg_out = *c;
+    if (*n_layers == 0) {
+        if (!layers_arg) { /* the band */
+            int lo = (int)floor(0.4 * (double)c->n_layers + 0.5), hi = (int)floor(0.6 * (double)c->n_layers + 0.5);
+            if (hi > c->n_layers - 1) hi = (int)c->n_layers - 1;
+            if (lo > hi) lo = hi;
+            for (i = lo; i <= hi; i++) layers[(*n_layers)++] = i;
+        } else {
+            char **it = NULL;
+            int n = 0, k, j;
+            if (!parse_list(layers_arg, &it, &n)) {
+                *rc = fail_usage("probe", "--layers needs a list, e.g.", "embed,2,mid");
+                close_model(m);
+                return 0;
+            }
+            for (k = 0; k < n; k++) {
+                lvs_site s;
+                int l;
+                if (strncmp(it[k], "blocks.", 7) == 0 || lvs_site_parse(it[k], c->n_layers, &s, &l, &err) != LVS_OK) {
+                    fprintf(stderr, "lvs probe: --layers: %s\n", strncmp(it[k], "blocks.", 7) == 0 ?
+                            "use embed, a block index, mid or last" : err.message);
+                    *rc = 2;
+                    break;
+                }
+                for (j = 0; j < *n_layers && layers[j] != l; j++) {}
+                if (j < *n_layers) {
+                    fprintf(stderr, "lvs probe: --layers: %s names layer %d again\n", it[k], l);
+                    *rc = 2;
+                    break;
+                }
+                layers[(*n_layers)++] = l;
+            }
+            free_list(it, n);
+            if (k < n) { close_model(m); return 0; }
+            for (k = 1; k < *n_layers; k++) /* ascending: embed first */
+                for (j = k; j > 0 && layers[j - 1] > layers[j]; j--) {
+                    const int t = layers[j];
+                    layers[j] = layers[j - 1];
+                    layers[j - 1] = t;
+                }
+        }
+    }
+    if (!open_tokenizer("probe", m, 1, tpl, &tok, &chat)) { close_model(m); return 0; }
+    ids = (int32_t **)calloc((size_t)nseq + 1, sizeof *ids);
+    len = (int *)calloc((size_t)nseq + 1, sizeof *len);
+    *states = (float *)malloc(sizeof(float) * ((size_t)nseq * (size_t)*n_layers * (size_t)c->hidden_size + 1));
+    if (!ids || !len || !*states) { fprintf(stderr, "lvs probe: out of memory\n"); goto done; }
+    for (i = 0; i < nseq; i++) {
+        const lvs_sft_row *r = &(i < np ? safe : unsafe)->rows[pairs[i % np]];
+        size_t n = 0;
+        if (lvs_chat_tokenize(&chat, tok, r->system, r->prompt, r->response, 0, &ids[i], &n, &err) != LVS_OK) {
+            fprintf(stderr, "lvs probe: error: %s row %d: %s\n", i < np ? "--safe" : "--unsafe", pairs[i % np] + 1,
+                    err.message);
+            goto done;
+        }
+        if (n > (size_t)INT32_MAX / 2) { fprintf(stderr, "lvs probe: a conversation is too long\n"); goto done; }
+        len[i] = (int)n;
+    }
+    if (lvs_pool_states(m, (const int32_t *const *)ids, len, nseq, layers, *n_layers, LVS_POOL_MEAN, NULL, 0, *states,
+                        &err) != LVS_OK) {
+        fprintf(stderr, "lvs probe: error: %s [%s]\n", err.message, lvs_status_name(err.status));
+        goto done;
+    }
+    fprintf(stderr, "lvs probe: %s: %d conversations pooled in %.1fs\n", a->path, nseq, now() - t0);
+    ok = 1;
+    *rc = 0;
+done:
+    for (i = 0; ids && i < nseq; i++) lvs_free(ids[i]);
+    free(ids);
+    free(len);
+    if (!ok) { free(*states); *states = NULL; }
+    lvs_chat_free(&chat);
+    lvs_tokenizer_free(tok);
+    close_model(m);
+    return ok;
+}
+
+/* held-out figures of one model's states ([2 nt, dim]: safe rows, then unsafe rows) */
+static void probe_score(const lvs_probe *p, const float *states, int nt, probe_res *r) {
+    double *z = (double *)malloc(sizeof(double) * (size_t)(2 * nt));
+    int *y = (int *)malloc(sizeof(int) * (size_t)(2 * nt)), i;
+    double ps = 0, pu = 0;
+    r->auroc = r->gap = r->p_safe = r->p_unsafe = NAN;
+    if (!z || !y) { free(z); free(y); return; }
+    for (i = 0; i < 2 * nt; i++) {
+        z[i] = lvs_probe_logit(p, states + (size_t)i * (size_t)p->dim);
+        y[i] = i >= nt;
+        if (i < nt) ps += 1.0 / (1.0 + exp(-z[i]));
+        else pu += 1.0 / (1.0 + exp(-z[i]));
+    }
+    r->auroc = lvs_auroc(z, y, 2 * nt);
+    r->p_safe = ps / nt;
+    r->p_unsafe = pu / nt;
+    r->gap = r->p_unsafe - r->p_safe;
+    free(z);
+    free(y);
+}
+
+static int cmd_probe(int argc, char **argv) {
+    model_args a;
+    const char *safe_path = NULL, *unsafe_path = NULL, *layers_arg = NULL, *tpl = NULL, *outp = NULL;
+    const char **apply = NULL;
+    int n_apply = 0, every = 4, i, k, rc = 1, layers[LVS_MAX_LAYERS + 1], n_layers = 0, n_pairs, n_train = 0, n_test = 0;
+    int *train = NULL, *test = NULL, *y = NULL;
+    lvs_sft_data sd_safe, sd_unsafe;
+    lvs_config cfg0, cfg;
+    lvs_probe pr;
+    lvs_probe_opts po;
+    lvs_error err;
+    float *st = NULL, *xtrain = NULL, *xtest = NULL;
+    probe_res *res = NULL;
+    double train_auroc = NAN, *z = NULL;
+    int64_t dim;
+    memset(&a, 0, sizeof a);
+    memset(&sd_safe, 0, sizeof sd_safe);
+    memset(&sd_unsafe, 0, sizeof sd_unsafe);
+    memset(&pr, 0, sizeof pr);
+    lvs_model_opts_default(&a.opts);
+    apply = (const char **)calloc((size_t)argc + 1, sizeof *apply);
+    if (!apply) { fprintf(stderr, "lvs probe: out of memory\n"); return 1; }
+    for (i = 0; i < argc; i++) {
+        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int r;
+        if (strcmp(o, "-h") == 0 || strcmp(o, "--help") == 0) {
+            fputs(usage_probe, stdout);
+            free(a.ids);
+            free(apply);
+            return 0;
+        }
+        if ((r = parse_model_opt("probe", argc, argv, &i, &a)) < 0) { rc = 2; goto done; }
+        if (r) continue;
+        if ((strcmp(o, "--safe") == 0 || strcmp(o, "--unsafe") == 0 || strcmp(o, "--layers") == 0 ||
+             strcmp(o, "--test-every") == 0 || strcmp(o, "--apply") == 0 || strcmp(o, "--template") == 0 ||
+             strcmp(o, "-o") == 0) && !v) {
+            rc = fail_usage("probe", "a value is missing after", o);
+            goto done;
+        }
+        if (strcmp(o, "--safe") == 0) safe_path = argv[++i];
+        else if (strcmp(o, "--unsafe") == 0) unsafe_path = argv[++i];
+        else if (strcmp(o, "--layers") == 0) layers_arg = argv[++i];
+        else if (strcmp(o, "--apply") == 0) apply[n_apply++] = argv[++i];
+        else if (strcmp(o, "--template") == 0) tpl = argv[++i];
+        else if (strcmp(o, "-o") == 0) outp = argv[++i];
+        else if (strcmp(o, "--test-every") == 0) {
+            unsigned long long u;
+            if (!parse_int("probe", o, v, 2, 1000000, &u)) { rc = 2; goto done; }
+            every = (int)u;
+            i++;
+        } else if (o[0] == '-' && o[1]) { rc = fail_usage("probe", "unknown option", o); goto done; }
+        else if (!a.path) a.path = o;
+        else { rc = fail_usage("probe", "unexpected argument", o); goto done; }
+    }
+    if (a.adapter || a.ids) { rc = fail_usage("probe", "--adapter and --ids do not apply here", NULL); goto done; }
+    if (!a.path || !safe_path || !unsafe_path) { rc = fail_usage("probe", "needs MODEL, --safe FILE and --unsafe FILE", NULL); goto done; }
+    if (lvs_sft_load(&sd_safe, safe_path, &err) != LVS_OK || lvs_sft_load(&sd_unsafe, unsafe_path, &err) != LVS_OK) {
+        fprintf(stderr, "lvs probe: error: %s\n", err.message);
+        goto done;
+    }
+    if (sd_safe.n != sd_unsafe.n) {
+        fprintf(stderr, "lvs probe: error: %s has %d rows but %s has %d; row i of each forms pair i\n", safe_path,
+                sd_safe.n, unsafe_path, sd_unsafe.n);
+        goto done;
+    }
+    n_pairs = sd_safe.n;
+    train = (int *)malloc(sizeof(int) * ((size_t)n_pairs + 1));
+    test = (int *)malloc(sizeof(int) * ((size_t)n_pairs + 1));
+    res = (probe_res *)calloc((size_t)n_apply + 1, sizeof *res);
+    if (!train || !test || !res) { fprintf(stderr, "lvs probe: out of memory\n"); goto done; }
+    for (i = 0; i < n_pairs; i++) {
+        if (i % every == every - 1) test[n_test++] = i;
+        else train[n_train++] = i;
+    }
+    if (n_test < 1 || n_train < 1) {
+        fprintf(stderr, "lvs probe: error: %d pairs leave %d to train on and %d to hold out (--test-every %d); "
+                "both must be at least 1\n", n_pairs, n_train, n_test, every);
+        goto done;
+    }
+    /* MODEL: train and held-out rows in one pass (train pairs first) */
+    {
+        int *all = (int *)malloc(sizeof(int) * (size_t)n_pairs);
+        int ok;
+        if (!all) { fprintf(stderr, "lvs probe: out of memory\n"); goto done; }
+        memcpy(all, train, sizeof(int) * (size_t)n_train);
+        memcpy(all + n_train, test, sizeof(int) * (size_t)n_test);
+        ok = probe_states(&a, tpl, NULL, &cfg0, layers_arg, layers, &n_layers, &sd_safe, &sd_unsafe, all, n_pairs, &st, &rc);
+        free(all);
+        if (!ok) goto done;
+    }
+    rc = 1;
+    dim = (int64_t)n_layers * cfg0.hidden_size;
+    /* rows of st: safe train, safe test, unsafe train, unsafe test */
+    xtrain = (float *)malloc(sizeof(float) * (size_t)(2 * n_train) * (size_t)dim);
+    xtest = (float *)malloc(sizeof(float) * (size_t)(2 * n_test) * (size_t)dim);
+    y = (int *)malloc(sizeof(int) * (size_t)(2 * n_train));
+    z = (double *)malloc(sizeof(double) * (size_t)(2 * n_train));
+    if (!xtrain || !xtest || !y || !z) { fprintf(stderr, "lvs probe: out of memory\n"); goto done; }
+    memcpy(xtrain, st, sizeof(float) * (size_t)n_train * (size_t)dim);
+    memcpy(xtrain + (size_t)n_train * (size_t)dim, st + (size_t)n_pairs * (size_t)dim,
+           sizeof(float) * (size_t)n_train * (size_t)dim);
+    memcpy(xtest, st + (size_t)n_train * (size_t)dim, sizeof(float) * (size_t)n_test * (size_t)dim);
+    memcpy(xtest + (size_t)n_test * (size_t)dim, st + (size_t)(n_pairs + n_train) * (size_t)dim,
+           sizeof(float) * (size_t)n_test * (size_t)dim);
+    free(st);
+    st = NULL;
+    for (i = 0; i < 2 * n_train; i++) y[i] = i >= n_train;
+    lvs_probe_opts_default(&po);
+    if (lvs_probe_fit(&pr, xtrain, y, 2 * n_train, dim, &po, &err) != LVS_OK) {
+        fprintf(stderr, "lvs probe: error: %s\n", err.message);
+        goto done;
+    }
+    for (i = 0; i < 2 * n_train; i++) z[i] = lvs_probe_logit(&pr, xtrain + (size_t)i * (size_t)dim);
+    train_auroc = lvs_auroc(z, y, 2 * n_train);
+    if (!g_in_audit) {
+        printf("probe: layers");
+        for (k = 0; k < n_layers; k++) {
+            if (layers[k] < 0) printf("%sembed", k ? "," : " ");
+            else printf("%s%d", k ? "," : " ", layers[k]);
+        }
+        printf(" (%lld features), %d training pairs, %d held-out pairs\n", (long long)dim, n_train, n_test);
+        printf("probe: %d Newton steps%s, train AUROC %.4f\n", pr.iters, pr.converged ? "" : " (not converged)",
+               train_auroc);
+    }
+    if (!pr.converged)
+        fprintf(stderr, "lvs probe: warning: the fit stopped after %d steps with |gradient| / n = %.3g\n", pr.iters,
+                pr.grad_norm);
+    res[0].path = a.path;
+    probe_score(&pr, xtest, n_test, &res[0]);
+    for (k = 0; k < n_apply; k++) {
+        model_args b = a;
+        int ok;
+        b.path = apply[k];
+        b.ids = NULL;
+        ok = probe_states(&b, tpl, &cfg0, &cfg, NULL, layers, &n_layers, &sd_safe, &sd_unsafe, test, n_test, &st, &rc);
+        if (!ok) goto done;
+        rc = 1;
+        res[k + 1].path = apply[k];
+        probe_score(&pr, st, n_test, &res[k + 1]);
+        free(st);
+        st = NULL;
+    }
+    if (!g_in_audit) printf("%-28s %7s %7s %15s %17s\n", "model", "AUROC", "gap", "P(unsafe|safe)", "P(unsafe|unsafe)");
+    for (k = 0; k <= n_apply; k++) {
+        path_name(res[k].path, res[k].name, sizeof res[k].name);
+        if (!g_in_audit)
+            printf("%-28s %7.4f %7.4f %15.4f %17.4f\n", res[k].name, res[k].auroc, res[k].gap, res[k].p_safe,
+                   res[k].p_unsafe);
+    }
+    if (outp) {
+        lvs_strbuf b;
+        memset(&b, 0, sizeof b);
+        sb_puts(&b, "{\"model\":");
+        json_str(&b, res[0].name, strlen(res[0].name));
+        sb_puts(&b, ",\"path\":");
+        json_str(&b, a.path, strlen(a.path));
+        sb_puts(&b, ",\"layers\":[");
+        for (k = 0; k < n_layers; k++) sb_printf(&b, "%s%d", k ? "," : "", layers[k]);
+        sb_printf(&b, "],\"n_train\":%d,\"n_test\":%d,\"train_auroc\":", n_train, n_test);
+        json_num_or_null(&b, train_auroc);
+        sb_puts(&b, ",\"results\":[");
+        for (k = 0; k <= n_apply; k++) {
+            sb_puts(&b, k ? ",{\"name\":" : "{\"name\":");
+            json_str(&b, res[k].name, strlen(res[k].name));
+            sb_puts(&b, ",\"path\":");
+            json_str(&b, res[k].path, strlen(res[k].path));
+            sb_puts(&b, ",\"auroc\":");
+            json_num_or_null(&b, res[k].auroc);
+            sb_puts(&b, ",\"gap\":");
+            json_num_or_null(&b, res[k].gap);
+            sb_puts(&b, ",\"p_safe\":");
+            json_num_or_null(&b, res[k].p_safe);
+            sb_puts(&b, ",\"p_unsafe\":");
+            json_num_or_null(&b, res[k].p_unsafe);
+            sb_puts(&b, "}");
+        }
+        sb_puts(&b, "]}\n");
+        if (b.failed) { fprintf(stderr, "lvs probe: out of memory\n"); free(b.data); goto done; }
+        if (lvs_write_file(outp, b.data, b.len, &err) != LVS_OK) {
+            fprintf(stderr, "lvs probe: error: %s\n", err.message);
+            free(b.data);
+            goto done;
+        }
+        free(b.data);
+    }
+    rc = 0;
+done:
+    lvs_probe_free(&pr);
+    lvs_sft_free(&sd_safe);
+    lvs_sft_free(&sd_unsafe);
+    free(a.ids);
+    free(apply);
+    free(train); free(test); free(y); free(z); free(st); free(xtrain); free(xtest); free(res);
+    return rc;
+}
+
 /* ---------------------------------------------------------------- toy */
 static const char usage_toy[] =
     "usage: lvs toy train [-o DIR] [--seed S] [options]\n"
@@ -2810,17 +3172,6 @@ static void site_rows(const float *all, int n, int n_sites, int k, int64_t d, fl
     for (i = 0; i < n; i++) memcpy(out + (int64_t)i * d, all + ((int64_t)i * n_sites + k) * d, sizeof(float) * (size_t)d);
 }
 
-/* the folder name of a model path (trailing separators ignored), into buf */
-static void model_name(const char *path, char *buf, size_t cap) {
-    size_t n = strlen(path), b;
-    while (n > 1 && (path[n - 1] == '/' || path[n - 1] == '\\')) n--;
-    b = n;
-    while (b > 0 && path[b - 1] != '/' && path[b - 1] != '\\') b--;
-    if (n - b >= cap) n = b + cap - 1;
-    memcpy(buf, path + b, n - b);
-    buf[n - b] = 0;
-}
-
 static int write_text(const char *cmd, const char *path, const lvs_strbuf *b) {
     lvs_error err;
     if (b->failed) { fprintf(stderr, "lvs %s: out of memory\n", cmd); return 0; }
@@ -2988,7 +3339,7 @@ static int cmd_steer(int argc, char **argv) {
         }
         lvs_random_direction(rdir + k * d, d, seed + (uint64_t)layers[k]);
     }
-    model_name(a.path, name, sizeof name);
+    path_name(a.path, name, sizeof name);
     { /* every (site, frac, direction): the prompts answered under the steering vector */
         const int n = ps.pr.n;
         char **texts = (char **)calloc((size_t)n, sizeof(char *));
@@ -3066,10 +3417,10 @@ static int cmd_steer(int argc, char **argv) {
         {
             char dn[1024];
             char rn[256];
-            model_name(ra.path ? ra.path : a.path, rn, sizeof rn);
+            path_name(ra.path ? ra.path : a.path, rn, sizeof rn);
             if (harm) {
                 char hn[256];
-                model_name(ha.path, hn, sizeof hn);
+                path_name(ha.path, hn, sizeof hn);
                 snprintf(dn, sizeof dn, "%s - %s (last prompt token)", hn, rn);
             } else snprintf(dn, sizeof dn, "benign - harmful prompts on %s (last prompt token)", rn);
             json_str(&js, dn, strlen(dn));
@@ -3188,8 +3539,8 @@ static int cmd_patch(int argc, char **argv) {
     if (!open_tokenizer("patch", m, 1, tpl, &tok, &chat)) { tok = NULL; goto done; }
     if (!prompt_set_load("patch", &ps, prompts_path, limit, tok, &chat, lvs_model_config(m), max_new)) goto done;
     if (!(comp = (double *)calloc((size_t)n_sites, sizeof(double)))) { fprintf(stderr, "lvs patch: out of memory\n"); goto done; }
-    model_name(a.path, name, sizeof name);
-    model_name(da.path, dname, sizeof dname);
+    path_name(a.path, name, sizeof name);
+    path_name(da.path, dname, sizeof dname);
     {
         const int n = ps.pr.n;
         char **texts = (char **)calloc((size_t)n_sites + 1, sizeof(char *));
@@ -3325,6 +3676,7 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], "finetune") == 0) return cmd_finetune(argc - 2, argv + 2);
     if (strcmp(argv[1], "tensors") == 0) return cmd_tensors(argc - 2, argv + 2);
     if (strcmp(argv[1], "reward") == 0 || strcmp(argv[1], "judge") == 0) return cmd_classify(argv[1], argc - 2, argv + 2);
+    if (strcmp(argv[1], "probe") == 0) return cmd_probe(argc - 2, argv + 2);
     if (strcmp(argv[1], "toy") == 0) return cmd_toy(argc - 2, argv + 2);
     if (strcmp(argv[1], "steer") == 0) return cmd_steer(argc - 2, argv + 2);
     if (strcmp(argv[1], "patch") == 0) return cmd_patch(argc - 2, argv + 2);
