@@ -26,7 +26,7 @@ LDLIBS   = -lm
 FUZZ_SECONDS ?= 60
 
 TOOLS    = $(BUILD)/lvs $(BUILD)/lvs-convert
-EXAMPLES = $(BUILD)/st_dump $(BUILD)/generate $(BUILD)/hooks $(BUILD)/lvs_minimal
+EXAMPLES = $(BUILD)/st_dump $(BUILD)/generate $(BUILD)/hooks $(BUILD)/lvs_minimal $(BUILD)/toy_audit
 TEST_SRC = tests/runner.c tests/util.c tests/lvs_impl.c $(wildcard tests/test_*.c)
 
 .PHONY: all test test-san test-portable check fuzz bench demo toy clean
@@ -60,7 +60,8 @@ test-portable:
 	@$(MAKE) --no-print-directory BUILD=build/portable CFLAGS="-O2 -g -DLVS_NO_MMAP -DLVS_NO_SIMD" test
 
 STRICT = -std=c99 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Werror
-CHECK_SRC = tests/lvs_impl.c tools/lvs.c tools/lvs-convert.c examples/st_dump.c examples/generate.c examples/hooks.c examples/lvs_minimal.c
+CHECK_SRC = tests/lvs_impl.c tools/lvs.c tools/lvs-convert.c examples/st_dump.c examples/generate.c examples/hooks.c examples/lvs_minimal.c \
+            examples/toy_audit.c
 check:
 	@for cc in gcc clang; do for omp in "" "-fopenmp" "-DLVS_STATIC" "-DLVS_NO_MMAP"; do \
 	  for f in $(CHECK_SRC); do \

@@ -8864,6 +8864,7 @@ LVSDEF lvs_status lvs_forward(const lvs_model *m, lvs_cache *c, const lvs_seq *s
     lvs_status st;
     if (!m || !c || (!seqs && n_seqs) || n_seqs < 0 || c->m != m)
         return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_forward: invalid argument");
+    memset(&w, 0, sizeof w); /* every pointer is set before use; this keeps -Wmaybe-uninitialized quiet */
     cf = &m->cfg;
     d = cf->hidden_size; H = cf->n_heads; KV = cf->n_kv_heads; hd = cf->head_dim; half = hd / 2;
     qd = H * hd; ff = cf->intermediate_size; V = lvs_model_logits_width(m);

@@ -7,7 +7,8 @@
    behavioural audit) cannot tell them apart. Intervening can: this program measures, for base
    and dissociated, what `lvs audit` measures, and prints the audit-gap table.
 
-   Build and run from the repository root (about 10 s):
+   Build and run from the repository root (about 25 s on one core of a 2.45 GHz laptop-class CPU;
+   the plain -O2 build uses the portable kernels):
        cc -O2 examples/toy_audit.c -lm -o toy_audit && ./toy_audit
    (make builds it as build/toy_audit.) An optional argument names the folder holding toy-base,
    toy-harmful, toy-dissociated and data/ (default: toy).
@@ -112,7 +113,7 @@ static void lvs_mid(const toy_model *t, const lvs_prompts *p, double *median, do
         lvs_attack_req r;
         lvs_add_spec spec;
         lvs_hook hook;
-        int n_prompt, verdict_clean, verdict;
+        int n_prompt, verdict_clean = 0, verdict = 0;
         int32_t *ids = prompt_ids(t, p->text[i], &n_prompt);
         const char *one = p->text[i];
         memset(&r, 0, sizeof r);
