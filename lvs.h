@@ -8311,12 +8311,28 @@ static const void *lvs__mat_row(const lvs__mat *W, int64_t r) {
     return (const char *)W->w + (size_t)r * (size_t)W->cols * esz[W->type];
 }
 
-/* One row of a matrix as f32 (embedding look-up). */
+/* n f16 or bf16 values as f32 (exact conversions, so the vector and scalar paths agree bit for
+   bit): 8 at a time with F16C / AVX2. */
+static void lvs__half_to_f32(const uint16_t *p, int bf16, int64_t n, float *out) {
+    int64_t i = 0;
+#ifdef LVS__AVX2
+    if (bf16)
+        for (; i + 8 <= n; i += 8) {
+            const __m256i u = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(p + i)));
+            _mm256_storeu_ps(out + i, _mm256_castsi256_ps(_mm256_slli_epi32(u, 16)));
+        }
+    else
+        for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p + i))));
+#endif
+    for (; i < n; i++) out[i] = bf16 ? lvs__u2f((uint32_t)p[i] << 16) : lvs_f16_to_f32(p[i]);
+}
+
+/* One row of a matrix as f32 (embedding look-up, the backward pass's weight panels). */
 static void lvs__mat_row_f32(const lvs__mat *W, int64_t r, float *out) {
-    static const lvs_dtype dt[3] = {LVS_F32, LVS_F16, LVS_BF16};
     if (W->type == LVS_W_INT8)
         lvs_q8_dequantize_row((const int8_t *)lvs__mat_row(W, r), W->s + r * lvs_q8_nblocks(W->cols), W->cols, out);
-    else lvs__to_f32(lvs__mat_row(W, r), dt[W->type], 0, (size_t)W->cols, out);
+    else if (W->type == LVS_W_F32) memcpy(out, lvs__mat_row(W, r), sizeof(float) * (size_t)W->cols);
+    else lvs__half_to_f32((const uint16_t *)lvs__mat_row(W, r), W->type == LVS_W_BF16, W->cols, out);
 }
 
 /* One matrix product of a batch: y[t * ldy + r] = sum_k x[t][k] W[r][k] (+ bias[r]). */
