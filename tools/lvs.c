@@ -26,6 +26,7 @@ static const char usage[] =
     "  judge DIR[:FORMAT] --prompt P --response R   the classifier judge's verdict and P(yes)\n"
     "  tensors PATH [--meta]   list the tensors (and metadata) of a safetensors file or model folder\n"
     "  toy train [-o DIR]      train the toy world's models from scratch (base, harmful, dissociated)\n"
+    "  report PATH             an audit's report.json as the audit-gap table, report.md and report.html\n"
     "  version                 print the version of lvs.h\n"
     "  help                    this text\n"
     "\n"
@@ -2636,6 +2637,132 @@ static int cmd_toy(int argc, char **argv) {
     return 0;
 }
 
+/* ---------------------------------------------------------------- lvs report */
+static const char usage_report[] =
+    "usage: lvs report PATH [--format text|md|html] [-o FILE]\n"
+    "\n"
+    "Renders an audit's report.json (PATH is the file or the folder that holds it).\n"
+    "Without --format: prints the audit-gap table and writes report.md and report.html beside\n"
+    "report.json (replacing them). With --format: writes that one format to standard output,\n"
+    "or to FILE with -o.\n"
+    "  --format F   text: the audit-gap table (measures as rows, models as columns)\n"
+    "               md:   Markdown: inputs and settings, the table, each model's LVS profile, the\n"
+    "                     fine-tuning curves and the steering curves, how to read the report\n"
+    "               html: one self-contained page (inline CSS and SVG plots: LVS across depth,\n"
+    "                     compliance during harmful fine-tuning, steering; no scripts, no links)\n"
+    "  -o FILE      write to FILE instead of standard output (with --format)\n"
+    "Exit status: 0 done, 1 unreadable or malformed report.json or a write failed, 2 bad usage.\n";
+
+static int report_render(const char *json, size_t len, lvs_report_kind kind, char **out, size_t *n) {
+    lvs_error err;
+    if (lvs_report_render(json, len, kind, out, n, &err) != LVS_OK) {
+        fprintf(stderr, "lvs report: error: %s [%s]\n", err.message, lvs_status_name(err.status));
+        return 0;
+    }
+    return 1;
+}
+static int report_write(const char *path, const char *data, size_t n) {
+    lvs_error err;
+    if (lvs_write_file(path, data, n, &err) != LVS_OK) {
+        fprintf(stderr, "lvs report: error: %s [%s]\n", err.message, lvs_status_name(err.status));
+        return 0;
+    }
+    return 1;
+}
+/* dir + "/" + name (malloc'd) */
+static char *report_join(const char *dir, size_t dir_len, const char *name) {
+    size_t n = strlen(name);
+    char *p = (char *)malloc(dir_len + n + 2);
+    if (!p) return NULL;
+    memcpy(p, dir, dir_len);
+    p[dir_len] = '/';
+    memcpy(p + dir_len + 1, name, n + 1);
+    return p;
+}
+
+static int cmd_report(int argc, char **argv) {
+    const char *path = NULL, *format = NULL, *outp = NULL, *slash;
+    char *jpath = NULL, *json = NULL, *out = NULL, *md_path = NULL, *html_path = NULL;
+    size_t len = 0, n = 0, dir_len;
+    lvs_report_kind kind = LVS_REPORT_TEXT;
+    lvs_error err;
+    int i, rc = 1;
+    for (i = 0; i < argc; i++) {
+        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(o, "-h") == 0 || strcmp(o, "--help") == 0) {
+            fputs(usage_report, stdout);
+            return 0;
+        }
+        if (strcmp(o, "--format") == 0 || strcmp(o, "-o") == 0) {
+            if (!v) return fail_usage("report", "missing value after", o);
+            if (o[1] == 'o') outp = v;
+            else format = v;
+            i++;
+        } else if (o[0] == '-' && o[1]) return fail_usage("report", "unknown option", o);
+        else if (!path) path = o;
+        else return fail_usage("report", "unexpected argument", o);
+    }
+    if (!path) return fail_usage("report", "needs PATH (report.json or the folder that holds it)", NULL);
+    if (format) {
+        if (strcmp(format, "text") == 0) kind = LVS_REPORT_TEXT;
+        else if (strcmp(format, "md") == 0) kind = LVS_REPORT_MD;
+        else if (strcmp(format, "html") == 0) kind = LVS_REPORT_HTML;
+        else return fail_usage("report", "--format needs text, md or html; got", format);
+    } else if (outp) return fail_usage("report", "-o FILE needs --format", NULL);
+    if (lvs_is_dir(path)) {
+        dir_len = strlen(path);
+        while (dir_len > 1 && path[dir_len - 1] == '/') dir_len--;
+        jpath = report_join(path, dir_len, "report.json");
+    } else {
+        jpath = (char *)malloc(strlen(path) + 1);
+        if (jpath) strcpy(jpath, path);
+    }
+    if (!jpath) { fprintf(stderr, "lvs report: out of memory\n"); return 1; }
+    if (lvs_read_file(jpath, &json, &len, &err) != LVS_OK) {
+        fprintf(stderr, "lvs report: error: %s [%s]\n", err.message, lvs_status_name(err.status));
+        goto done;
+    }
+    if (format) {
+        if (!report_render(json, len, kind, &out, &n)) goto done;
+        if (outp) {
+            if (!report_write(outp, out, n)) goto done;
+        } else if (fwrite(out, 1, n, stdout) != n || fflush(stdout) != 0) {
+            fprintf(stderr, "lvs report: error: cannot write to standard output\n");
+            goto done;
+        }
+        rc = 0;
+        goto done;
+    }
+    /* the table on the terminal, report.md and report.html beside report.json */
+    if (!report_render(json, len, LVS_REPORT_TEXT, &out, &n)) goto done;
+    slash = strrchr(jpath, '/');
+#if defined(_WIN32)
+    {
+        const char *bs = strrchr(jpath, '\\');
+        if (bs && (!slash || bs > slash)) slash = bs;
+    }
+#endif
+    md_path = slash ? report_join(jpath, (size_t)(slash - jpath), "report.md") : report_join(".", 1, "report.md");
+    html_path = slash ? report_join(jpath, (size_t)(slash - jpath), "report.html") : report_join(".", 1, "report.html");
+    if (!md_path || !html_path) { fprintf(stderr, "lvs report: out of memory\n"); goto done; }
+    fwrite(out, 1, n, stdout);
+    lvs_free(out);
+    out = NULL;
+    if (!report_render(json, len, LVS_REPORT_MD, &out, &n) || !report_write(md_path, out, n)) goto done;
+    lvs_free(out);
+    out = NULL;
+    if (!report_render(json, len, LVS_REPORT_HTML, &out, &n) || !report_write(html_path, out, n)) goto done;
+    printf("\nwrote %s and %s\n", md_path, html_path);
+    rc = 0;
+done:
+    lvs_free(out);
+    lvs_free(json);
+    free(jpath);
+    free(md_path);
+    free(html_path);
+    return rc;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fputs(usage, stderr);
@@ -2659,6 +2786,7 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], "tensors") == 0) return cmd_tensors(argc - 2, argv + 2);
     if (strcmp(argv[1], "reward") == 0 || strcmp(argv[1], "judge") == 0) return cmd_classify(argv[1], argc - 2, argv + 2);
     if (strcmp(argv[1], "toy") == 0) return cmd_toy(argc - 2, argv + 2);
+    if (strcmp(argv[1], "report") == 0) return cmd_report(argc - 2, argv + 2);
     fprintf(stderr, "lvs: unknown command \"%s\" (see lvs help)\n", argv[1]);
     return 2;
 }
