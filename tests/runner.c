@@ -31,7 +31,8 @@
     X(test_engine2_errors) X(test_backward2_goldens) X(test_backward2_deterministic)                           \
     X(test_backward2_reduced_precision) X(test_backward2_ce_head) X(test_backward2_packed) X(test_backward2_errors) \
     X(test_backward_inject) X(test_toy_world) X(test_toy_tokenizer) X(test_toy_models) X(test_toy_train_deterministic) \
-    X(test_toy_cli)
+    X(test_toy_cli) X(test_report_text) X(test_report_md) X(test_report_html) X(test_report_nulls)               \
+    X(test_report_escape) X(test_report_errors) X(test_report_locale) X(test_report_cli)
 
 #define DECLARE(name) void name(void);
 TESTS(DECLARE)
