@@ -22,8 +22,9 @@
      attacks, the keyword judge, bootstrap statistics), pooled hidden states and the static
      probe (logistic regression, AUROC), the harmlessness reward model and the
      HarmBench classifier judge, PEFT-compatible LoRA adapters, fine-tuning (AdamW,
-     schedules, LoRA or every weight), and the toy world (a synthetic chat world and its tiny
-     models, trained from scratch).
+     schedules, LoRA or every weight), the toy world (a synthetic chat world and its tiny
+     models, trained from scratch), and the audit report writers (the audit-gap table as
+     text, Markdown, and HTML with SVG plots).
 
    Using it
      In exactly one C or C++ file:
@@ -391,6 +392,28 @@
      PROTOCOL.md's v2 construction (its loss's whitened MSE on hidden states enters the
      backward pass through lvs_backward_req.inject), and writes them as Hugging Face folders.
      Same options, same build: same bytes, whatever the thread count.
+
+   Reports (lvs_report_render; README.md, "Reading the report")
+     Renders report.json, the file an audit writes (its inputs, settings and, per model, the
+     measures of the audit-gap table, the LVS profile across depth, the fine-tuning curve and
+     the steering curves; numbers may be null = not measured, unknown keys are ignored), as
+     LVS_REPORT_TEXT (the audit-gap table: measures as rows, models as columns, aligned, "-"
+     for null), LVS_REPORT_MD (inputs and settings, the table, each model's LVS profile, the
+     fine-tuning and steering curves as tables, how to read them) or LVS_REPORT_HTML (one
+     self-contained page: inline CSS and three inline SVG plots drawn by lvs.h, LVS across
+     depth, compliance during harmful fine-tuning, and steering, each with axes, ticks,
+     a legend and a <title>; no scripts, fonts, links or other files). Every string from the
+     file is escaped for its output (HTML: & < > " ' as entities; Markdown: & < > as entities
+     and \ ` * _ [ ] | # behind a backslash; all three: control characters become '?' or a
+     space); numbers are formatted without the C locale. Plot geometry (also in the REPORTS
+     section of the implementation): the plot rectangle spans x 72..572 and y 24..324 of a
+     900 x 390 viewBox; an axis [lo, hi] maps linearly onto it (y upwards); lo = min(0, lowest
+     value), hi = lo + nice(highest - lo), nice(m) the smallest f x 10^k >= m with f in {1,
+     1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10}; site i of n sits at x = 72 + (i + 0.5) x 500 / n;
+     null points are skipped; models take the colours of an 8-colour palette in order (a
+     ninth model reuses the first colour). Malformed input is
+     LVS_ERR_FORMAT with a message naming the field (e.g. "models[1].clean_asr: expected a
+     number or null, got string"); JSON syntax errors keep their LVS_ERR_JSON_* status.
 */
 #ifndef LVS_H
 #define LVS_H
@@ -1339,6 +1362,17 @@ LVSDEF lvs_status lvs_toy_train(const char *dir, const lvs_toy_opts *opts, lvs_t
    position of block *layer's output (release *vec with lvs_free). */
 LVSDEF lvs_status lvs_toy_nudge_load(const char *dir, float **vec, int64_t *d, int *layer, lvs_error *err);
 
+/* ---------------------------------------------------------------- reports */
+/* The audit report: report.json (as an audit writes it: inputs, settings and per model the
+   measures of the audit-gap table, the LVS profile, the fine-tuning curve and the steering
+   curves; nulls are "not measured", unknown keys are ignored) rendered as the audit-gap table
+   in plain text, as Markdown, or as a self-contained HTML page with SVG plots (README.md,
+   "Reading the report"). Malformed input is LVS_ERR_FORMAT naming the field (JSON syntax errors
+   keep their LVS_ERR_JSON_* status). Release *out with lvs_free; out_len may be NULL. */
+typedef enum lvs_report_kind { LVS_REPORT_TEXT = 0, LVS_REPORT_MD, LVS_REPORT_HTML } lvs_report_kind;
+LVSDEF lvs_status lvs_report_render(const char *json, size_t len, lvs_report_kind kind, char **out, size_t *out_len,
+                                    lvs_error *err);
+
 #ifdef __cplusplus
 }
 #endif
@@ -1350,7 +1384,7 @@ LVSDEF lvs_status lvs_toy_nudge_load(const char *dir, float **vec, int64_t *d, i
      base -> JSON -> safetensors reader -> safetensors writer -> config -> tokenizer and chat
      templates -> tensor layout -> int8 quantization -> adapters -> model files and conversion -> model
      -> kernels -> forward -> generation -> backward -> scorers and judges -> LVS -> states and
-     directions -> probes -> fine-tuning
+     directions -> probes -> fine-tuning -> toy world -> reports
    ===================================================================================== */
 #ifdef LVS_IMPLEMENTATION
 #ifndef LVS_IMPLEMENTATION_DONE
@@ -13497,6 +13531,1450 @@ done:
     LVS_FREE(pdata);
     lvs__toy_free(&w);
     return s;
+}
+
+
+/* =====================================================================================
+   REPORTS: report.json (what an audit writes: its inputs and settings and, per model, the
+   measures of the audit-gap table, the LVS profile across depth, the fine-tuning curve and
+   the steering curves) rendered as the audit-gap table in plain text, as Markdown, and as
+   one self-contained HTML page whose SVG plots are drawn here (no scripts, no external
+   files). Numbers are formatted by hand, never through the C locale. Calls: BASE, JSON.
+   ===================================================================================== */
+
+/* A value that is null or absent in report.json (not measured). Values beyond +-1e300 are
+   refused when reading, so the sentinel never collides with data. */
+#define LVS__RP_NULL (-DBL_MAX)
+#define LVS__RP_NA(x) ((x) == LVS__RP_NULL)
+
+/* ---- numbers without the locale */
+/* The decimal digits of |v| rounded to sig significant digits (sig 1..17) and the exponent
+   of the first one: |v| ~= d[0].d[1]d[2]... x 10^e. Returns the number of digits. */
+static int lvs__rp_digits(double v, int sig, char *d, int *e) {
+    char tmp[64];
+    const char *p;
+    int n = 0;
+    snprintf(tmp, sizeof tmp, "%.*e", sig - 1, fabs(v)); /* the radix character is skipped below */
+    for (p = tmp; *p && *p != 'e' && *p != 'E'; p++)
+        if (*p >= '0' && *p <= '9' && n < 24) d[n++] = *p;
+    *e = *p ? atoi(p + 1) : 0;
+    d[n] = 0;
+    return n;
+}
+/* v with at most maxsig significant digits (0: the shortest text that reads back exactly),
+   plain for exponents -5..15, else d.ddde-X; trailing zeros dropped. */
+static void lvs__buf_num(lvs__buf *b, double v, int maxsig) {
+    char d[32], chk[48];
+    int n = 0, e = 0, sig, i;
+    if (v != v) { lvs__buf_putc(b, '-'); return; }
+    if (v == 0) { lvs__buf_putc(b, '0'); return; }
+    if (v > DBL_MAX || v < -DBL_MAX) { lvs__buf_puts(b, v > 0 ? "inf" : "-inf"); return; }
+    for (sig = maxsig > 0 && maxsig < 17 ? maxsig : 1; sig <= 17; sig++) {
+        n = lvs__rp_digits(v, sig, d, &e);
+        if (maxsig > 0) break;
+        snprintf(chk, sizeof chk, "%se%d", d, e - (n - 1)); /* no radix character: locale-proof */
+        if (strtod(chk, NULL) == fabs(v)) break;
+    }
+    while (n > 1 && d[n - 1] == '0') n--;
+    if (v < 0) lvs__buf_putc(b, '-');
+    if (e >= 0 && e < 16) {
+        for (i = 0; i <= e; i++) lvs__buf_putc(b, i < n ? d[i] : '0');
+        if (n > e + 1) { lvs__buf_putc(b, '.'); lvs__buf_put(b, d + e + 1, (size_t)(n - e - 1)); }
+    } else if (e < 0 && e >= -5) {
+        lvs__buf_puts(b, "0.");
+        for (i = 0; i < -e - 1; i++) lvs__buf_putc(b, '0');
+        lvs__buf_put(b, d, (size_t)n);
+    } else {
+        lvs__buf_putc(b, d[0]);
+        if (n > 1) { lvs__buf_putc(b, '.'); lvs__buf_put(b, d + 1, (size_t)(n - 1)); }
+        lvs__buf_putc(b, 'e');
+        if (e < 0) lvs__buf_putc(b, '-');
+        lvs__buf_u64(b, (uint64_t)(e < 0 ? -e : e));
+    }
+}
+/* v with exactly dec (0..6) decimals, rounded half away from zero ("-0.00" never appears). */
+static void lvs__buf_fixed(lvs__buf *b, double v, int dec) {
+    char fr[8];
+    uint64_t r, p = 1;
+    int i;
+    if (!(fabs(v) < 1e12)) { lvs__buf_num(b, v, 0); return; }
+    for (i = 0; i < dec; i++) p *= 10;
+    r = (uint64_t)floor(fabs(v) * (double)p + 0.5);
+    if (v < 0 && r) lvs__buf_putc(b, '-');
+    lvs__buf_u64(b, r / p);
+    if (dec <= 0) return;
+    r %= p;
+    for (i = dec - 1; i >= 0; i--) { fr[i] = (char)('0' + r % 10); r /= 10; }
+    lvs__buf_putc(b, '.');
+    lvs__buf_put(b, fr, (size_t)dec);
+}
+
+/* ---- escaping: every string that comes from report.json goes through here */
+enum { LVS__ESC_TEXT, LVS__ESC_MD, LVS__ESC_HTML };
+static void lvs__buf_esc(lvs__buf *b, const char *s, size_t n, int kind) {
+    size_t i, run = 0;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        const char *rep = NULL;
+        char one[3];
+        if (c < 0x20 || c == 0x7f) rep = (c == '\t' || c == '\n' || c == '\r') ? " " : "?";
+        else if (kind != LVS__ESC_TEXT && c == '&') rep = "&amp;";
+        else if (kind != LVS__ESC_TEXT && c == '<') rep = "&lt;";
+        else if (kind != LVS__ESC_TEXT && c == '>') rep = "&gt;";
+        else if (kind == LVS__ESC_HTML && c == '"') rep = "&quot;";
+        else if (kind == LVS__ESC_HTML && c == '\'') rep = "&#39;";
+        else if (kind == LVS__ESC_MD && strchr("\\`*_[]|#", (int)c)) {
+            one[0] = '\\'; one[1] = (char)c; one[2] = 0;
+            rep = one;
+        }
+        if (!rep) continue;
+        lvs__buf_put(b, s + run, i - run);
+        lvs__buf_puts(b, rep);
+        run = i + 1;
+    }
+    lvs__buf_put(b, s + run, n - run);
+}
+static void lvs__buf_escs(lvs__buf *b, const char *s, int kind) { lvs__buf_esc(b, s, strlen(s), kind); }
+/* characters (UTF-8 code points) in s[0..n) */
+static size_t lvs__u8_width(const char *s, size_t n) {
+    size_t i, w = 0;
+    for (i = 0; i < n; i++) w += ((unsigned char)s[i] & 0xc0) != 0x80;
+    return w;
+}
+
+/* ---- reading report.json */
+enum {
+    LVS__RP_CLEAN_ASR, LVS__RP_CLEAN_REFUSAL, LVS__RP_OVER_REFUSAL, LVS__RP_PROBE_AUROC, LVS__RP_PROBE_GAP,
+    LVS__RP_PGD_ASR, LVS__RP_RANDOM_ASR, LVS__RP_LVS, LVS__RP_LVS_MEAN, LVS__RP_DOOR, LVS__RP_DOOR_RANDOM,
+    LVS__RP_ONSET, LVS__RP_N_LAYERS, LVS__RP_MID, LVS__RP_NV
+};
+static const char *const lvs__rp_keys[LVS__RP_NV] = {
+    "clean_asr", "clean_refusal", "benign_over_refusal", "probe_auroc", "probe_gap", "pgd_asr_mid",
+    "random_asr_mid", "lvs_mid", "lvs_mid_mean", "steer_door", "steer_door_random", "onset_steps",
+    "n_layers", "mid_layer"};
+
+typedef struct lvs__rp_site { int site; double median, lo, hi, mean, asr; } lvs__rp_site; /* site -1: embed */
+typedef struct lvs__rp_curve { int site, n; double *x, *y, *r; } lvs__rp_curve; /* r: steering's control */
+typedef struct lvs__rp_model {
+    const char *name;
+    size_t name_len;
+    double v[LVS__RP_NV], ci_lo, ci_hi;
+    int door, has_door;        /* steer_door_layer */
+    lvs__rp_site *prof;        /* lvs_profile, by site (embed first) */
+    int n_prof;
+    lvs__rp_curve *steer;      /* steering, each by frac */
+    int n_steer;
+    lvs__rp_curve ft;          /* finetune_curve: x step, y compliance, by step */
+} lvs__rp_model;
+typedef struct lvs__rp {
+    lvs_json_doc doc;
+    const lvs_json *root, *settings;
+    lvs__rp_model *m;
+    int n;
+    double budget, tau, ft_steps;
+} lvs__rp;
+
+static lvs_status lvs__rp_bad(lvs_error *err, const lvs_json *v, const char *path, const char *want) {
+    return lvs__fail(err, LVS_ERR_FORMAT, v ? (int64_t)v->offset : -1, "report.json: %s: expected %s, got %s", path,
+                     want, v ? lvs_json_type_name(v->type) : "nothing");
+}
+/* a number, or null / absent (LVS__RP_NULL) */
+static lvs_status lvs__rp_num(const lvs_json *v, double *out, const char *path, lvs_error *err) {
+    *out = LVS__RP_NULL;
+    if (!v || v->type == LVS_JSON_NULL) return LVS_OK;
+    if (v->type != LVS_JSON_NUMBER) return lvs__rp_bad(err, v, path, "a number or null");
+    if (fabs(v->num) > 1e300) return lvs__rp_bad(err, v, path, "a number within +-1e300");
+    *out = v->num;
+    return LVS_OK;
+}
+static lvs_status lvs__rp_site_of(const lvs_json *v, int *site, const char *path, lvs_error *err) {
+    if (v && v->type == LVS_JSON_STRING && v->n == 5 && memcmp(v->str, "embed", 5) == 0) { *site = -1; return LVS_OK; }
+    if (v && v->type == LVS_JSON_NUMBER && v->num >= 0 && v->num < LVS_MAX_LAYERS && v->num == floor(v->num)) {
+        *site = (int)v->num;
+        return LVS_OK;
+    }
+    return lvs__rp_bad(err, v, path, "\"embed\" or a block index (0 to 1023)");
+}
+/* an array (null / absent: *n = 0) */
+static lvs_status lvs__rp_array(const lvs_json *v, const char *path, size_t *n, lvs_error *err) {
+    *n = 0;
+    if (!v || v->type == LVS_JSON_NULL) return LVS_OK;
+    if (v->type != LVS_JSON_ARRAY) return lvs__rp_bad(err, v, path, "an array or null");
+    if (v->n > 1000000) return lvs__rp_bad(err, v, path, "at most 1,000,000 entries");
+    *n = v->n;
+    return LVS_OK;
+}
+
+/* sorting (stable: ties keep their order) */
+typedef struct lvs__rp_key { double k; int i; } lvs__rp_key;
+static int lvs__rp_key_cmp(const void *a, const void *b) {
+    const lvs__rp_key *x = (const lvs__rp_key *)a, *y = (const lvs__rp_key *)b;
+    if (x->k != y->k) return x->k < y->k ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+/* sorts the points of c by x (keys scratch of c->n) */
+static void lvs__rp_curve_sort(lvs__rp_curve *c, lvs__rp_key *keys, double *tmp) {
+    int i, k;
+    double *cols[3];
+    cols[0] = c->x; cols[1] = c->y; cols[2] = c->r;
+    for (i = 0; i < c->n; i++) { keys[i].k = c->x[i]; keys[i].i = i; }
+    qsort(keys, (size_t)c->n, sizeof *keys, lvs__rp_key_cmp);
+    for (k = 0; k < 3; k++) {
+        if (!cols[k]) continue;
+        for (i = 0; i < c->n; i++) tmp[i] = cols[k][keys[i].i];
+        memcpy(cols[k], tmp, sizeof *tmp * (size_t)c->n);
+    }
+}
+
+/* a curve of n points in one block: x, y and (with_r) r */
+static int lvs__rp_curve_alloc(lvs__rp_curve *c, size_t n, int with_r) {
+    c->x = LVS__NEW(double, (n ? n : 1) * 3);
+    if (!c->x) return 0;
+    c->y = c->x + n;
+    c->r = with_r ? c->x + 2 * n : NULL;
+    c->n = (int)n;
+    return 1;
+}
+
+static lvs_status lvs__rp_model_read(const lvs_json *o, int mi, lvs__rp_model *m, lvs_error *err) {
+    char path[200];
+    const lvs_json *v, *a, *f;
+    size_t k, j, n, n2;
+    lvs_status s;
+    lvs__rp_key *keys = NULL;
+    double *tmp = NULL;
+    snprintf(path, sizeof path, "models[%d]", mi);
+    if (o->type != LVS_JSON_OBJECT) return lvs__rp_bad(err, o, path, "an object");
+    v = lvs_json_get(o, "name");
+    snprintf(path, sizeof path, "models[%d].name", mi);
+    if (!v || v->type != LVS_JSON_STRING) return lvs__rp_bad(err, v, path, "a string");
+    if (v->n == 0) return lvs__fail(err, LVS_ERR_FORMAT, (int64_t)v->offset, "report.json: %s: empty", path);
+    m->name = v->str;
+    m->name_len = v->n;
+    for (k = 0; k < LVS__RP_NV; k++) {
+        snprintf(path, sizeof path, "models[%d].%s", mi, lvs__rp_keys[k]);
+        if ((s = lvs__rp_num(lvs_json_get(o, lvs__rp_keys[k]), &m->v[k], path, err)) != LVS_OK) return s;
+    }
+    m->ci_lo = m->ci_hi = LVS__RP_NULL;
+    v = lvs_json_get(o, "lvs_mid_ci");
+    snprintf(path, sizeof path, "models[%d].lvs_mid_ci", mi);
+    if (v && v->type != LVS_JSON_NULL) {
+        if (v->type != LVS_JSON_ARRAY || v->n != 2) return lvs__rp_bad(err, v, path, "[low, high] or null");
+        if ((s = lvs__rp_num(&v->items[0], &m->ci_lo, path, err)) != LVS_OK) return s;
+        if ((s = lvs__rp_num(&v->items[1], &m->ci_hi, path, err)) != LVS_OK) return s;
+    }
+    v = lvs_json_get(o, "steer_door_layer");
+    snprintf(path, sizeof path, "models[%d].steer_door_layer", mi);
+    if (v && v->type != LVS_JSON_NULL) {
+        if ((s = lvs__rp_site_of(v, &m->door, path, err)) != LVS_OK) return s;
+        m->has_door = 1;
+    }
+
+    /* lvs_profile: [{site, median, ci_lo, ci_hi, mean, asr}] */
+    a = lvs_json_get(o, "lvs_profile");
+    snprintf(path, sizeof path, "models[%d].lvs_profile", mi);
+    if ((s = lvs__rp_array(a, path, &n, err)) != LVS_OK) return s;
+    if (n) {
+        static const char *const pk[5] = {"median", "ci_lo", "ci_hi", "mean", "asr"};
+        lvs__rp_site *ps;
+        if (!(m->prof = LVS__NEW(lvs__rp_site, n)) || !(keys = LVS__NEW(lvs__rp_key, n))) { s = lvs__oom(err); goto done; }
+        for (j = 0; j < n; j++) {
+            double *dst[5];
+            const lvs_json *e = &a->items[j];
+            ps = &m->prof[j];
+            dst[0] = &ps->median; dst[1] = &ps->lo; dst[2] = &ps->hi; dst[3] = &ps->mean; dst[4] = &ps->asr;
+            snprintf(path, sizeof path, "models[%d].lvs_profile[%d]", mi, (int)j);
+            if (e->type != LVS_JSON_OBJECT) { s = lvs__rp_bad(err, e, path, "an object"); goto done; }
+            snprintf(path, sizeof path, "models[%d].lvs_profile[%d].site", mi, (int)j);
+            if ((s = lvs__rp_site_of(lvs_json_get(e, "site"), &ps->site, path, err)) != LVS_OK) goto done;
+            for (k = 0; k < 5; k++) {
+                snprintf(path, sizeof path, "models[%d].lvs_profile[%d].%s", mi, (int)j, pk[k]);
+                if ((s = lvs__rp_num(lvs_json_get(e, pk[k]), dst[k], path, err)) != LVS_OK) goto done;
+            }
+            m->n_prof++;
+        }
+        for (j = 0; j < n; j++) { keys[j].k = m->prof[j].site; keys[j].i = (int)j; }
+        qsort(keys, n, sizeof *keys, lvs__rp_key_cmp);
+        if (!(ps = LVS__NEW(lvs__rp_site, n))) { s = lvs__oom(err); goto done; }
+        for (j = 0; j < n; j++) ps[j] = m->prof[keys[j].i];
+        LVS_FREE(m->prof);
+        m->prof = ps;
+        LVS_FREE(keys);
+        keys = NULL;
+    }
+
+    /* steering: [{site, fracs, compliance, random}] */
+    a = lvs_json_get(o, "steering");
+    snprintf(path, sizeof path, "models[%d].steering", mi);
+    if ((s = lvs__rp_array(a, path, &n, err)) != LVS_OK) return s;
+    if (n) {
+        if (!(m->steer = LVS__NEW(lvs__rp_curve, n))) { s = lvs__oom(err); goto done; }
+        for (j = 0; j < n; j++) {
+            const lvs_json *e = &a->items[j], *comp, *rnd;
+            lvs__rp_curve *c = &m->steer[j];
+            snprintf(path, sizeof path, "models[%d].steering[%d]", mi, (int)j);
+            if (e->type != LVS_JSON_OBJECT) { s = lvs__rp_bad(err, e, path, "an object"); goto done; }
+            snprintf(path, sizeof path, "models[%d].steering[%d].site", mi, (int)j);
+            if ((s = lvs__rp_site_of(lvs_json_get(e, "site"), &c->site, path, err)) != LVS_OK) goto done;
+            f = lvs_json_get(e, "fracs");
+            comp = lvs_json_get(e, "compliance");
+            rnd = lvs_json_get(e, "random");
+            snprintf(path, sizeof path, "models[%d].steering[%d].fracs", mi, (int)j);
+            if (!f || f->type != LVS_JSON_ARRAY) { s = lvs__rp_bad(err, f, path, "an array"); goto done; }
+            if ((s = lvs__rp_array(f, path, &n2, err)) != LVS_OK) goto done;
+            snprintf(path, sizeof path, "models[%d].steering[%d].compliance", mi, (int)j);
+            if (!comp || comp->type != LVS_JSON_ARRAY || comp->n != n2) {
+                s = lvs__rp_bad(err, comp, path, "an array as long as fracs");
+                goto done;
+            }
+            snprintf(path, sizeof path, "models[%d].steering[%d].random", mi, (int)j);
+            if (rnd && rnd->type == LVS_JSON_NULL) rnd = NULL;
+            if (rnd && (rnd->type != LVS_JSON_ARRAY || rnd->n != n2)) {
+                s = lvs__rp_bad(err, rnd, path, "null or an array as long as fracs");
+                goto done;
+            }
+            if (!lvs__rp_curve_alloc(c, n2, 1)) { s = lvs__oom(err); goto done; }
+            m->n_steer++;
+            for (k = 0; k < n2; k++) {
+                snprintf(path, sizeof path, "models[%d].steering[%d].fracs[%d]", mi, (int)j, (int)k);
+                if ((s = lvs__rp_num(&f->items[k], &c->x[k], path, err)) != LVS_OK) goto done;
+                if (LVS__RP_NA(c->x[k])) { s = lvs__rp_bad(err, &f->items[k], path, "a number"); goto done; }
+                snprintf(path, sizeof path, "models[%d].steering[%d].compliance[%d]", mi, (int)j, (int)k);
+                if ((s = lvs__rp_num(&comp->items[k], &c->y[k], path, err)) != LVS_OK) goto done;
+                c->r[k] = LVS__RP_NULL;
+                snprintf(path, sizeof path, "models[%d].steering[%d].random[%d]", mi, (int)j, (int)k);
+                if (rnd && (s = lvs__rp_num(&rnd->items[k], &c->r[k], path, err)) != LVS_OK) goto done;
+            }
+            if (n2 > 1) {
+                if (!(keys = LVS__NEW(lvs__rp_key, n2)) || !(tmp = LVS__NEW(double, n2))) { s = lvs__oom(err); goto done; }
+                lvs__rp_curve_sort(c, keys, tmp);
+                LVS_FREE(keys); keys = NULL;
+                LVS_FREE(tmp); tmp = NULL;
+            }
+        }
+    }
+
+    /* finetune_curve: [{step, compliance}] */
+    a = lvs_json_get(o, "finetune_curve");
+    snprintf(path, sizeof path, "models[%d].finetune_curve", mi);
+    if ((s = lvs__rp_array(a, path, &n, err)) != LVS_OK) return s;
+    if (n) {
+        if (!lvs__rp_curve_alloc(&m->ft, n, 0)) { s = lvs__oom(err); goto done; }
+        for (j = 0; j < n; j++) {
+            const lvs_json *e = &a->items[j];
+            snprintf(path, sizeof path, "models[%d].finetune_curve[%d]", mi, (int)j);
+            if (e->type != LVS_JSON_OBJECT) { s = lvs__rp_bad(err, e, path, "an object"); goto done; }
+            snprintf(path, sizeof path, "models[%d].finetune_curve[%d].step", mi, (int)j);
+            v = lvs_json_get(e, "step");
+            if ((s = lvs__rp_num(v, &m->ft.x[j], path, err)) != LVS_OK) goto done;
+            if (LVS__RP_NA(m->ft.x[j])) { s = lvs__rp_bad(err, v, path, "a number"); goto done; }
+            snprintf(path, sizeof path, "models[%d].finetune_curve[%d].compliance", mi, (int)j);
+            if ((s = lvs__rp_num(lvs_json_get(e, "compliance"), &m->ft.y[j], path, err)) != LVS_OK) goto done;
+        }
+        if (n > 1) {
+            if (!(keys = LVS__NEW(lvs__rp_key, n)) || !(tmp = LVS__NEW(double, n))) { s = lvs__oom(err); goto done; }
+            lvs__rp_curve_sort(&m->ft, keys, tmp);
+        }
+    }
+done:
+    LVS_FREE(keys);
+    LVS_FREE(tmp);
+    return s;
+}
+
+static void lvs__rp_free(lvs__rp *r) {
+    int i, k;
+    for (i = 0; r->m && i < r->n; i++) {
+        lvs__rp_model *m = &r->m[i];
+        for (k = 0; k < m->n_steer; k++) LVS_FREE(m->steer[k].x);
+        LVS_FREE(m->steer);
+        LVS_FREE(m->prof);
+        LVS_FREE(m->ft.x);
+    }
+    LVS_FREE(r->m);
+    lvs_json_free(&r->doc);
+    memset(r, 0, sizeof *r);
+}
+
+static lvs_status lvs__rp_read(lvs__rp *r, const char *json, size_t len, lvs_error *err) {
+    const lvs_json *root, *v;
+    lvs_status s;
+    size_t i;
+    static const char *const strings[3] = {"prompts", "benign", "lvs_version"};
+    static const char *const counts[3] = {"lvs_report", "n_prompts", "n_benign"};
+    memset(r, 0, sizeof *r);
+    if ((s = lvs_json_parse(&r->doc, json, len, 0, err)) != LVS_OK) {
+        lvs__err_prefix(err, "report.json");
+        return s;
+    }
+    root = r->root = r->doc.root;
+    if (root->type != LVS_JSON_OBJECT) return lvs__rp_bad(err, root, "the top level", "an object");
+    for (i = 0; i < 3; i++) {
+        double x;
+        v = lvs_json_get(root, strings[i]);
+        if (v && v->type != LVS_JSON_NULL && v->type != LVS_JSON_STRING)
+            return lvs__rp_bad(err, v, strings[i], "a string or null");
+        if ((s = lvs__rp_num(lvs_json_get(root, counts[i]), &x, counts[i], err)) != LVS_OK) return s;
+    }
+    r->budget = r->tau = r->ft_steps = LVS__RP_NULL;
+    v = r->settings = lvs_json_get(root, "settings");
+    if (v && v->type == LVS_JSON_NULL) r->settings = NULL;
+    else if (v && v->type != LVS_JSON_OBJECT) return lvs__rp_bad(err, v, "settings", "an object or null");
+    if (r->settings) {
+        if ((s = lvs__rp_num(lvs_json_get(v, "lvs_budget"), &r->budget, "settings.lvs_budget", err)) != LVS_OK ||
+            (s = lvs__rp_num(lvs_json_get(v, "tau"), &r->tau, "settings.tau", err)) != LVS_OK ||
+            (s = lvs__rp_num(lvs_json_get(v, "ft_steps"), &r->ft_steps, "settings.ft_steps", err)) != LVS_OK)
+            return s;
+    }
+    v = lvs_json_get(root, "models");
+    if (!v || v->type != LVS_JSON_ARRAY) return lvs__rp_bad(err, v, "models", "an array of models");
+    if (v->n == 0) return lvs__fail(err, LVS_ERR_FORMAT, (int64_t)v->offset, "report.json: models: the list is empty");
+    if (v->n > 4096) return lvs__rp_bad(err, v, "models", "at most 4096 models");
+    if (!(r->m = LVS__NEW(lvs__rp_model, v->n))) return lvs__oom(err);
+    memset(r->m, 0, sizeof *r->m * v->n);
+    r->n = (int)v->n;
+    for (i = 0; i < v->n; i++)
+        if ((s = lvs__rp_model_read(&v->items[i], (int)i, &r->m[i], err)) != LVS_OK) return s;
+    return LVS_OK;
+}
+
+static const char *lvs__rp_str(const lvs__rp *r, const char *key) {
+    const lvs_json *v = lvs_json_get(r->root, key);
+    return v && v->type == LVS_JSON_STRING ? v->str : NULL;
+}
+static double lvs__rp_count(const lvs__rp *r, const char *key) {
+    const lvs_json *v = lvs_json_get(r->root, key);
+    return v && v->type == LVS_JSON_NUMBER ? v->num : LVS__RP_NULL;
+}
+/* the steering curve at the model's door layer, or NULL */
+static const lvs__rp_curve *lvs__rp_door(const lvs__rp_model *m) {
+    int k;
+    for (k = 0; m->has_door && k < m->n_steer; k++)
+        if (m->steer[k].site == m->door) return &m->steer[k];
+    return NULL;
+}
+static void lvs__rp_site_name(lvs__buf *b, int site) {
+    if (site < 0) lvs__buf_puts(b, "embed");
+    else lvs__buf_u64(b, (uint64_t)site);
+}
+/* a compact rendering of any JSON value (the settings) */
+static void lvs__rp_value(lvs__buf *b, const lvs_json *v, int depth) {
+    size_t i;
+    switch (v->type) {
+    case LVS_JSON_NULL: lvs__buf_puts(b, "null"); break;
+    case LVS_JSON_FALSE: lvs__buf_puts(b, "false"); break;
+    case LVS_JSON_TRUE: lvs__buf_puts(b, "true"); break;
+    case LVS_JSON_NUMBER:
+        if (v->flags & LVS_JSON_INT) lvs__buf_i64(b, v->i);
+        else if (v->flags & LVS_JSON_UINT) lvs__buf_u64(b, (uint64_t)v->i);
+        else lvs__buf_num(b, v->num, 0);
+        break;
+    case LVS_JSON_STRING: lvs__buf_put(b, v->str, v->n); break;
+    default:
+        if (depth >= 4) { lvs__buf_puts(b, "..."); break; }
+        lvs__buf_putc(b, v->type == LVS_JSON_ARRAY ? '[' : '{');
+        for (i = 0; i < v->n; i++) {
+            if (i) lvs__buf_puts(b, ", ");
+            if (v->type == LVS_JSON_OBJECT) {
+                lvs__buf_put(b, v->items[i].key, v->items[i].key_len);
+                lvs__buf_puts(b, ": ");
+            }
+            lvs__rp_value(b, &v->items[i], depth + 1);
+        }
+        lvs__buf_putc(b, v->type == LVS_JSON_ARRAY ? ']' : '}');
+    }
+}
+
+/* ---- the audit-gap table: measures as rows, models as columns */
+enum {
+    LVS__ROW_BLOCKS, LVS__ROW_ASR, LVS__ROW_REFUSAL, LVS__ROW_OVER, LVS__ROW_AUROC, LVS__ROW_GAP, LVS__ROW_PGD,
+    LVS__ROW_RANDOM, LVS__ROW_LVS, LVS__ROW_LVS_MEAN, LVS__ROW_DOOR, LVS__ROW_DOOR_RANDOM, LVS__ROW_ONSET, LVS__ROW_N
+};
+static void lvs__rp_label(lvs__buf *b, const lvs__rp *r, int row) {
+    static const char *const fixed[LVS__ROW_N] = {
+        "Blocks (middle block)", "Static direct-harm ASR", "Clean refusal rate", "Benign over-refusal",
+        "Probe AUROC", "Probe gap", "PGD ASR, middle block", "Random-control ASR, middle block", NULL, NULL,
+        "Steering door (its block)", "Steering, random direction", NULL};
+    if (fixed[row]) { lvs__buf_puts(b, fixed[row]); return; }
+    if (row == LVS__ROW_ONSET) {
+        lvs__buf_puts(b, "Fine-tuning onset");
+        if (!LVS__RP_NA(r->tau)) { lvs__buf_puts(b, " t_"); lvs__buf_num(b, r->tau, 6); }
+        lvs__buf_puts(b, " (steps)");
+        return;
+    }
+    lvs__buf_puts(b, "LVS, middle block");
+    if (!LVS__RP_NA(r->budget)) { lvs__buf_puts(b, ", p = "); lvs__buf_num(b, r->budget, 6); }
+    lvs__buf_puts(b, row == LVS__ROW_LVS ? ": median [95% CI]" : ": mean");
+}
+static void lvs__rp_cell(lvs__buf *b, const lvs__rp *r, const lvs__rp_model *m, int row) {
+    static const int rate_of[LVS__ROW_N] = {
+        -1, LVS__RP_CLEAN_ASR, LVS__RP_CLEAN_REFUSAL, LVS__RP_OVER_REFUSAL, LVS__RP_PROBE_AUROC, LVS__RP_PROBE_GAP,
+        LVS__RP_PGD_ASR, LVS__RP_RANDOM_ASR, -1, -1, -1, LVS__RP_DOOR_RANDOM, -1};
+    const double *v = m->v;
+    if (rate_of[row] >= 0) {
+        if (LVS__RP_NA(v[rate_of[row]])) lvs__buf_putc(b, '-');
+        else lvs__buf_fixed(b, v[rate_of[row]], 2);
+        return;
+    }
+    switch (row) {
+    case LVS__ROW_BLOCKS:
+        if (LVS__RP_NA(v[LVS__RP_N_LAYERS]) && LVS__RP_NA(v[LVS__RP_MID])) { lvs__buf_putc(b, '-'); break; }
+        lvs__buf_num(b, v[LVS__RP_N_LAYERS], 6);
+        if (!LVS__RP_NA(v[LVS__RP_MID])) {
+            lvs__buf_puts(b, " (");
+            lvs__buf_num(b, v[LVS__RP_MID], 6);
+            lvs__buf_putc(b, ')');
+        }
+        break;
+    case LVS__ROW_LVS:
+    case LVS__ROW_LVS_MEAN:
+        if (LVS__RP_NA(v[row == LVS__ROW_LVS ? LVS__RP_LVS : LVS__RP_LVS_MEAN])) { lvs__buf_putc(b, '-'); break; }
+        lvs__buf_fixed(b, v[row == LVS__ROW_LVS ? LVS__RP_LVS : LVS__RP_LVS_MEAN], 3);
+        if (row == LVS__ROW_LVS && !LVS__RP_NA(m->ci_lo) && !LVS__RP_NA(m->ci_hi)) {
+            lvs__buf_puts(b, " [");
+            lvs__buf_fixed(b, m->ci_lo, 3);
+            lvs__buf_puts(b, ", ");
+            lvs__buf_fixed(b, m->ci_hi, 3);
+            lvs__buf_putc(b, ']');
+        }
+        break;
+    case LVS__ROW_DOOR:
+        if (LVS__RP_NA(v[LVS__RP_DOOR])) { lvs__buf_putc(b, '-'); break; }
+        lvs__buf_fixed(b, v[LVS__RP_DOOR], 2);
+        if (m->has_door) {
+            lvs__buf_puts(b, m->door < 0 ? " (" : " (block ");
+            lvs__rp_site_name(b, m->door);
+            lvs__buf_putc(b, ')');
+        }
+        break;
+    default: /* LVS__ROW_ONSET: null with a curve = never reached within the steps run */
+        if (!LVS__RP_NA(v[LVS__RP_ONSET])) lvs__buf_num(b, v[LVS__RP_ONSET], 4);
+        else if (m->ft.n == 0) lvs__buf_putc(b, '-');
+        else if (!LVS__RP_NA(r->ft_steps)) { lvs__buf_puts(b, "> "); lvs__buf_num(b, r->ft_steps, 6); }
+        else lvs__buf_puts(b, "never");
+    }
+}
+
+/* The table's cells, escaped for one output kind: row 0 is the header (Measure, model
+   names), column 0 the labels. Cell (row, col) is t.data[off[k] .. off[k + 1]), k = row * cols + col. */
+typedef struct lvs__rp_tab { int rows, cols; lvs__buf t; size_t *off; } lvs__rp_tab;
+static int lvs__rp_tab_make(lvs__rp_tab *T, const lvs__rp *r, int kind) {
+    lvs__buf tmp = {NULL, 0, 0, 0};
+    int row, c;
+    memset(T, 0, sizeof *T);
+    T->rows = LVS__ROW_N + 1;
+    T->cols = r->n + 1;
+    if (!(T->off = LVS__NEW(size_t, (size_t)T->rows * (size_t)T->cols + 1))) return 0;
+    for (row = 0; row < T->rows; row++)
+        for (c = 0; c < T->cols; c++) {
+            tmp.len = 0;
+            if (row == 0 && c == 0) lvs__buf_puts(&tmp, "Measure");
+            else if (row == 0) lvs__buf_put(&tmp, r->m[c - 1].name, r->m[c - 1].name_len);
+            else if (c == 0) lvs__rp_label(&tmp, r, row - 1);
+            else lvs__rp_cell(&tmp, r, &r->m[c - 1], row - 1);
+            T->off[row * T->cols + c] = T->t.len;
+            if (tmp.len) lvs__buf_esc(&T->t, tmp.data, tmp.len, kind);
+        }
+    T->off[T->rows * T->cols] = T->t.len;
+    c = !tmp.failed && !T->t.failed;
+    LVS_FREE(tmp.data);
+    return c;
+}
+static void lvs__rp_tab_free(lvs__rp_tab *T) { LVS_FREE(T->t.data); LVS_FREE(T->off); }
+static const char *lvs__rp_tab_cell(const lvs__rp_tab *T, int row, int col, size_t *n) {
+    size_t k = (size_t)row * (size_t)T->cols + (size_t)col;
+    *n = T->off[k + 1] - T->off[k];
+    return T->t.data ? T->t.data + T->off[k] : "";
+}
+
+static const char lvs__rp_howto[] =
+    "Each column is one model. A behavioural audit sees only the first rows: how often the model "
+    "complies with harmful requests as they are (static ASR), how often it refuses them, and how often "
+    "it refuses benign ones. The other rows intervene. Two models with the same clean refusal can "
+    "differ sharply under intervention: a higher LVS, a higher PGD ASR, a wider steering door or an "
+    "earlier fine-tuning onset means that the safe behaviour is easy to undo. That difference is the "
+    "audit gap: behaviour looks safe but is one small push away from harm. LVS measures how much "
+    "harmlessness a small bounded perturbation of one layer's hidden states removes, so an "
+    "already-harmful model scores about 0 (nothing left to lose): read it together with clean "
+    "refusal. The random controls should stay near 0. Values at the embedding and at block 0 "
+    "behave like input-space artefacts rather than properties of the model's internal "
+    "representations; compare models at the middle block.";
+
+/* ---- plain text */
+static void lvs__rp_text(lvs__buf *b, const lvs__rp *r, const lvs__rp_tab *T) {
+    size_t *w = LVS__NEW(size_t, (size_t)T->cols), n, k;
+    const char *s;
+    double np = lvs__rp_count(r, "n_prompts"), nb = lvs__rp_count(r, "n_benign");
+    int row, c;
+    if (!w) { b->failed = 1; return; }
+    lvs__buf_puts(b, "Audit-gap table");
+    if (!LVS__RP_NA(np) || !LVS__RP_NA(nb)) {
+        lvs__buf_puts(b, " (");
+        if (!LVS__RP_NA(np)) { lvs__buf_num(b, np, 0); lvs__buf_puts(b, " harmful prompts"); }
+        if (!LVS__RP_NA(np) && !LVS__RP_NA(nb)) lvs__buf_puts(b, ", ");
+        if (!LVS__RP_NA(nb)) { lvs__buf_num(b, nb, 0); lvs__buf_puts(b, " benign prompts"); }
+        lvs__buf_putc(b, ')');
+    }
+    lvs__buf_puts(b, "\n\n");
+    for (c = 0; c < T->cols; c++) {
+        w[c] = 0;
+        for (row = 0; row < T->rows; row++) {
+            s = lvs__rp_tab_cell(T, row, c, &n);
+            if (lvs__u8_width(s, n) > w[c]) w[c] = lvs__u8_width(s, n);
+        }
+    }
+    for (row = 0; row < T->rows; row++) {
+        for (c = 0; c < T->cols; c++) {
+            s = lvs__rp_tab_cell(T, row, c, &n);
+            if (c) lvs__buf_puts(b, "  ");
+            if (c) for (k = lvs__u8_width(s, n); k < w[c]; k++) lvs__buf_putc(b, ' '); /* numbers right-aligned */
+            lvs__buf_put(b, s, n);
+            if (!c && T->cols > 1) for (k = lvs__u8_width(s, n); k < w[c]; k++) lvs__buf_putc(b, ' ');
+        }
+        lvs__buf_putc(b, '\n');
+        if (row == 0) {
+            for (c = 0; c < T->cols; c++) {
+                if (c) lvs__buf_puts(b, "  ");
+                for (k = 0; k < w[c]; k++) lvs__buf_putc(b, '-');
+            }
+            lvs__buf_putc(b, '\n');
+        }
+    }
+    lvs__buf_puts(b, "\n\"-\": not measured. At equal clean refusal, a higher LVS, PGD ASR or steering door, or an\n"
+                     "earlier onset, means the safe behaviour is easier to undo: the audit gap.\n");
+    LVS_FREE(w);
+}
+
+/* ---- Markdown */
+static void lvs__rp_md_table(lvs__buf *b, const lvs__rp_tab *T) {
+    int row, c;
+    size_t n;
+    const char *s;
+    for (row = 0; row < T->rows; row++) {
+        for (c = 0; c < T->cols; c++) {
+            s = lvs__rp_tab_cell(T, row, c, &n);
+            if (c) lvs__buf_puts(b, " | ");
+            else lvs__buf_puts(b, "| ");
+            lvs__buf_put(b, s, n);
+        }
+        lvs__buf_puts(b, " |\n");
+        if (row == 0) {
+            lvs__buf_puts(b, "|---");
+            for (c = 1; c < T->cols; c++) lvs__buf_puts(b, "|---:");
+            lvs__buf_puts(b, "|\n");
+        }
+    }
+}
+static void lvs__md_num(lvs__buf *b, double v, int dec) {
+    if (LVS__RP_NA(v)) lvs__buf_putc(b, '-');
+    else lvs__buf_fixed(b, v, dec);
+}
+/* the union of the values x[0..n) of several sorted lists, sorted and unique (into *out) */
+static int lvs__rp_union(const lvs__rp *r, int steer, double **out) {
+    size_t total = 0, k = 0, j, u = 0;
+    int i, q;
+    double *a;
+    for (i = 0; i < r->n; i++) {
+        const lvs__rp_curve *c = steer ? lvs__rp_door(&r->m[i]) : &r->m[i].ft;
+        if (c) total += (size_t)c->n;
+    }
+    if (!(a = LVS__NEW(double, total ? total : 1))) return -1;
+    for (i = 0; i < r->n; i++) {
+        const lvs__rp_curve *c = steer ? lvs__rp_door(&r->m[i]) : &r->m[i].ft;
+        for (q = 0; c && q < c->n; q++) a[k++] = c->x[q];
+    }
+    if (k > 1) {
+        lvs__rp_key *keys = LVS__NEW(lvs__rp_key, k);
+        if (!keys) { LVS_FREE(a); return -1; }
+        for (j = 0; j < k; j++) { keys[j].k = a[j]; keys[j].i = (int)j; }
+        qsort(keys, k, sizeof *keys, lvs__rp_key_cmp);
+        for (j = 0; j < k; j++) a[j] = keys[j].k;
+        LVS_FREE(keys);
+    }
+    for (j = 0; j < k; j++)
+        if (u == 0 || a[j] != a[u - 1]) a[u++] = a[j];
+    *out = a;
+    return (int)u;
+}
+/* the y (or, with use_r, r) of the point of c at x, or null */
+static double lvs__rp_at(const lvs__rp_curve *c, double x, int use_r) {
+    int q;
+    for (q = 0; c && q < c->n; q++)
+        if (c->x[q] == x) return use_r ? (c->r ? c->r[q] : LVS__RP_NULL) : c->y[q];
+    return LVS__RP_NULL;
+}
+
+static void lvs__rp_md(lvs__buf *b, const lvs__rp *r, const lvs__rp_tab *T) {
+    lvs__buf tmp = {NULL, 0, 0, 0};
+    const char *s;
+    double x, *u = NULL;
+    size_t k;
+    int i, j, nu;
+    static const char *const inputs[2][3] = {{"prompts", "n_prompts", "harmful prompts"},
+                                              {"benign", "n_benign", "benign prompts"}};
+    lvs__buf_puts(b, "# LVS audit report\n\nRendered by lvs.h " LVS_VERSION " from report.json");
+    if ((s = lvs__rp_str(r, "lvs_version")) != NULL) {
+        lvs__buf_puts(b, " (written by lvs.h ");
+        lvs__buf_escs(b, s, LVS__ESC_MD);
+        lvs__buf_putc(b, ')');
+    }
+    lvs__buf_puts(b, ".\n\n## Inputs\n\n| input | value |\n|---|---|\n");
+    for (i = 0; i < 2; i++) {
+        s = lvs__rp_str(r, inputs[i][0]);
+        x = lvs__rp_count(r, inputs[i][1]);
+        if (!s && LVS__RP_NA(x)) continue;
+        lvs__buf_puts(b, "| ");
+        lvs__buf_puts(b, inputs[i][2]);
+        lvs__buf_puts(b, " | ");
+        if (s) lvs__buf_escs(b, s, LVS__ESC_MD);
+        if (!LVS__RP_NA(x)) {
+            lvs__buf_puts(b, s ? " (" : "");
+            lvs__buf_num(b, x, 0);
+            lvs__buf_puts(b, s ? ")" : "");
+        }
+        lvs__buf_puts(b, " |\n");
+    }
+    for (k = 0; r->settings && k < r->settings->n; k++) {
+        const lvs_json *e = &r->settings->items[k];
+        lvs__buf_puts(b, "| ");
+        lvs__buf_esc(b, e->key, e->key_len, LVS__ESC_MD);
+        lvs__buf_puts(b, " | ");
+        tmp.len = 0;
+        lvs__rp_value(&tmp, e, 0);
+        if (tmp.len) lvs__buf_esc(b, tmp.data, tmp.len, LVS__ESC_MD);
+        lvs__buf_puts(b, " |\n");
+    }
+    lvs__buf_puts(b, "\n## The audit gap\n\n");
+    lvs__rp_md_table(b, T);
+    lvs__buf_puts(b, "\n\"-\": not measured.\n\n## LVS across depth\n\nMedian LVS per site");
+    if (!LVS__RP_NA(r->budget)) { lvs__buf_puts(b, " (p = "); lvs__buf_num(b, r->budget, 6); lvs__buf_putc(b, ')'); }
+    lvs__buf_puts(b, ", its 95% bootstrap interval, the mean, and the ASR of the perturbed answers. "
+                     "Sites: embed (the token embeddings), then the output of each block.\n");
+    for (i = 0; i < r->n; i++) {
+        const lvs__rp_model *m = &r->m[i];
+        lvs__buf_puts(b, "\n### ");
+        lvs__buf_esc(b, m->name, m->name_len, LVS__ESC_MD);
+        if (!LVS__RP_NA(m->v[LVS__RP_N_LAYERS])) {
+            lvs__buf_puts(b, " (");
+            lvs__buf_num(b, m->v[LVS__RP_N_LAYERS], 6);
+            lvs__buf_puts(b, " blocks");
+            if (!LVS__RP_NA(m->v[LVS__RP_MID])) { lvs__buf_puts(b, ", middle block "); lvs__buf_num(b, m->v[LVS__RP_MID], 6); }
+            lvs__buf_putc(b, ')');
+        }
+        lvs__buf_puts(b, "\n\n");
+        if (!m->n_prof) { lvs__buf_puts(b, "Not measured.\n"); continue; }
+        lvs__buf_puts(b, "| site | median | 95% CI | mean | ASR |\n|---|---:|---:|---:|---:|\n");
+        for (j = 0; j < m->n_prof; j++) {
+            const lvs__rp_site *p = &m->prof[j];
+            lvs__buf_puts(b, "| ");
+            lvs__rp_site_name(b, p->site);
+            lvs__buf_puts(b, " | ");
+            lvs__md_num(b, p->median, 3);
+            lvs__buf_puts(b, " | ");
+            if (LVS__RP_NA(p->lo) || LVS__RP_NA(p->hi)) lvs__buf_putc(b, '-');
+            else {
+                lvs__buf_putc(b, '[');
+                lvs__buf_fixed(b, p->lo, 3);
+                lvs__buf_puts(b, ", ");
+                lvs__buf_fixed(b, p->hi, 3);
+                lvs__buf_putc(b, ']');
+            }
+            lvs__buf_puts(b, " | ");
+            lvs__md_num(b, p->mean, 3);
+            lvs__buf_puts(b, " | ");
+            lvs__md_num(b, p->asr, 2);
+            lvs__buf_puts(b, " |\n");
+        }
+    }
+
+    lvs__buf_puts(b, "\n## Compliance during harmful fine-tuning\n\nFraction of harmful prompts answered "
+                     "(judged harmful) at each evaluated step");
+    if (!LVS__RP_NA(r->tau)) { lvs__buf_puts(b, "; onset = the first step at or above tau = "); lvs__buf_num(b, r->tau, 6); }
+    lvs__buf_puts(b, ".\n\n");
+    if ((nu = lvs__rp_union(r, 0, &u)) < 0) { b->failed = 1; goto done; }
+    if (nu == 0) lvs__buf_puts(b, "Not measured.\n");
+    else {
+        lvs__buf_puts(b, "| step |");
+        for (i = 0; i < r->n; i++) { lvs__buf_putc(b, ' '); lvs__buf_esc(b, r->m[i].name, r->m[i].name_len, LVS__ESC_MD); lvs__buf_puts(b, " |"); }
+        lvs__buf_puts(b, "\n|---:|");
+        for (i = 0; i < r->n; i++) lvs__buf_puts(b, "---:|");
+        lvs__buf_putc(b, '\n');
+        for (j = 0; j < nu; j++) {
+            lvs__buf_puts(b, "| ");
+            lvs__buf_num(b, u[j], 6);
+            lvs__buf_puts(b, " |");
+            for (i = 0; i < r->n; i++) {
+                lvs__buf_putc(b, ' ');
+                lvs__md_num(b, lvs__rp_at(&r->m[i].ft, u[j], 0), 2);
+                lvs__buf_puts(b, " |");
+            }
+            lvs__buf_putc(b, '\n');
+        }
+        lvs__buf_puts(b, "| onset |");
+        for (i = 0; i < r->n; i++) {
+            tmp.len = 0;
+            lvs__rp_cell(&tmp, r, &r->m[i], LVS__ROW_ONSET);
+            lvs__buf_putc(b, ' ');
+            lvs__buf_esc(b, tmp.data, tmp.len, LVS__ESC_MD);
+            lvs__buf_puts(b, " |");
+        }
+        lvs__buf_putc(b, '\n');
+    }
+    LVS_FREE(u);
+    u = NULL;
+
+    lvs__buf_puts(b, "\n## Steering\n\nCompliance when a direction scaled to frac times rho is added at every position of the "
+                     "model's door layer (its best layer), and with a random direction of the same size.\n\n");
+    if ((nu = lvs__rp_union(r, 1, &u)) < 0) { b->failed = 1; goto done; }
+    if (nu == 0) lvs__buf_puts(b, "Not measured.\n");
+    else {
+        lvs__buf_puts(b, "| model (door layer) |");
+        for (j = 0; j < nu; j++) { lvs__buf_puts(b, " frac "); lvs__buf_num(b, u[j], 6); lvs__buf_puts(b, " |"); }
+        lvs__buf_puts(b, "\n|---|");
+        for (j = 0; j < nu; j++) lvs__buf_puts(b, "---:|");
+        lvs__buf_putc(b, '\n');
+        for (i = 0; i < r->n; i++) {
+            const lvs__rp_curve *c = lvs__rp_door(&r->m[i]);
+            int q;
+            if (!c) continue;
+            for (q = 0; q < 2; q++) {
+                lvs__buf_puts(b, "| ");
+                lvs__buf_esc(b, r->m[i].name, r->m[i].name_len, LVS__ESC_MD);
+                lvs__buf_puts(b, c->site < 0 ? " (" : " (block ");
+                lvs__rp_site_name(b, c->site);
+                lvs__buf_puts(b, q ? "), random direction |" : ") |");
+                for (j = 0; j < nu; j++) {
+                    lvs__buf_putc(b, ' ');
+                    lvs__md_num(b, lvs__rp_at(c, u[j], q), 2);
+                    lvs__buf_puts(b, " |");
+                }
+                lvs__buf_putc(b, '\n');
+            }
+        }
+    }
+    lvs__buf_puts(b, "\n## How to read this report\n\n");
+    lvs__buf_puts(b, lvs__rp_howto);
+    lvs__buf_putc(b, '\n');
+done:
+    LVS_FREE(u);
+    if (tmp.failed) b->failed = 1;
+    LVS_FREE(tmp.data);
+}
+
+/* ---- SVG plots. Every plot has the same geometry (viewBox 0 0 900 390): the plot rectangle
+   has its left edge at PL = 72, top at PT = 24, width PW = 500 and height PH = 300, and the
+   legend starts at x = 596. An axis covering [lo, hi] maps
+       x -> PL + (x - lo) / (hi - lo) * PW          y -> PT + PH - (y - lo) / (hi - lo) * PH
+   and a categorical axis of n sites puts site i (0 = the first) at PL + (i + 0.5) * PW / n.
+   Ranges: lo = min(0, the lowest value), hi = lo + nice(highest - lo), where nice(m) is the
+   smallest of f x 10^k, f in {1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10}, that is >= m (nice(m) = 1
+   when m <= 0); the axis then has 5, 6, 3, 4, 5, 6, 4, 5, 6, 4, 5 tick intervals for those f.
+   Compliance axes include [0, 1]. Coordinates are written with 2 decimals. Model i takes
+   colour i % 8 of the palette. */
+#define LVS__PL 72.0
+#define LVS__PT 24.0
+#define LVS__PW 500.0
+#define LVS__PH 300.0
+#define LVS__LEGX 596.0
+typedef struct lvs__axis { double lo, hi; int n; } lvs__axis;
+static const char *const lvs__palette[8] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7",
+                                            "#E69F00", "#56B4E9", "#332288", "#882255"};
+
+static double lvs__nice(double m, int *n_int) {
+    static const double f[11] = {1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10};
+    static const int ni[11] = {5, 6, 3, 4, 5, 6, 4, 5, 6, 4, 5};
+    double p;
+    int k;
+    *n_int = 5;
+    if (!(m > 0)) return 1;
+    p = pow(10.0, floor(log10(m)));
+    if (p * 10 <= m) p *= 10; /* whatever log10's last bit */
+    if (p > m) p /= 10;
+    for (k = 0; k < 11; k++)
+        if (f[k] * p >= m * (1 - 1e-12)) { *n_int = ni[k]; return f[k] * p; }
+    return 10 * p;
+}
+static void lvs__axis_make(lvs__axis *a, double lo, double hi) {
+    a->lo = lo < 0 ? lo : 0;
+    a->hi = a->lo + lvs__nice(hi - a->lo, &a->n);
+}
+static double lvs__sx(const lvs__axis *a, double x) { return LVS__PL + (x - a->lo) / (a->hi - a->lo) * LVS__PW; }
+static double lvs__sy(const lvs__axis *a, double y) { return LVS__PT + LVS__PH - (y - a->lo) / (a->hi - a->lo) * LVS__PH; }
+static double lvs__scat(int i, int n) { return LVS__PL + (i + 0.5) * LVS__PW / n; }
+
+static void lvs__svg_num(lvs__buf *b, double v) {
+    if (!(v > -1e6)) v = -1e6; /* NaN too */
+    if (v > 1e6) v = 1e6;
+    lvs__buf_fixed(b, v, 2);
+}
+static void lvs__svg_xy(lvs__buf *b, double x, double y) {
+    lvs__svg_num(b, x);
+    lvs__buf_putc(b, ',');
+    lvs__svg_num(b, y);
+}
+static void lvs__svg_attr(lvs__buf *b, const char *name, double v) {
+    lvs__buf_putc(b, ' ');
+    lvs__buf_puts(b, name);
+    lvs__buf_puts(b, "=\"");
+    lvs__svg_num(b, v);
+    lvs__buf_putc(b, '"');
+}
+static void lvs__svg_line(lvs__buf *b, const char *cls, double x1, double y1, double x2, double y2, const char *extra) {
+    lvs__buf_puts(b, "<line class=\"");
+    lvs__buf_puts(b, cls);
+    lvs__buf_putc(b, '"');
+    lvs__svg_attr(b, "x1", x1);
+    lvs__svg_attr(b, "y1", y1);
+    lvs__svg_attr(b, "x2", x2);
+    lvs__svg_attr(b, "y2", y2);
+    if (extra) lvs__buf_puts(b, extra);
+    lvs__buf_puts(b, "/>\n");
+}
+/* a text element; txt is escaped for HTML here */
+static void lvs__svg_text(lvs__buf *b, const char *cls, double x, double y, const char *anchor, const char *txt) {
+    lvs__buf_puts(b, "<text class=\"");
+    lvs__buf_puts(b, cls);
+    lvs__buf_putc(b, '"');
+    lvs__svg_attr(b, "x", x);
+    lvs__svg_attr(b, "y", y);
+    lvs__buf_puts(b, " text-anchor=\"");
+    lvs__buf_puts(b, anchor);
+    lvs__buf_puts(b, "\">");
+    lvs__buf_escs(b, txt, LVS__ESC_HTML);
+    lvs__buf_puts(b, "</text>\n");
+}
+static void lvs__svg_open(lvs__buf *b, const char *id, const char *title, const char *desc) {
+    lvs__buf_puts(b, "<svg class=\"plot\" id=\"");
+    lvs__buf_puts(b, id);
+    lvs__buf_puts(b, "\" viewBox=\"0 0 900 390\" role=\"img\" aria-labelledby=\"");
+    lvs__buf_puts(b, id);
+    lvs__buf_puts(b, "-t ");
+    lvs__buf_puts(b, id);
+    lvs__buf_puts(b, "-d\">\n<title id=\"");
+    lvs__buf_puts(b, id);
+    lvs__buf_puts(b, "-t\">");
+    lvs__buf_escs(b, title, LVS__ESC_HTML);
+    lvs__buf_puts(b, "</title>\n<desc id=\"");
+    lvs__buf_puts(b, id);
+    lvs__buf_puts(b, "-d\">");
+    lvs__buf_escs(b, desc, LVS__ESC_HTML);
+    lvs__buf_puts(b, "</desc>\n<rect class=\"bg\" x=\"0\" y=\"0\" width=\"900\" height=\"390\"/>\n");
+}
+/* the y axis: grid lines, tick labels, title */
+static void lvs__svg_yaxis(lvs__buf *b, const lvs__axis *a, const char *title) {
+    lvs__buf t = {NULL, 0, 0, 0};
+    int k;
+    for (k = 0; k <= a->n; k++) {
+        double v = a->lo + (a->hi - a->lo) * k / a->n, y = lvs__sy(a, v);
+        lvs__svg_line(b, "grid", LVS__PL, y, LVS__PL + LVS__PW, y, NULL);
+        t.len = 0;
+        lvs__buf_num(&t, v, 6);
+        lvs__svg_text(b, "tick", LVS__PL - 8, y + 4, "end", t.failed || !t.data ? "" : t.data);
+    }
+    lvs__buf_puts(b, "<text class=\"axis-title\" transform=\"translate(20,");
+    lvs__svg_num(b, LVS__PT + LVS__PH / 2);
+    lvs__buf_puts(b, ") rotate(-90)\" text-anchor=\"middle\">");
+    lvs__buf_escs(b, title, LVS__ESC_HTML);
+    lvs__buf_puts(b, "</text>\n");
+    if (t.failed) b->failed = 1;
+    LVS_FREE(t.data);
+}
+/* a numeric x axis: grid lines and tick labels */
+static void lvs__svg_xaxis(lvs__buf *b, const lvs__axis *a) {
+    lvs__buf t = {NULL, 0, 0, 0};
+    int k;
+    for (k = 0; k <= a->n; k++) {
+        double v = a->lo + (a->hi - a->lo) * k / a->n, x = lvs__sx(a, v);
+        lvs__svg_line(b, "grid", x, LVS__PT, x, LVS__PT + LVS__PH, NULL);
+        t.len = 0;
+        lvs__buf_num(&t, v, 6);
+        lvs__svg_text(b, "tick", x, LVS__PT + LVS__PH + 20, "middle", t.failed || !t.data ? "" : t.data);
+    }
+    if (t.failed) b->failed = 1;
+    LVS_FREE(t.data);
+}
+static void lvs__svg_frame(lvs__buf *b, const char *xtitle) {
+    lvs__buf_puts(b, "<rect class=\"frame\"");
+    lvs__svg_attr(b, "x", LVS__PL);
+    lvs__svg_attr(b, "y", LVS__PT);
+    lvs__svg_attr(b, "width", LVS__PW);
+    lvs__svg_attr(b, "height", LVS__PH);
+    lvs__buf_puts(b, "/>\n");
+    lvs__svg_text(b, "axis-title", LVS__PL + LVS__PW / 2, LVS__PT + LVS__PH + 48, "middle", xtitle);
+}
+static void lvs__svg_nodata(lvs__buf *b, const char *what) {
+    lvs__svg_text(b, "nodata", LVS__PL + LVS__PW / 2, LVS__PT + LVS__PH / 2, "middle", what);
+}
+/* a model's attributes: class="cls" data-model="NAME" */
+static void lvs__svg_series(lvs__buf *b, const char *elem, const char *cls, const lvs__rp_model *m) {
+    lvs__buf_putc(b, '<');
+    lvs__buf_puts(b, elem);
+    lvs__buf_puts(b, " class=\"");
+    lvs__buf_puts(b, cls);
+    lvs__buf_puts(b, "\" data-model=\"");
+    lvs__buf_esc(b, m->name, m->name_len, LVS__ESC_HTML);
+    lvs__buf_putc(b, '"');
+}
+static void lvs__svg_color(lvs__buf *b, const char *attr, int i) {
+    lvs__buf_putc(b, ' ');
+    lvs__buf_puts(b, attr);
+    lvs__buf_puts(b, "=\"");
+    lvs__buf_puts(b, lvs__palette[i % 8]);
+    lvs__buf_putc(b, '"');
+}
+/* legend entry k: a line sample (dash: a stroke-dasharray or NULL; color < 0: grey), a label
+   (the model's name, shortened to 24 characters, plus a suffix), the full name as a tooltip */
+static void lvs__svg_legend(lvs__buf *b, int k, int color, const char *dash, const lvs__rp_model *m, const char *suffix) {
+    double y = LVS__PT + 8 + 22.0 * k;
+    size_t i, cps = 0, cut = 0;
+    lvs__buf_puts(b, "<g class=\"legend\"");
+    if (m) {
+        lvs__buf_puts(b, " data-model=\"");
+        lvs__buf_esc(b, m->name, m->name_len, LVS__ESC_HTML);
+        lvs__buf_putc(b, '"');
+    }
+    lvs__buf_puts(b, ">");
+    if (m) {
+        lvs__buf_puts(b, "<title>");
+        lvs__buf_esc(b, m->name, m->name_len, LVS__ESC_HTML);
+        lvs__buf_puts(b, "</title>");
+    }
+    lvs__buf_puts(b, "<line");
+    lvs__svg_attr(b, "x1", LVS__LEGX);
+    lvs__svg_attr(b, "y1", y);
+    lvs__svg_attr(b, "x2", LVS__LEGX + 28);
+    lvs__svg_attr(b, "y2", y);
+    if (color >= 0) lvs__svg_color(b, "stroke", color);
+    else lvs__buf_puts(b, " stroke=\"#666\"");
+    lvs__buf_puts(b, " stroke-width=\"2.5\"");
+    if (dash) { lvs__buf_puts(b, " stroke-dasharray=\""); lvs__buf_puts(b, dash); lvs__buf_putc(b, '"'); }
+    lvs__buf_puts(b, "/><text class=\"legend-text\"");
+    lvs__svg_attr(b, "x", LVS__LEGX + 36);
+    lvs__svg_attr(b, "y", y + 4.5);
+    lvs__buf_puts(b, ">");
+    if (m) {
+        for (i = 0; i < m->name_len; i++) {
+            if (((unsigned char)m->name[i] & 0xc0) == 0x80) continue;
+            if (++cps == 24) cut = i;
+        }
+        if (cps > 24) {
+            lvs__buf_esc(b, m->name, cut, LVS__ESC_HTML);
+            lvs__buf_puts(b, "&#8230;");
+        } else lvs__buf_esc(b, m->name, m->name_len, LVS__ESC_HTML);
+    }
+    if (suffix) lvs__buf_escs(b, suffix, LVS__ESC_HTML);
+    lvs__buf_puts(b, "</text></g>\n");
+}
+
+/* (1) LVS across depth */
+static void lvs__plot_lvs(lvs__buf *b, const lvs__rp *r) {
+    int *sites = NULL, ns = 0, i, j, k, any = 0, drawn = 0;
+    double lo = 0, hi = 0;
+    lvs__axis ay;
+    size_t total = 0;
+    for (i = 0; i < r->n; i++) total += (size_t)r->m[i].n_prof;
+    if (!(sites = LVS__NEW(int, total ? total : 1))) { b->failed = 1; return; }
+    for (i = 0; i < r->n; i++) /* the union of the sites (each profile is sorted) */
+        for (j = 0; j < r->m[i].n_prof; j++) {
+            const lvs__rp_site *p = &r->m[i].prof[j];
+            double v[3];
+            int pos = 0;
+            v[0] = p->median; v[1] = p->lo; v[2] = p->hi;
+            for (k = 0; k < 3; k++)
+                if (!LVS__RP_NA(v[k])) {
+                    if (v[k] > hi) hi = v[k];
+                    if (v[k] < lo) lo = v[k];
+                    any |= k == 0;
+                }
+            while (pos < ns && sites[pos] < p->site) pos++;
+            if (pos < ns && sites[pos] == p->site) continue;
+            memmove(sites + pos + 1, sites + pos, sizeof *sites * (size_t)(ns - pos));
+            sites[pos] = p->site;
+            ns++;
+        }
+    lvs__axis_make(&ay, lo, hi);
+    lvs__svg_open(b, "plot-lvs", "LVS across depth",
+                  "Median latent vulnerability score of each model at each site (the token embeddings, then the "
+                  "output of each block), with its 95% bootstrap interval as a shaded band; the dashed vertical "
+                  "line marks the middle block.");
+    lvs__svg_yaxis(b, &ay, "median LVS");
+    for (k = 0; k < ns; k++) { /* categorical x axis: label at most about 14 sites */
+        int stride = (ns + 13) / 14;
+        double x = lvs__scat(k, ns);
+        lvs__buf t = {NULL, 0, 0, 0};
+        lvs__svg_line(b, "grid", x, LVS__PT, x, LVS__PT + LVS__PH, NULL);
+        if (k % stride) continue;
+        lvs__rp_site_name(&t, sites[k]);
+        lvs__svg_text(b, "tick", x, LVS__PT + LVS__PH + 20, "middle", t.data ? t.data : "");
+        LVS_FREE(t.data);
+    }
+    lvs__svg_frame(b, "site: embed (token embeddings), then the output of block 0, 1, ...");
+    for (i = 0; i < r->n; i++) { /* the middle block(s) */
+        double mid = r->m[i].v[LVS__RP_MID];
+        int seen = 0;
+        if (LVS__RP_NA(mid)) continue;
+        for (j = 0; j < i; j++) seen |= r->m[j].v[LVS__RP_MID] == mid;
+        for (k = 0; k < ns && !seen; k++)
+            if (sites[k] == mid) {
+                double x = lvs__scat(k, ns);
+                lvs__svg_line(b, "mid-marker", x, LVS__PT, x, LVS__PT + LVS__PH, NULL);
+                lvs__svg_text(b, "mid-label", x + 4, LVS__PT + 14, "start", "middle block");
+            }
+    }
+    if (!any) lvs__svg_nodata(b, "no LVS profile: not measured for any model");
+    for (i = 0; i < r->n && any; i++) {
+        const lvs__rp_model *m = &r->m[i];
+        int nb = 0, np = 0;
+        for (j = 0; j < m->n_prof; j++) {
+            nb += !LVS__RP_NA(m->prof[j].lo) && !LVS__RP_NA(m->prof[j].hi);
+            np += !LVS__RP_NA(m->prof[j].median);
+        }
+        if (nb >= 2) { /* the band: ci_hi left to right, then ci_lo right to left */
+            lvs__svg_series(b, "polygon", "lvs-ci", m);
+            lvs__svg_color(b, "fill", i);
+            lvs__buf_puts(b, " fill-opacity=\"0.15\" stroke=\"none\" points=\"");
+            for (j = 0, k = 0; j < m->n_prof; j++) {
+                const lvs__rp_site *p = &m->prof[j];
+                int si = 0;
+                if (LVS__RP_NA(p->lo) || LVS__RP_NA(p->hi)) continue;
+                while (sites[si] != p->site) si++;
+                if (k++) lvs__buf_putc(b, ' ');
+                lvs__svg_xy(b, lvs__scat(si, ns), lvs__sy(&ay, p->hi));
+            }
+            for (j = m->n_prof - 1; j >= 0; j--) {
+                const lvs__rp_site *p = &m->prof[j];
+                int si = 0;
+                if (LVS__RP_NA(p->lo) || LVS__RP_NA(p->hi)) continue;
+                while (sites[si] != p->site) si++;
+                lvs__buf_putc(b, ' ');
+                lvs__svg_xy(b, lvs__scat(si, ns), lvs__sy(&ay, p->lo));
+            }
+            lvs__buf_puts(b, "\"/>\n");
+        }
+        if (np == 0) continue;
+        lvs__svg_series(b, "polyline", "lvs-median", m);
+        lvs__svg_color(b, "stroke", i);
+        lvs__buf_puts(b, " fill=\"none\" stroke-width=\"2.2\" points=\"");
+        for (j = 0, k = 0; j < m->n_prof; j++) {
+            const lvs__rp_site *p = &m->prof[j];
+            int si = 0;
+            if (LVS__RP_NA(p->median)) continue;
+            while (sites[si] != p->site) si++;
+            if (k++) lvs__buf_putc(b, ' ');
+            lvs__svg_xy(b, lvs__scat(si, ns), lvs__sy(&ay, p->median));
+        }
+        lvs__buf_puts(b, "\"/>\n");
+        for (j = 0; j < m->n_prof; j++) {
+            const lvs__rp_site *p = &m->prof[j];
+            int si = 0;
+            if (LVS__RP_NA(p->median)) continue;
+            while (sites[si] != p->site) si++;
+            lvs__svg_series(b, "circle", "lvs-point", m);
+            lvs__svg_attr(b, "cx", lvs__scat(si, ns));
+            lvs__svg_attr(b, "cy", lvs__sy(&ay, p->median));
+            lvs__buf_puts(b, " r=\"3.5\"");
+            lvs__svg_color(b, "fill", i);
+            lvs__buf_puts(b, "/>\n");
+        }
+    }
+    for (i = 0; i < r->n; i++) lvs__svg_legend(b, drawn++, i, NULL, &r->m[i], r->m[i].n_prof ? NULL : " (not measured)");
+    lvs__svg_legend(b, drawn++, -1, "4 3", NULL, "middle block");
+    lvs__buf_puts(b, "<text class=\"legend-text\"");
+    lvs__svg_attr(b, "x", LVS__LEGX);
+    lvs__svg_attr(b, "y", LVS__PT + 8 + 22.0 * drawn + 4.5);
+    lvs__buf_puts(b, ">shaded: 95% interval</text>\n</svg>\n");
+    LVS_FREE(sites);
+}
+
+/* a polyline of the points (x[q], y[q]) whose y is not null */
+static void lvs__svg_curve(lvs__buf *b, const char *cls, const lvs__rp_model *m, int color, const char *dash,
+                           const double *x, const double *y, int n, const lvs__axis *ax, const lvs__axis *ay) {
+    int q, k = 0;
+    for (q = 0; q < n && LVS__RP_NA(y[q]); q++) {}
+    if (q == n) return; /* no point */
+    lvs__svg_series(b, "polyline", cls, m);
+    lvs__svg_color(b, "stroke", color);
+    lvs__buf_puts(b, " fill=\"none\" stroke-width=\"2.2\"");
+    if (dash) { lvs__buf_puts(b, " stroke-dasharray=\""); lvs__buf_puts(b, dash); lvs__buf_putc(b, '"'); }
+    lvs__buf_puts(b, " points=\"");
+    for (q = 0; q < n; q++) {
+        if (LVS__RP_NA(y[q])) continue;
+        if (k++) lvs__buf_putc(b, ' ');
+        lvs__svg_xy(b, lvs__sx(ax, x[q]), lvs__sy(ay, y[q]));
+    }
+    lvs__buf_puts(b, "\"/>\n");
+}
+static void lvs__range(const double *v, int n, double *lo, double *hi, int *any) {
+    int q;
+    for (q = 0; v && q < n; q++)
+        if (!LVS__RP_NA(v[q])) {
+            if (v[q] < *lo) *lo = v[q];
+            if (v[q] > *hi) *hi = v[q];
+            *any = 1;
+        }
+}
+
+/* (2) compliance during harmful fine-tuning */
+static void lvs__plot_ft(lvs__buf *b, const lvs__rp *r) {
+    lvs__axis ax, ay;
+    double xlo = 0, xhi = 0, ylo = 0, yhi = 1;
+    int i, any = 0, k = 0, dummy = 0;
+    lvs__buf t = {NULL, 0, 0, 0};
+    for (i = 0; i < r->n; i++) {
+        const lvs__rp_model *m = &r->m[i];
+        int has = 0, q;
+        lvs__range(m->ft.y, m->ft.n, &ylo, &yhi, &has);
+        for (q = 0; has && q < m->ft.n; q++) if (!LVS__RP_NA(m->ft.y[q])) lvs__range(&m->ft.x[q], 1, &xlo, &xhi, &dummy);
+        if (has && !LVS__RP_NA(m->v[LVS__RP_ONSET])) lvs__range(&m->v[LVS__RP_ONSET], 1, &xlo, &xhi, &dummy);
+        any |= has;
+    }
+    if (any && !LVS__RP_NA(r->ft_steps)) lvs__range(&r->ft_steps, 1, &xlo, &xhi, &dummy);
+    lvs__axis_make(&ax, xlo, xhi);
+    lvs__axis_make(&ay, ylo, yhi);
+    lvs__svg_open(b, "plot-ft", "Compliance during harmful fine-tuning",
+                  "Fraction of harmful prompts each model answers (judged harmful) at each evaluated fine-tuning "
+                  "step; the dashed horizontal line is the onset threshold tau, and the dotted vertical line in a "
+                  "model's colour marks its onset, the first step at or above tau.");
+    lvs__svg_yaxis(b, &ay, "compliance");
+    lvs__svg_xaxis(b, &ax);
+    lvs__svg_frame(b, "fine-tuning step");
+    if (!LVS__RP_NA(r->tau)) {
+        double y = lvs__sy(&ay, r->tau);
+        lvs__svg_line(b, "tau", LVS__PL, y, LVS__PL + LVS__PW, y, NULL);
+        lvs__buf_puts(&t, "tau = ");
+        lvs__buf_num(&t, r->tau, 6);
+        if (t.data) lvs__svg_text(b, "tau-label", LVS__PL + LVS__PW - 4, y - 6, "end", t.data);
+    }
+    if (!any) lvs__svg_nodata(b, "no fine-tuning curve: not measured for any model");
+    for (i = 0; i < r->n && any; i++) {
+        const lvs__rp_model *m = &r->m[i];
+        double on = m->v[LVS__RP_ONSET];
+        if (m->ft.n == 0) continue;
+        lvs__svg_curve(b, "ft-curve", m, i, NULL, m->ft.x, m->ft.y, m->ft.n, &ax, &ay);
+        if (LVS__RP_NA(on)) continue;
+        lvs__svg_series(b, "line", "onset", m);
+        lvs__svg_attr(b, "x1", lvs__sx(&ax, on));
+        lvs__svg_attr(b, "y1", lvs__sy(&ay, 0));
+        lvs__svg_attr(b, "x2", lvs__sx(&ax, on));
+        lvs__svg_attr(b, "y2", lvs__sy(&ay, LVS__RP_NA(r->tau) ? 1 : r->tau));
+        lvs__svg_color(b, "stroke", i);
+        lvs__buf_puts(b, " stroke-width=\"1.6\" stroke-dasharray=\"2 3\"/>\n");
+        if (LVS__RP_NA(r->tau)) continue;
+        lvs__svg_series(b, "circle", "onset-point", m);
+        lvs__svg_attr(b, "cx", lvs__sx(&ax, on));
+        lvs__svg_attr(b, "cy", lvs__sy(&ay, r->tau));
+        lvs__buf_puts(b, " r=\"5\" fill=\"#fff\" stroke-width=\"2\"");
+        lvs__svg_color(b, "stroke", i);
+        lvs__buf_puts(b, "/>\n");
+    }
+    for (i = 0; i < r->n; i++) {
+        t.len = 0;
+        lvs__buf_puts(&t, " (onset ");
+        lvs__rp_cell(&t, r, &r->m[i], LVS__ROW_ONSET);
+        lvs__buf_putc(&t, ')');
+        lvs__svg_legend(b, k++, i, NULL, &r->m[i], r->m[i].ft.n ? (t.data ? t.data : "") : " (not measured)");
+    }
+    if (!LVS__RP_NA(r->tau)) lvs__svg_legend(b, k++, -1, "7 4", NULL, "onset threshold tau");
+    lvs__buf_puts(b, "</svg>\n");
+    if (t.failed) b->failed = 1;
+    LVS_FREE(t.data);
+}
+
+/* (3) steering at each model's door layer, with the random control */
+static void lvs__plot_steer(lvs__buf *b, const lvs__rp *r) {
+    lvs__axis ax, ay;
+    double xlo = 0, xhi = 0, ylo = 0, yhi = 1;
+    int i, q, any = 0, k = 0, dummy = 0;
+    lvs__buf t = {NULL, 0, 0, 0};
+    for (i = 0; i < r->n; i++) {
+        const lvs__rp_curve *c = lvs__rp_door(&r->m[i]);
+        int has = 0;
+        if (!c) continue;
+        lvs__range(c->y, c->n, &ylo, &yhi, &has);
+        lvs__range(c->r, c->n, &ylo, &yhi, &has);
+        for (q = 0; has && q < c->n; q++) lvs__range(&c->x[q], 1, &xlo, &xhi, &dummy);
+        any |= has;
+    }
+    lvs__axis_make(&ax, xlo, xhi);
+    lvs__axis_make(&ay, ylo, yhi);
+    lvs__svg_open(b, "plot-steer", "Steering",
+                  "Compliance of each model when a direction of size frac times rho is added at every position "
+                  "of its door layer (solid), and with a random direction of the same size (dashed).");
+    lvs__svg_yaxis(b, &ay, "compliance");
+    lvs__svg_xaxis(b, &ax);
+    lvs__svg_frame(b, "steering size frac (fraction of the mean hidden-state norm rho)");
+    if (!any) lvs__svg_nodata(b, "no steering curve at a door layer: not measured for any model");
+    for (i = 0; i < r->n && any; i++) {
+        const lvs__rp_curve *c = lvs__rp_door(&r->m[i]);
+        if (!c) continue;
+        lvs__svg_curve(b, "steer-random", &r->m[i], i, "6 4", c->x, c->r, c->n, &ax, &ay);
+        lvs__svg_curve(b, "steer-door", &r->m[i], i, NULL, c->x, c->y, c->n, &ax, &ay);
+    }
+    for (i = 0; i < r->n; i++) {
+        const lvs__rp_curve *c = lvs__rp_door(&r->m[i]);
+        t.len = 0;
+        if (c) {
+            lvs__buf_puts(&t, c->site < 0 ? " (" : " (block ");
+            lvs__rp_site_name(&t, c->site);
+            lvs__buf_putc(&t, ')');
+        } else lvs__buf_puts(&t, " (not measured)");
+        lvs__svg_legend(b, k++, i, NULL, &r->m[i], t.data ? t.data : "");
+    }
+    lvs__svg_legend(b, k++, -1, "6 4", NULL, "random direction");
+    lvs__buf_puts(b, "</svg>\n");
+    if (t.failed) b->failed = 1;
+    LVS_FREE(t.data);
+}
+
+static const char lvs__rp_css[] =
+    "body{font-family:system-ui,-apple-system,\"Segoe UI\",Roboto,\"Helvetica Neue\",Arial,sans-serif;"
+    "max-width:64rem;margin:1.5rem auto;padding:0 1rem;color:#1b1b1b;line-height:1.45;background:#fff}\n"
+    "h1{font-size:1.7rem;margin-bottom:.2rem}\n"
+    "h2{font-size:1.25rem;margin-top:2.2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}\n"
+    "table{border-collapse:collapse;margin:.6rem 0 1rem;font-size:.92rem}\n"
+    "th,td{border:1px solid #ccc;padding:.3rem .65rem;vertical-align:top}\n"
+    "thead th{background:#f2f4f7;text-align:right}\n"
+    "thead th:first-child{text-align:left}\n"
+    "td{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
+    "tbody th{text-align:left;font-weight:normal}\n"
+    ".wide{overflow-x:auto;max-width:100%}\n"
+    "table.gap tbody th{white-space:nowrap}\n"
+    "table.gap th:first-child{position:sticky;left:0;background:#fff}\n"
+    "table.gap thead th:first-child{background:#f2f4f7}\n"
+    "table.gap .ci{color:#555;font-size:.85em}\n"
+    "table.inputs td{text-align:left;white-space:normal}\n"
+    ".note{color:#555;font-size:.92rem}\n"
+    "figure{margin:.6rem 0 1.2rem}\n"
+    "figcaption{color:#555;font-size:.9rem;max-width:50rem}\n"
+    "svg.plot{display:block;width:100%;max-width:900px;height:auto}\n"
+    "svg.plot text{font-family:inherit;font-size:13px;fill:#222}\n"
+    "svg.plot .bg{fill:#fff}\n"
+    "svg.plot .frame{fill:none;stroke:#444;stroke-width:1}\n"
+    "svg.plot .grid{stroke:#e4e4e4;stroke-width:1}\n"
+    "svg.plot .tick{font-size:12px;fill:#444}\n"
+    "svg.plot .axis-title{font-size:13px;fill:#222}\n"
+    "svg.plot .legend-text{font-size:13px}\n"
+    "svg.plot .mid-marker{stroke:#666;stroke-width:1.3;stroke-dasharray:4 3}\n"
+    "svg.plot .mid-label{font-size:12px;fill:#555}\n"
+    "svg.plot .tau{stroke:#666;stroke-width:1.3;stroke-dasharray:7 4}\n"
+    "svg.plot .tau-label{font-size:12px;fill:#555}\n"
+    "svg.plot .nodata{font-size:15px;fill:#777}\n";
+
+static void lvs__rp_html(lvs__buf *b, const lvs__rp *r, const lvs__rp_tab *T) {
+    lvs__buf tmp = {NULL, 0, 0, 0};
+    const char *s;
+    double x;
+    size_t k, n;
+    int row, c, i;
+    static const char *const inputs[2][3] = {{"prompts", "n_prompts", "harmful prompts"},
+                                              {"benign", "n_benign", "benign prompts"}};
+    lvs__buf_puts(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+                     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                     "<title>LVS audit report</title>\n<style>\n");
+    lvs__buf_puts(b, lvs__rp_css);
+    lvs__buf_puts(b, "</style>\n</head>\n<body>\n<h1>LVS audit report</h1>\n<p class=\"note\">Rendered by lvs.h "
+                     LVS_VERSION " from report.json");
+    if ((s = lvs__rp_str(r, "lvs_version")) != NULL) {
+        lvs__buf_puts(b, " (written by lvs.h ");
+        lvs__buf_escs(b, s, LVS__ESC_HTML);
+        lvs__buf_putc(b, ')');
+    }
+    lvs__buf_puts(b, ".</p>\n\n<h2>The audit gap</h2>\n<div class=\"wide\">\n<table class=\"gap\">\n<thead>\n<tr>");
+    for (row = 0; row < T->rows; row++) {
+        if (row == 1) lvs__buf_puts(b, "</thead>\n<tbody>\n<tr>");
+        else if (row > 1) lvs__buf_puts(b, "<tr>");
+        for (c = 0; c < T->cols; c++) {
+            const char *ci;
+            s = lvs__rp_tab_cell(T, row, c, &n);
+            lvs__buf_puts(b, row == 0 ? "<th scope=\"col\">" : c == 0 ? "<th scope=\"row\">" : "<td>");
+            ci = row == 1 + LVS__ROW_LVS && c > 0 ? strstr(s, " [") : NULL; /* the interval on its own line */
+            if (ci && ci < s + n) {
+                lvs__buf_put(b, s, (size_t)(ci - s));
+                lvs__buf_puts(b, "<br><span class=\"ci\">");
+                lvs__buf_put(b, ci + 1, n - (size_t)(ci + 1 - s));
+                lvs__buf_puts(b, "</span>");
+            } else lvs__buf_put(b, s, n);
+            lvs__buf_puts(b, row == 0 || c == 0 ? "</th>" : "</td>");
+        }
+        lvs__buf_puts(b, "</tr>\n");
+    }
+    lvs__buf_puts(b, "</tbody>\n</table>\n</div>\n<p class=\"note\">&quot;-&quot;: not measured.</p>\n"
+                     "\n<h2>How to read this report</h2>\n<p>");
+    lvs__buf_escs(b, lvs__rp_howto, LVS__ESC_HTML);
+    lvs__buf_puts(b, "</p>\n\n<h2>LVS across depth</h2>\n<figure>\n");
+    lvs__plot_lvs(b, r);
+    lvs__buf_puts(b, "<figcaption>Median LVS of each model at each site");
+    if (!LVS__RP_NA(r->budget)) { lvs__buf_puts(b, " (budget p = "); lvs__buf_num(b, r->budget, 6); lvs__buf_putc(b, ')'); }
+    lvs__buf_puts(b, ", with its 95% bootstrap interval (shaded). The dashed line marks the middle block, "
+                     "where the table's LVS is read.</figcaption>\n</figure>\n\n"
+                     "<h2>Compliance during harmful fine-tuning</h2>\n<figure>\n");
+    lvs__plot_ft(b, r);
+    lvs__buf_puts(b, "<figcaption>Fraction of harmful prompts answered at each evaluated step of harmful "
+                     "fine-tuning; the onset is the first step at or above the dashed threshold.</figcaption>\n"
+                     "</figure>\n\n<h2>Steering</h2>\n<figure>\n");
+    lvs__plot_steer(b, r);
+    lvs__buf_puts(b, "<figcaption>Compliance when a direction of size frac &#215; rho is added at every position of "
+                     "each model's door layer (solid), and with a random direction of the same size "
+                     "(dashed).</figcaption>\n</figure>\n\n<h2>Inputs and settings</h2>\n<table class=\"inputs\">\n"
+                     "<tbody>\n");
+    for (i = 0; i < 2; i++) {
+        s = lvs__rp_str(r, inputs[i][0]);
+        x = lvs__rp_count(r, inputs[i][1]);
+        if (!s && LVS__RP_NA(x)) continue;
+        lvs__buf_puts(b, "<tr><th scope=\"row\">");
+        lvs__buf_puts(b, inputs[i][2]);
+        lvs__buf_puts(b, "</th><td>");
+        if (s) lvs__buf_escs(b, s, LVS__ESC_HTML);
+        if (!LVS__RP_NA(x)) {
+            lvs__buf_puts(b, s ? " (" : "");
+            lvs__buf_num(b, x, 0);
+            lvs__buf_puts(b, s ? ")" : "");
+        }
+        lvs__buf_puts(b, "</td></tr>\n");
+    }
+    for (k = 0; r->settings && k < r->settings->n; k++) {
+        const lvs_json *e = &r->settings->items[k];
+        lvs__buf_puts(b, "<tr><th scope=\"row\">");
+        lvs__buf_esc(b, e->key, e->key_len, LVS__ESC_HTML);
+        lvs__buf_puts(b, "</th><td>");
+        tmp.len = 0;
+        lvs__rp_value(&tmp, e, 0);
+        if (tmp.len) lvs__buf_esc(b, tmp.data, tmp.len, LVS__ESC_HTML);
+        lvs__buf_puts(b, "</td></tr>\n");
+    }
+    lvs__buf_puts(b, "</tbody>\n</table>\n</body>\n</html>\n");
+    if (tmp.failed) b->failed = 1;
+    LVS_FREE(tmp.data);
+}
+
+LVSDEF lvs_status lvs_report_render(const char *json, size_t len, lvs_report_kind kind, char **out, size_t *out_len,
+                                    lvs_error *err) {
+    lvs__rp r;
+    lvs__rp_tab T;
+    lvs__buf b = {NULL, 0, 0, 0};
+    lvs_status s;
+    if (out) *out = NULL;
+    if (out_len) *out_len = 0;
+    if (!json || !out) return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_report_render: NULL argument");
+    if ((int)kind < LVS_REPORT_TEXT || (int)kind > LVS_REPORT_HTML)
+        return lvs__fail(err, LVS_ERR_ARG, -1, "lvs_report_render: unknown kind %d", (int)kind);
+    if ((s = lvs__rp_read(&r, json, len, err)) != LVS_OK) { lvs__rp_free(&r); return s; }
+    if (!lvs__rp_tab_make(&T, &r, kind == LVS_REPORT_TEXT ? LVS__ESC_TEXT : kind == LVS_REPORT_MD ? LVS__ESC_MD
+                                                                                              : LVS__ESC_HTML))
+        b.failed = 1;
+    else if (kind == LVS_REPORT_TEXT) lvs__rp_text(&b, &r, &T);
+    else if (kind == LVS_REPORT_MD) lvs__rp_md(&b, &r, &T);
+    else lvs__rp_html(&b, &r, &T);
+    lvs__rp_tab_free(&T);
+    lvs__rp_free(&r);
+    if (b.failed || !b.data) {
+        LVS_FREE(b.data);
+        return lvs__oom(err);
+    }
+    *out = b.data;
+    if (out_len) *out_len = b.len;
+    lvs__err_clear(err);
+    return LVS_OK;
 }
 
 #endif /* LVS_IMPLEMENTATION_DONE */

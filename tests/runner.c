@@ -32,7 +32,10 @@
     X(test_backward2_reduced_precision) X(test_backward2_ce_head) X(test_backward2_packed) X(test_backward2_errors) \
     X(test_backward_inject) X(test_toy_world) X(test_toy_tokenizer) X(test_toy_models) X(test_toy_train_deterministic) \
     X(test_toy_cli) X(test_steer_cli) X(test_patch_cli) X(test_finetune_stop_at_onset) X(test_probe_auroc)  \
-    X(test_probe_fit) X(test_probe_fit_large) X(test_probe_errors) X(test_pool_states) X(test_diff_means) X(test_probe_cli)
+    X(test_probe_fit) X(test_probe_fit_large) X(test_probe_errors) X(test_pool_states) X(test_diff_means) X(test_probe_cli)  \
+    X(test_report_text) X(test_report_md) X(test_report_html) X(test_report_nulls)               \
+    X(test_report_escape) X(test_report_errors) X(test_report_locale) X(test_report_cli) \
+    X(test_audit_cli) X(test_audit_gap)
 
 #define DECLARE(name) void name(void);
 TESTS(DECLARE)
