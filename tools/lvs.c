@@ -4174,7 +4174,9 @@ static int cmd_audit(int argc, char **argv) {
             av[ac++] = (char *)am->path;
             AV_OPT("--data", hdata); AV_OPT("--eval-prompts", prompts); AV_OPT("-o", out); AV_OPT("--lr", ft_lr);
             AV_OPT("--steps", ft_steps); AV_OPT("--rank", ft_rank); AV_OPT("--batch", ft_batch);
-            AV_OPT("--eval-every", ft_every); AV_OPT("--eval-n", ft_n); AV_OPT("--eval-max-new", ft_max_new);
+            AV_OPT("--eval-every", ft_every); AV_OPT("--eval-max-new", ft_max_new);
+            /* the evaluation prompts: the first --ft-eval-n, within --limit */
+            AV_OPT("--eval-n", limit_s && limit < atoi(ft_n) ? limit_s : ft_n);
             AV_OPT("--tau", tau); AV_OPT("--judge", judge); AV_OPT("--template", tpl); AV_OPT("--dtype", dtype);
             AV_OPT("--threads", threads);
             av[ac++] = (char *)"--stop-at-onset";
