@@ -19,8 +19,8 @@
      hooks at every site, batched forward and generation), tokenizer.json tokenizers with
      built-in chat templates, the backward pass (gradients at hook sites, of block inputs, of
      f32 weights and of LoRA adapters), the LVS estimator (latent PGD, l2 and random-control
-     attacks, the keyword judge, bootstrap statistics), pooled hidden states and the static
-     probe (logistic regression, AUROC), the harmlessness reward model and the
+     attacks, the keyword judge, bootstrap statistics), pooled hidden states, steering
+     directions and the static probe (logistic regression, AUROC), the harmlessness reward model and the
      HarmBench classifier judge, PEFT-compatible LoRA adapters, fine-tuning (AdamW,
      schedules, LoRA or every weight), the toy world (a synthetic chat world and its tiny
      models, trained from scratch), and the audit report writers (the audit-gap table as
