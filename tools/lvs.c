@@ -3188,16 +3188,22 @@ static int write_text(const char *cmd, const char *path, const lvs_strbuf *b) {
     return 1;
 }
 
-static int parse_fracs(const char *cmd, const char *arg, double *fr, int *n_fr) {
+static int parse_fracs(const char *cmd, const char *opt, const char *arg, double *fr, int *n_fr) {
+    char msg[96];
     char **it;
     int n, k;
     *n_fr = 0;
-    if (!parse_list(arg, &it, &n)) return fail_usage(cmd, "--fracs needs numbers, e.g.", "0,0.06") ? 0 : 0;
+    if (!parse_list(arg, &it, &n)) {
+        snprintf(msg, sizeof msg, "%s needs numbers, e.g.", opt);
+        fail_usage(cmd, msg, "0,0.06");
+        return 0;
+    }
     for (k = 0; k < n; k++) {
         char *e;
         double f = strtod(it[k], &e);
         if (*e || !(f >= 0 && f <= 100) || *n_fr >= 32) {
-            fail_usage(cmd, "--fracs: not a number in [0, 100], or more than 32:", it[k]);
+            snprintf(msg, sizeof msg, "%s: not a number in [0, 100], or more than 32:", opt);
+            fail_usage(cmd, msg, it[k]);
             free_list(it, n);
             return 0;
         }
@@ -3302,7 +3308,7 @@ static int cmd_steer(int argc, char **argv) {
     a.ids = NULL;
     if (!a.path || !prompts_path) return fail_usage("steer", "needs MODEL and --prompts FILE", NULL);
     if (!ha.path == !benign_path) return fail_usage("steer", "needs exactly one of --harmful-model DIR and --benign FILE", NULL);
-    if (!parse_fracs("steer", fracs_arg, fr, &n_fr)) return 2;
+    if (!parse_fracs("steer", "--fracs", fracs_arg, fr, &n_fr)) return 2;
     ra.opts = ha.opts = a.opts;
     ra.adapter = ha.adapter = NULL;
     if (!(m = load("steer", &a))) return 1;
@@ -4018,7 +4024,7 @@ static int cmd_audit(int argc, char **argv) {
     }
     if (!n_models || !prompts || !outd) { free(ms); return fail_usage("audit", "needs MODEL..., --prompts FILE and -o DIR", NULL); }
     if (!psafe != !punsafe) { free(ms); return fail_usage("audit", "--probe-safe and --probe-unsafe go together", NULL); }
-    if (!parse_fracs("audit", steer_fracs, fr, &n_fr)) { free(ms); return 2; }
+    if (!parse_fracs("audit", "--steer-fracs", steer_fracs, fr, &n_fr)) { free(ms); return 2; }
     { /* numbers checked here, before any work (the commands check them again) */
         const char *const ints[6] = {ft_steps, ft_rank, ft_batch, ft_every, ft_n, ft_max_new};
         static const char *const names[6] = {"--ft-steps", "--ft-rank", "--ft-batch", "--ft-eval-every", "--ft-eval-n",
