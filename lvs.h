@@ -14204,14 +14204,48 @@ static double lvs__rp_at(const lvs__rp_curve *c, double x, int use_r) {
     return LVS__RP_NULL;
 }
 
+/* The inputs (prompt files and counts) and every setting, one table row each: open, the name,
+   sep, the value, close; text escaped for esc. tmp is scratch. */
+static void lvs__rp_inputs(lvs__buf *b, const lvs__rp *r, lvs__buf *tmp, const char *open, const char *sep,
+                           const char *close, int esc) {
+    static const char *const inputs[2][3] = {{"prompts", "n_prompts", "harmful prompts"},
+                                              {"benign", "n_benign", "benign prompts"}};
+    const char *s;
+    double x;
+    size_t k;
+    int i;
+    for (i = 0; i < 2; i++) {
+        s = lvs__rp_str(r, inputs[i][0]);
+        x = lvs__rp_count(r, inputs[i][1]);
+        if (!s && LVS__RP_NA(x)) continue;
+        lvs__buf_puts(b, open);
+        lvs__buf_puts(b, inputs[i][2]);
+        lvs__buf_puts(b, sep);
+        if (s) lvs__buf_escs(b, s, esc);
+        if (!LVS__RP_NA(x)) {
+            lvs__buf_puts(b, s ? " (" : "");
+            lvs__buf_num(b, x, 0);
+            lvs__buf_puts(b, s ? ")" : "");
+        }
+        lvs__buf_puts(b, close);
+    }
+    for (k = 0; r->settings && k < r->settings->n; k++) {
+        const lvs_json *e = &r->settings->items[k];
+        lvs__buf_puts(b, open);
+        lvs__buf_esc(b, e->key, e->key_len, esc);
+        lvs__buf_puts(b, sep);
+        tmp->len = 0;
+        lvs__rp_value(tmp, e, 0);
+        if (tmp->len) lvs__buf_esc(b, tmp->data, tmp->len, esc);
+        lvs__buf_puts(b, close);
+    }
+}
+
 static void lvs__rp_md(lvs__buf *b, const lvs__rp *r, const lvs__rp_tab *T) {
     lvs__buf tmp = {NULL, 0, 0, 0};
     const char *s;
-    double x, *u = NULL;
-    size_t k;
+    double *u = NULL;
     int i, j, nu;
-    static const char *const inputs[2][3] = {{"prompts", "n_prompts", "harmful prompts"},
-                                              {"benign", "n_benign", "benign prompts"}};
     lvs__buf_puts(b, "# LVS audit report\n\nRendered by lvs.h " LVS_VERSION " from report.json");
     if ((s = lvs__rp_str(r, "lvs_version")) != NULL) {
         lvs__buf_puts(b, " (written by lvs.h ");
@@ -14219,31 +14253,7 @@ static void lvs__rp_md(lvs__buf *b, const lvs__rp *r, const lvs__rp_tab *T) {
         lvs__buf_putc(b, ')');
     }
     lvs__buf_puts(b, ".\n\n## Inputs\n\n| input | value |\n|---|---|\n");
-    for (i = 0; i < 2; i++) {
-        s = lvs__rp_str(r, inputs[i][0]);
-        x = lvs__rp_count(r, inputs[i][1]);
-        if (!s && LVS__RP_NA(x)) continue;
-        lvs__buf_puts(b, "| ");
-        lvs__buf_puts(b, inputs[i][2]);
-        lvs__buf_puts(b, " | ");
-        if (s) lvs__buf_escs(b, s, LVS__ESC_MD);
-        if (!LVS__RP_NA(x)) {
-            lvs__buf_puts(b, s ? " (" : "");
-            lvs__buf_num(b, x, 0);
-            lvs__buf_puts(b, s ? ")" : "");
-        }
-        lvs__buf_puts(b, " |\n");
-    }
-    for (k = 0; r->settings && k < r->settings->n; k++) {
-        const lvs_json *e = &r->settings->items[k];
-        lvs__buf_puts(b, "| ");
-        lvs__buf_esc(b, e->key, e->key_len, LVS__ESC_MD);
-        lvs__buf_puts(b, " | ");
-        tmp.len = 0;
-        lvs__rp_value(&tmp, e, 0);
-        if (tmp.len) lvs__buf_esc(b, tmp.data, tmp.len, LVS__ESC_MD);
-        lvs__buf_puts(b, " |\n");
-    }
+    lvs__rp_inputs(b, r, &tmp, "| ", " | ", " |\n", LVS__ESC_MD);
     lvs__buf_puts(b, "\n## The audit gap\n\n");
     lvs__rp_md_table(b, T);
     lvs__buf_puts(b, "\n\"-\": not measured.\n\n## LVS across depth\n\nMedian LVS per site");
@@ -14863,11 +14873,8 @@ static const char lvs__rp_css[] =
 static void lvs__rp_html(lvs__buf *b, const lvs__rp *r, const lvs__rp_tab *T) {
     lvs__buf tmp = {NULL, 0, 0, 0};
     const char *s;
-    double x;
-    size_t k, n;
-    int row, c, i;
-    static const char *const inputs[2][3] = {{"prompts", "n_prompts", "harmful prompts"},
-                                              {"benign", "n_benign", "benign prompts"}};
+    size_t n;
+    int row, c;
     lvs__buf_puts(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
                      "<title>LVS audit report</title>\n<style>\n");
@@ -14917,31 +14924,7 @@ static void lvs__rp_html(lvs__buf *b, const lvs__rp *r, const lvs__rp_tab *T) {
                      "each model's door layer (solid), and with a random direction of the same size "
                      "(dashed).</figcaption>\n</figure>\n\n<h2>Inputs and settings</h2>\n<table class=\"inputs\">\n"
                      "<tbody>\n");
-    for (i = 0; i < 2; i++) {
-        s = lvs__rp_str(r, inputs[i][0]);
-        x = lvs__rp_count(r, inputs[i][1]);
-        if (!s && LVS__RP_NA(x)) continue;
-        lvs__buf_puts(b, "<tr><th scope=\"row\">");
-        lvs__buf_puts(b, inputs[i][2]);
-        lvs__buf_puts(b, "</th><td>");
-        if (s) lvs__buf_escs(b, s, LVS__ESC_HTML);
-        if (!LVS__RP_NA(x)) {
-            lvs__buf_puts(b, s ? " (" : "");
-            lvs__buf_num(b, x, 0);
-            lvs__buf_puts(b, s ? ")" : "");
-        }
-        lvs__buf_puts(b, "</td></tr>\n");
-    }
-    for (k = 0; r->settings && k < r->settings->n; k++) {
-        const lvs_json *e = &r->settings->items[k];
-        lvs__buf_puts(b, "<tr><th scope=\"row\">");
-        lvs__buf_esc(b, e->key, e->key_len, LVS__ESC_HTML);
-        lvs__buf_puts(b, "</th><td>");
-        tmp.len = 0;
-        lvs__rp_value(&tmp, e, 0);
-        if (tmp.len) lvs__buf_esc(b, tmp.data, tmp.len, LVS__ESC_HTML);
-        lvs__buf_puts(b, "</td></tr>\n");
-    }
+    lvs__rp_inputs(b, r, &tmp, "<tr><th scope=\"row\">", "</th><td>", "</td></tr>\n", LVS__ESC_HTML);
     lvs__buf_puts(b, "</tbody>\n</table>\n</body>\n</html>\n");
     if (tmp.failed) b->failed = 1;
     LVS_FREE(tmp.data);

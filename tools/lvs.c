@@ -4053,12 +4053,14 @@ static int cmd_audit(int argc, char **argv) {
         mo = ma.opts;
         if (!dtype) mo.dtype = LVS_AS_STORED;
     }
-    /* the models: names, shapes */
+    /* the models: names, shapes (opened as stored: mapped, nothing converted) */
     for (k = 0; k < n_models; k++) {
         lvs_model *m = NULL;
+        lvs_model_opts so;
         lvs_error err;
         int j, dup = 1;
-        if (lvs_model_open(&m, ms[k].path, &mo, &err) != LVS_OK) {
+        lvs_model_opts_default(&so);
+        if (lvs_model_open(&m, ms[k].path, &so, &err) != LVS_OK) {
             fprintf(stderr, "lvs audit: error: %s [%s]\n", err.message, lvs_status_name(err.status));
             goto done;
         }
