@@ -8340,10 +8340,16 @@ static float lvs__one_q8(const int8_t *w, const float *ws, const int8_t *x, cons
     return out;
 }
 
+static int64_t lvs__wsize(lvs_wtype t) { return t == LVS_W_F32 ? 4 : t == LVS_W_INT8 ? 1 : 2; }
 static const void *lvs__mat_row(const lvs__mat *W, int64_t r) {
-    static const size_t esz[4] = {4, 2, 2, 1};
-    return (const char *)W->w + (size_t)r * (size_t)W->cols * esz[W->type];
+    return (const char *)W->w + (size_t)r * (size_t)W->cols * (size_t)lvs__wsize(W->type);
 }
+/* A hint to fetch the cache line at p (GCC and clang; nothing elsewhere). */
+#if defined(__GNUC__) || defined(__clang__)
+#define LVS__PREFETCH(p) __builtin_prefetch((p), 0, 3)
+#else
+#define LVS__PREFETCH(p) ((void)(p))
+#endif
 
 /* n f16 or bf16 values as f32 (exact conversions, so the vector and scalar paths agree bit for
    bit): 8 at a time with F16C / AVX2. */
@@ -8367,6 +8373,19 @@ static void lvs__mat_row_f32(const lvs__mat *W, int64_t r, float *out) {
         lvs_q8_dequantize_row((const int8_t *)lvs__mat_row(W, r), W->s + r * lvs_q8_nblocks(W->cols), W->cols, out);
     else if (W->type == LVS_W_F32) memcpy(out, lvs__mat_row(W, r), sizeof(float) * (size_t)W->cols);
     else lvs__half_to_f32((const uint16_t *)lvs__mat_row(W, r), W->type == LVS_W_BF16, W->cols, out);
+}
+
+/* Columns k0 .. k0+nk-1 of row r as f32, padded with zeros up to width (the backward pass's
+   weight panels). */
+static void lvs__mat_seg_f32(const lvs__mat *W, int64_t r, int64_t k0, int64_t nk, float *out, int64_t width) {
+    int64_t i;
+    if (W->type == LVS_W_F32) memcpy(out, (const float *)lvs__mat_row(W, r) + k0, sizeof(float) * (size_t)nk);
+    else if (W->type == LVS_W_INT8) {
+        const int8_t *q = (const int8_t *)lvs__mat_row(W, r);
+        const float *sc = W->s + r * lvs_q8_nblocks(W->cols);
+        for (i = 0; i < nk; i++) out[i] = sc[(k0 + i) / LVS_Q8_BLOCK] * (float)q[k0 + i];
+    } else lvs__half_to_f32((const uint16_t *)lvs__mat_row(W, r) + k0, W->type == LVS_W_BF16, nk, out);
+    for (i = nk; i < width; i++) out[i] = 0.0f;
 }
 
 /* One matrix product of a batch: y[t * ldy + r] = sum_k x[t][k] W[r][k] (+ bias[r]). */
@@ -9535,8 +9554,8 @@ static void lvs__lora_back(const lvs_lora *lo, lvs_lora *g, int64_t i, const flo
    [K][16] contiguously, then a register tile of 6 rows x 16 columns sweeps them. Each output
    is one sum over k in order, whatever the thread count. pack: 16 x K floats per thread. */
 #define LVS__PANEL 16
-static void lvs__gemm_panel(const float *A, int64_t lda, int64_t n, const float *B, int64_t ldb, int64_t K, float *C,
-                            int64_t ldc, int nj, int accumulate, const float *bias) {
+static void lvs__gemm_panel(const float *A, int64_t lda, int64_t n, const float *B, int64_t K, float *C, int64_t ldc,
+                            int nj, int accumulate, const float *bias) {
     int64_t t0, k;
     int t, j;
     for (t0 = 0; t0 < n; t0 += 6) {
@@ -9545,16 +9564,32 @@ static void lvs__gemm_panel(const float *A, int64_t lda, int64_t n, const float 
         for (t = 0; t < 6; t++) ar[t] = A + (t0 + t < n ? t0 + t : n - 1) * lda;
 #ifdef LVS__AVX2
         {
+            const float *a0 = ar[0], *a1 = ar[1], *a2 = ar[2], *a3 = ar[3], *a4 = ar[4], *a5 = ar[5], *b = B;
             __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-            __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, a;
-            for (k = 0; k < K; k++) {
-                const __m256 b0 = _mm256_loadu_ps(B + k * ldb), b1 = _mm256_loadu_ps(B + k * ldb + 8);
-                a = _mm256_broadcast_ss(ar[0] + k); c00 = _mm256_fmadd_ps(a, b0, c00); c01 = _mm256_fmadd_ps(a, b1, c01);
-                a = _mm256_broadcast_ss(ar[1] + k); c10 = _mm256_fmadd_ps(a, b0, c10); c11 = _mm256_fmadd_ps(a, b1, c11);
-                a = _mm256_broadcast_ss(ar[2] + k); c20 = _mm256_fmadd_ps(a, b0, c20); c21 = _mm256_fmadd_ps(a, b1, c21);
-                a = _mm256_broadcast_ss(ar[3] + k); c30 = _mm256_fmadd_ps(a, b0, c30); c31 = _mm256_fmadd_ps(a, b1, c31);
-                a = _mm256_broadcast_ss(ar[4] + k); c40 = _mm256_fmadd_ps(a, b0, c40); c41 = _mm256_fmadd_ps(a, b1, c41);
-                a = _mm256_broadcast_ss(ar[5] + k); c50 = _mm256_fmadd_ps(a, b0, c50); c51 = _mm256_fmadd_ps(a, b1, c51);
+            __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, a, b0, b1;
+            /* one k: two vectors of B against six broadcast values of A (unrolled by 4 below) */
+#define LVS__GEMM_K(o)                                                                                                 \
+    b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);                                                            \
+    a = _mm256_broadcast_ss(a0 + (o)), c00 = _mm256_fmadd_ps(a, b0, c00), c01 = _mm256_fmadd_ps(a, b1, c01);         \
+    a = _mm256_broadcast_ss(a1 + (o)), c10 = _mm256_fmadd_ps(a, b0, c10), c11 = _mm256_fmadd_ps(a, b1, c11);         \
+    a = _mm256_broadcast_ss(a2 + (o)), c20 = _mm256_fmadd_ps(a, b0, c20), c21 = _mm256_fmadd_ps(a, b1, c21);         \
+    a = _mm256_broadcast_ss(a3 + (o)), c30 = _mm256_fmadd_ps(a, b0, c30), c31 = _mm256_fmadd_ps(a, b1, c31);         \
+    a = _mm256_broadcast_ss(a4 + (o)), c40 = _mm256_fmadd_ps(a, b0, c40), c41 = _mm256_fmadd_ps(a, b1, c41);         \
+    a = _mm256_broadcast_ss(a5 + (o)), c50 = _mm256_fmadd_ps(a, b0, c50), c51 = _mm256_fmadd_ps(a, b1, c51);
+            for (k = 0; k < K; k++, b += 16) { LVS__GEMM_K(k) }
+#undef LVS__GEMM_K
+            if (nj == LVS__PANEL && t0 + 6 <= n) { /* a whole tile: C = base + acc, 8 at a time */
+#define LVS__GEMM_ROW(t, x0, x1)                                                                                       \
+    {                                                                                                                  \
+        float *o = C + (t0 + (t)) * ldc;                                                                               \
+        if (accumulate) x0 = _mm256_add_ps(_mm256_loadu_ps(o), x0), x1 = _mm256_add_ps(_mm256_loadu_ps(o + 8), x1);   \
+        else if (bias) x0 = _mm256_add_ps(_mm256_loadu_ps(bias), x0), x1 = _mm256_add_ps(_mm256_loadu_ps(bias + 8), x1); \
+        _mm256_storeu_ps(o, x0), _mm256_storeu_ps(o + 8, x1);                                                          \
+    }
+                LVS__GEMM_ROW(0, c00, c01) LVS__GEMM_ROW(1, c10, c11) LVS__GEMM_ROW(2, c20, c21)
+                LVS__GEMM_ROW(3, c30, c31) LVS__GEMM_ROW(4, c40, c41) LVS__GEMM_ROW(5, c50, c51)
+#undef LVS__GEMM_ROW
+                continue;
             }
             _mm256_storeu_ps(acc[0], c00); _mm256_storeu_ps(acc[0] + 8, c01);
             _mm256_storeu_ps(acc[1], c10); _mm256_storeu_ps(acc[1] + 8, c11);
@@ -9568,7 +9603,7 @@ static void lvs__gemm_panel(const float *A, int64_t lda, int64_t n, const float 
         for (k = 0; k < K; k++)
             for (t = 0; t < 6; t++) {
                 const float a = ar[t][k];
-                for (j = 0; j < LVS__PANEL; j++) acc[t][j] += a * B[k * ldb + j];
+                for (j = 0; j < LVS__PANEL; j++) acc[t][j] += a * B[k * LVS__PANEL + j];
             }
 #endif
         for (t = 0; t < 6 && t0 + t < n; t++) {
@@ -9584,8 +9619,9 @@ static void lvs__gemm_panel(const float *A, int64_t lda, int64_t n, const float 
    order (the same bits for any thread count). pack: LVS__DX_SCRATCH(cols, threads) floats. */
 #define LVS__DX_CHUNKS 8
 #define LVS__DX_RB 256
-#define LVS__DX_SCRATCH(cols, nt) \
-    ((((cols) + 15) / 16 * 16) * (LVS__DX_RB + (nt)) + LVS__DX_CHUNKS * 7 * (cols) + (cols))
+#define LVS__DX_GROUP 16
+#define LVS__DX_PER_THREAD ((int64_t)LVS__DX_GROUP * LVS__DX_RB * 16 + LVS__DX_GROUP * 16)
+#define LVS__DX_SCRATCH(cols, nt) (LVS__DX_PER_THREAD * (nt) + LVS__DX_CHUNKS * 14 * (cols) + (cols))
 static void lvs__matmul_dx(const lvs__mat *W, const float *dy, int64_t ldy, int64_t n, float *dx, int64_t ldx,
                            int accumulate, float *pack, int nt) {
     const int64_t rows = W->rows, cols = W->cols;
@@ -9619,34 +9655,40 @@ static void lvs__matmul_dx(const lvs__mat *W, const float *dy, int64_t ldy, int6
             }
         return;
     }
-    { /* blocks of LVS__DX_RB rows of W, swept by column panels: read in place from f32 weights
-         (whole panels), else first copied row by row into packed panels */
-        const int64_t npanel = (cols + LVS__PANEL - 1) / LVS__PANEL, rb_max = LVS__DX_RB;
-        const int direct = W->type == LVS_W_F32 && cols % LVS__PANEL == 0;
-        float *rowbuf = pack + npanel * LVS__PANEL * rb_max;
-        int64_t rb;
-        for (rb = 0; rb < rows; rb += rb_max) {
-            const int64_t nr = rows - rb < rb_max ? rows - rb : rb_max;
-            int64_t r;
-            LVS__PAR_FOR(nr * cols * 4, nt)
-            for (r = rb; r < (direct ? rb : rb + nr); r++) {
-                float *tmp = rowbuf + (int64_t)LVS__TID() * (npanel * LVS__PANEL);
-                int64_t q;
-                lvs__mat_row_f32(W, r, tmp);
-                for (q = cols; q < npanel * LVS__PANEL; q++) tmp[q] = 0.0f;
-                for (q = 0; q < npanel; q++)
-                    memcpy(pack + (q * nr + (r - rb)) * LVS__PANEL, tmp + q * LVS__PANEL, sizeof(float) * LVS__PANEL);
-            }
-            LVS__PAR_FOR(nr * cols * n, nt)
-            for (p = 0; p < npanel; p++) {
-                const int64_t k0 = p * LVS__PANEL;
-                const int nj = (int)(cols - k0 < LVS__PANEL ? cols - k0 : LVS__PANEL);
-                if (direct)
-                    lvs__gemm_panel(dy + rb, ldy, n, (const float *)lvs__mat_row(W, rb) + k0, cols, nr, dx + k0, ldx, nj,
-                                    accumulate || rb > 0, NULL);
-                else
-                    lvs__gemm_panel(dy + rb, ldy, n, pack + p * nr * LVS__PANEL, LVS__PANEL, nr, dx + k0, ldx, nj,
-                                    accumulate || rb > 0, NULL);
+    { /* each thread owns a range of 16-column panels of dx and takes them LVS__DX_GROUP at a
+         time: per block of LVS__DX_RB rows of W, it copies the block's columns as f32 into
+         [panel][row][16] (reading each row's segment once, in order), then sweeps each panel
+         with every row of dy, adding the blocks in order */
+        const int64_t npanel = (cols + LVS__PANEL - 1) / LVS__PANEL, nslice = npanel < nt ? npanel : nt;
+        int64_t s;
+        LVS__PAR_FOR(rows * cols * n, nt)
+        for (s = 0; s < nslice; s++) {
+            float *pk = pack + (int64_t)LVS__TID() * LVS__DX_PER_THREAD, *seg = pk + LVS__DX_GROUP * LVS__DX_RB * LVS__PANEL;
+            const int64_t p0 = npanel * s / nslice, p1 = npanel * (s + 1) / nslice;
+            int64_t g0, rb, r, q;
+            for (g0 = p0; g0 < p1; g0 += LVS__DX_GROUP) {
+                const int64_t ng = p1 - g0 < LVS__DX_GROUP ? p1 - g0 : LVS__DX_GROUP, k0 = g0 * LVS__PANEL;
+                const int64_t nk = cols - k0 < ng * LVS__PANEL ? cols - k0 : ng * LVS__PANEL;
+                for (rb = 0; rb < rows; rb += LVS__DX_RB) {
+                    const int64_t nr = rows - rb < LVS__DX_RB ? rows - rb : LVS__DX_RB;
+                    for (r = 0; r < nr; r++) {
+                        const float *src = seg;
+                        if (rb + r + 8 < rows) { /* the row 8 ahead, so that the copy does not wait on memory */
+                            const char *ahead = (const char *)lvs__mat_row(W, rb + r + 8);
+                            int64_t c0 = k0 * lvs__wsize(W->type), c1 = (k0 + nk) * lvs__wsize(W->type);
+                            for (; c0 < c1; c0 += 64) LVS__PREFETCH(ahead + c0);
+                        }
+                        if (W->type == LVS_W_F32 && nk == ng * LVS__PANEL) src = (const float *)lvs__mat_row(W, rb + r) + k0;
+                        else lvs__mat_seg_f32(W, rb + r, k0, nk, seg, ng * LVS__PANEL);
+                        for (q = 0; q < ng; q++)
+                            memcpy(pk + (q * nr + r) * LVS__PANEL, src + q * LVS__PANEL, sizeof(float) * LVS__PANEL);
+                    }
+                    for (q = 0; q < ng; q++) {
+                        const int64_t kq = k0 + q * LVS__PANEL;
+                        lvs__gemm_panel(dy + rb, ldy, n, pk + q * nr * LVS__PANEL, nr, dx + kq, ldx,
+                                        (int)(cols - kq < LVS__PANEL ? cols - kq : LVS__PANEL), accumulate || rb > 0, NULL);
+                    }
+                }
             }
         }
     }
@@ -9679,7 +9721,7 @@ static void lvs__matmul_fwd(const lvs__mat *W, const float *x, int64_t n, float 
             A = wb;
         }
         for (p = 0; p < np; p++) {
-            lvs__gemm_panel(A, K, nr, pack + p * K * LVS__PANEL, LVS__PANEL, K, c, LVS__PANEL, LVS__PANEL, 0, NULL);
+            lvs__gemm_panel(A, K, nr, pack + p * K * LVS__PANEL, K, c, LVS__PANEL, LVS__PANEL, 0, NULL);
             for (i = 0; i < nr; i++)
                 for (j = 0; j < LVS__PANEL && p * LVS__PANEL + j < n; j++)
                     y[(p * LVS__PANEL + j) * ldy + r0 + i] = c[i * LVS__PANEL + j] + (bias ? bias[r0 + i] : 0.0f);
@@ -10225,49 +10267,83 @@ static void lvs__block_back(const lvs_model *m, lvs_tape *t, const lvs_backward_
 #undef LVS__LBT
 }
 
-/* out[t] = w . x[t] for the n <= 6 rows of x ([n, d]), reading w once (each a sum in the
-   lane order of lvs__dot) */
-static void lvs__dots(const float *w, const float *x, int64_t d, int64_t n, float *out) {
-    int64_t t, k = 0;
+/* The cross-entropy head's inner steps for a block of nv <= LVS__CE_VB rows of W (w: [nv, d])
+   and n <= 6 rows of x: z[v * 6 + t] = w_v . x_t (each a sum over k in order; two rows of W
+   against six of x in registers, rows past n repeating the last), and, given coefficients
+   c[v * 6 + t] (zero for t >= n), acc[t] += sum_v c[v * 6 + t] w_v for all six rows of acc
+   (summed over v in order). */
+#define LVS__CE_VB 8
+static void lvs__ce_dots(const float *w, int64_t nv, const float *x, int64_t d, int64_t n, float *z) {
+    int64_t v, t, k;
+    for (v = 0; v < nv; v += 2) {
+        const float *w0 = w + v * d, *w1 = v + 1 < nv ? w0 + d : w0;
+        k = 0;
 #ifdef LVS__AVX2
-    __m256 a[6];
-    for (t = 0; t < 6; t++) a[t] = _mm256_setzero_ps();
-    for (; k + 8 <= d; k += 8) {
-        const __m256 wv = _mm256_loadu_ps(w + k);
-        for (t = 0; t < n; t++) a[t] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x + t * d + k), a[t]);
-    }
-    for (t = 0; t < n; t++) out[t] = lvs__hsum8(a[t]);
+        {
+            const float *x0 = x, *x1 = x + (n > 1) * d, *x2 = x + (n > 2 ? 2 : n - 1) * d;
+            const float *x3 = x + (n > 3 ? 3 : n - 1) * d, *x4 = x + (n > 4 ? 4 : n - 1) * d, *x5 = x + (n - 1) * d;
+            __m256 p0 = _mm256_setzero_ps(), p1 = p0, p2 = p0, p3 = p0, p4 = p0, p5 = p0;
+            __m256 q0 = p0, q1 = p0, q2 = p0, q3 = p0, q4 = p0, q5 = p0, u0, u1, xv;
+            for (; k + 8 <= d; k += 8) {
+                u0 = _mm256_loadu_ps(w0 + k), u1 = _mm256_loadu_ps(w1 + k);
+                xv = _mm256_loadu_ps(x0 + k), p0 = _mm256_fmadd_ps(u0, xv, p0), q0 = _mm256_fmadd_ps(u1, xv, q0);
+                xv = _mm256_loadu_ps(x1 + k), p1 = _mm256_fmadd_ps(u0, xv, p1), q1 = _mm256_fmadd_ps(u1, xv, q1);
+                xv = _mm256_loadu_ps(x2 + k), p2 = _mm256_fmadd_ps(u0, xv, p2), q2 = _mm256_fmadd_ps(u1, xv, q2);
+                xv = _mm256_loadu_ps(x3 + k), p3 = _mm256_fmadd_ps(u0, xv, p3), q3 = _mm256_fmadd_ps(u1, xv, q3);
+                xv = _mm256_loadu_ps(x4 + k), p4 = _mm256_fmadd_ps(u0, xv, p4), q4 = _mm256_fmadd_ps(u1, xv, q4);
+                xv = _mm256_loadu_ps(x5 + k), p5 = _mm256_fmadd_ps(u0, xv, p5), q5 = _mm256_fmadd_ps(u1, xv, q5);
+            }
+            z[v * 6] = lvs__hsum8(p0), z[v * 6 + 1] = lvs__hsum8(p1), z[v * 6 + 2] = lvs__hsum8(p2);
+            z[v * 6 + 3] = lvs__hsum8(p3), z[v * 6 + 4] = lvs__hsum8(p4), z[v * 6 + 5] = lvs__hsum8(p5);
+            z[v * 6 + 6] = lvs__hsum8(q0), z[v * 6 + 7] = lvs__hsum8(q1), z[v * 6 + 8] = lvs__hsum8(q2);
+            z[v * 6 + 9] = lvs__hsum8(q3), z[v * 6 + 10] = lvs__hsum8(q4), z[v * 6 + 11] = lvs__hsum8(q5);
+        }
 #else
-    for (t = 0; t < n; t++) out[t] = 0.0f;
-    if (d >= 8) {
-        for (t = 0; t < n; t++) out[t] = lvs__dot(w, x + t * d, d - d % 8);
-        k = d - d % 8;
-    }
+        for (t = 0; t < n; t++) z[v * 6 + t] = z[v * 6 + 6 + t] = 0.0f;
 #endif
-    for (; k < d; k++)
-        for (t = 0; t < n; t++) out[t] += w[k] * x[t * d + k];
+        for (; k < d; k++)
+            for (t = 0; t < n; t++) z[v * 6 + t] += w0[k] * x[t * d + k], z[v * 6 + 6 + t] += w1[k] * x[t * d + k];
+    }
 }
-/* acc[t] += c[t] w for the n <= 6 rows of acc ([n, d]), reading w once */
-static void lvs__axpys(float *acc, const float *c, const float *w, int64_t d, int64_t n) {
-    int64_t t, k = 0;
+static void lvs__ce_acc(float *acc, const float *c, const float *w, int64_t nv, int64_t d) {
+    int64_t v, t, k = 0;
 #ifdef LVS__AVX2
-    __m256 cv[6];
-    for (t = 0; t < n; t++) cv[t] = _mm256_set1_ps(c[t]);
-    for (; k + 8 <= d; k += 8) {
-        const __m256 wv = _mm256_loadu_ps(w + k);
-        for (t = 0; t < n; t++)
-            _mm256_storeu_ps(acc + t * d + k, _mm256_fmadd_ps(cv[t], wv, _mm256_loadu_ps(acc + t * d + k)));
+    for (; k + 16 <= d; k += 16) {
+        float *o = acc + k;
+        __m256 a00 = _mm256_loadu_ps(o), a01 = _mm256_loadu_ps(o + 8), a10 = _mm256_loadu_ps(o + d);
+        __m256 a11 = _mm256_loadu_ps(o + d + 8), a20 = _mm256_loadu_ps(o + 2 * d), a21 = _mm256_loadu_ps(o + 2 * d + 8);
+        __m256 a30 = _mm256_loadu_ps(o + 3 * d), a31 = _mm256_loadu_ps(o + 3 * d + 8), a40 = _mm256_loadu_ps(o + 4 * d);
+        __m256 a41 = _mm256_loadu_ps(o + 4 * d + 8), a50 = _mm256_loadu_ps(o + 5 * d), a51 = _mm256_loadu_ps(o + 5 * d + 8);
+        for (v = 0; v < nv; v++) {
+            const float *cv = c + v * 6;
+            const __m256 u0 = _mm256_loadu_ps(w + v * d + k), u1 = _mm256_loadu_ps(w + v * d + k + 8);
+            __m256 b = _mm256_broadcast_ss(cv);
+            a00 = _mm256_fmadd_ps(b, u0, a00), a01 = _mm256_fmadd_ps(b, u1, a01), b = _mm256_broadcast_ss(cv + 1);
+            a10 = _mm256_fmadd_ps(b, u0, a10), a11 = _mm256_fmadd_ps(b, u1, a11), b = _mm256_broadcast_ss(cv + 2);
+            a20 = _mm256_fmadd_ps(b, u0, a20), a21 = _mm256_fmadd_ps(b, u1, a21), b = _mm256_broadcast_ss(cv + 3);
+            a30 = _mm256_fmadd_ps(b, u0, a30), a31 = _mm256_fmadd_ps(b, u1, a31), b = _mm256_broadcast_ss(cv + 4);
+            a40 = _mm256_fmadd_ps(b, u0, a40), a41 = _mm256_fmadd_ps(b, u1, a41), b = _mm256_broadcast_ss(cv + 5);
+            a50 = _mm256_fmadd_ps(b, u0, a50), a51 = _mm256_fmadd_ps(b, u1, a51);
+        }
+        _mm256_storeu_ps(o, a00), _mm256_storeu_ps(o + 8, a01), _mm256_storeu_ps(o + d, a10);
+        _mm256_storeu_ps(o + d + 8, a11), _mm256_storeu_ps(o + 2 * d, a20), _mm256_storeu_ps(o + 2 * d + 8, a21);
+        _mm256_storeu_ps(o + 3 * d, a30), _mm256_storeu_ps(o + 3 * d + 8, a31), _mm256_storeu_ps(o + 4 * d, a40);
+        _mm256_storeu_ps(o + 4 * d + 8, a41), _mm256_storeu_ps(o + 5 * d, a50), _mm256_storeu_ps(o + 5 * d + 8, a51);
     }
 #endif
     for (; k < d; k++)
-        for (t = 0; t < n; t++) acc[t * d + k] += c[t] * w[k];
+        for (t = 0; t < 6; t++) {
+            float a = acc[t * d + k];
+            for (v = 0; v < nv; v++) a += c[v * 6 + t] * w[v * d + k];
+            acc[t * d + k] = a;
+        }
 }
 
 /* Mean cross-entropy through lm_head for a few rows (n <= 6) in one pass over its rows, with an
    online softmax: per row the running maximum, the sum of exponentials and the sum of
-   exp(z_v - max) w_v, in LVS__DX_CHUNKS fixed chunks of the vocabulary merged in order. Gives
-   the loss and dxn = (sum_v softmax_v w_v - w_target) / n without a second pass over W.
-   pack: LVS__DX_CHUNKS x (n + 1) x d floats. */
+   exp(z_v - max) w_v, in LVS__DX_CHUNKS fixed chunks of the vocabulary merged in order, each
+   taken LVS__CE_VB rows at a time. Gives the loss and dxn = (sum_v softmax_v w_v - w_target) / n
+   without a second pass over W. pack: LVS__DX_CHUNKS x (6 + LVS__CE_VB) x d + d floats. */
 static float lvs__ce_head(const lvs__mat *W, const float *xn, int64_t n, const int32_t *targets, float *dxn, float *pack,
                           int nt) {
     const int64_t V = W->rows, d = W->cols, per = (V + LVS__DX_CHUNKS - 1) / LVS__DX_CHUNKS;
@@ -10276,42 +10352,51 @@ static float lvs__ce_head(const lvs__mat *W, const float *xn, int64_t n, const i
     (void)nt;
     LVS__PAR_FOR(V * d * n, nt)
     for (c = 0; c < LVS__DX_CHUNKS; c++) {
-        float *acc = pack + c * (n + 1) * d, *wrow = acc + n * d, zs[6], cf[6];
-        int64_t v, v1 = (c + 1) * per < V ? (c + 1) * per : V, tt, e;
-        memset(acc, 0, sizeof(float) * (size_t)(n * d));
+        float *acc = pack + c * (6 + LVS__CE_VB) * d, *wbuf = acc + 6 * d, z[6 * LVS__CE_VB];
+        int64_t v0, v1 = (c + 1) * per < V ? (c + 1) * per : V, tt, v, e;
+        memset(acc, 0, sizeof(float) * (size_t)(6 * d));
         for (tt = 0; tt < n; tt++) { mx[c][tt] = -HUGE_VAL; sum[c][tt] = 0; }
-        for (v = c * per; v < v1; v++) {
-            const float *w = wrow;
-            if (W->type == LVS_W_F32) w = (const float *)lvs__mat_row(W, v);
-            else lvs__mat_row_f32(W, v, wrow);
-            lvs__dots(w, xn, d, n, zs);
+        for (v0 = c * per; v0 < v1; v0 += LVS__CE_VB) {
+            const int64_t nv = v1 - v0 < LVS__CE_VB ? v1 - v0 : LVS__CE_VB;
+            const float *w = wbuf;
+            if (v0 + 2 * LVS__CE_VB < v1) { /* two blocks ahead, so that the dots do not wait on memory */
+                const char *ahead = (const char *)lvs__mat_row(W, v0 + 2 * LVS__CE_VB);
+                for (e = 0; e < LVS__CE_VB * d * lvs__wsize(W->type); e += 64) LVS__PREFETCH(ahead + e);
+            }
+            if (W->type == LVS_W_F32) w = (const float *)lvs__mat_row(W, v0);
+            else
+                for (v = 0; v < nv; v++) lvs__mat_row_f32(W, v0 + v, wbuf + v * d);
+            lvs__ce_dots(w, nv, xn, d, n, z);
             for (tt = 0; tt < n; tt++) {
-                const double z = zs[tt];
-                if (z > mx[c][tt]) { /* a new maximum: rescale what was summed */
-                    const float sc = (float)exp(mx[c][tt] - z);
+                double bm = mx[c][tt];
+                for (v = 0; v < nv; v++) bm = z[v * 6 + tt] > bm ? z[v * 6 + tt] : bm;
+                if (bm > mx[c][tt]) { /* a new maximum: rescale what was summed */
+                    const float sc = mx[c][tt] == -HUGE_VAL ? 0.0f : (float)exp(mx[c][tt] - bm);
                     float *a = acc + tt * d;
                     for (e = 0; e < d; e++) a[e] *= sc;
-                    sum[c][tt] = sum[c][tt] * (double)sc + 1.0;
-                    mx[c][tt] = z;
-                    cf[tt] = 1.0f;
-                } else {
-                    const double p = exp(z - mx[c][tt]);
+                    sum[c][tt] *= (double)sc;
+                    mx[c][tt] = bm;
+                }
+                for (v = 0; v < nv; v++) {
+                    const double p = exp(z[v * 6 + tt] - bm);
                     sum[c][tt] += p;
-                    cf[tt] = (float)p;
+                    z[v * 6 + tt] = (float)p;
                 }
             }
-            lvs__axpys(acc, cf, w, d, n);
+            for (v = 0; v < nv; v++)
+                for (tt = n; tt < 6; tt++) z[v * 6 + tt] = 0.0f;
+            lvs__ce_acc(acc, z, w, nv, d);
         }
     }
     for (t = 0; t < n; t++) { /* merge the chunks in order */
         double m = -HUGE_VAL, s = 0, zt;
-        float *o = dxn + t * d, *wt = pack + LVS__DX_CHUNKS * (n + 1) * d;
+        float *o = dxn + t * d, *wt = pack + LVS__DX_CHUNKS * (6 + LVS__CE_VB) * d;
         for (c = 0; c < LVS__DX_CHUNKS; c++) m = mx[c][t] > m ? mx[c][t] : m;
         memset(o, 0, sizeof(float) * (size_t)d);
         for (c = 0; c < LVS__DX_CHUNKS; c++) {
             const double sc = mx[c][t] == -HUGE_VAL ? 0.0 : exp(mx[c][t] - m);
             s += sum[c][t] * sc;
-            lvs__axpy(o, (float)sc, pack + c * (n + 1) * d + t * d, d);
+            lvs__axpy(o, (float)sc, pack + c * (6 + LVS__CE_VB) * d + t * d, d);
         }
         lvs__mat_row_f32(W, targets[t], wt);
         zt = lvs__dot(xn + t * d, wt, d);
