@@ -8340,6 +8340,7 @@ static float lvs__one_q8(const int8_t *w, const float *ws, const int8_t *x, cons
     return out;
 }
 
+static int64_t lvs__max64(int64_t a, int64_t b) { return a > b ? a : b; }
 static int64_t lvs__wsize(lvs_wtype t) { return t == LVS_W_F32 ? 4 : t == LVS_W_INT8 ? 1 : 2; }
 static const void *lvs__mat_row(const lvs__mat *W, int64_t r) {
     return (const char *)W->w + (size_t)r * (size_t)W->cols * (size_t)lvs__wsize(W->type);
@@ -8569,6 +8570,42 @@ static float lvs__dot(const float *a, const float *b, int64_t n) {
 #endif
 }
 
+/* out[t * ldo + j] = scale (w_j . x_t) for rows j < r of w ([r, dim]) and t < n of x (row
+   stride ldx): each exactly lvs__dot(w_j, x_t) times scale, two rows of x against four of w at
+   a time so that eight sums are in flight. */
+static void lvs__dots_rt(const float *w, int64_t r, int64_t dim, const float *x, int64_t ldx, int64_t n, float *out,
+                         int64_t ldo, float scale) {
+    int64_t n2 = 0, r4 = 0, t, j;
+#ifdef LVS__AVX2
+    n2 = n - n % 2;
+    r4 = r - r % 4;
+    for (t = 0; t < n2; t += 2)
+        for (j = 0; j < r4; j += 4) {
+            const float *x0 = x + t * ldx, *x1 = x0 + ldx, *w0 = w + j * dim;
+            __m256 a[8];
+            int64_t k, l;
+            for (l = 0; l < 8; l++) a[l] = _mm256_setzero_ps();
+            for (k = 0; k + 8 <= dim; k += 8) {
+                const __m256 u0 = _mm256_loadu_ps(x0 + k), u1 = _mm256_loadu_ps(x1 + k);
+                for (l = 0; l < 4; l++) {
+                    const __m256 wv = _mm256_loadu_ps(w0 + l * dim + k);
+                    a[l] = _mm256_fmadd_ps(wv, u0, a[l]);
+                    a[4 + l] = _mm256_fmadd_ps(wv, u1, a[4 + l]);
+                }
+            }
+            for (l = 0; l < 8; l++) {
+                const float *wl = w0 + (l % 4) * dim, *xl = l < 4 ? x0 : x1;
+                float sm = lvs__hsum8(a[l]);
+                int64_t kk;
+                for (kk = k; kk < dim; kk++) sm += wl[kk] * xl[kk];
+                out[(t + l / 4) * ldo + j + l % 4] = sm * scale;
+            }
+        }
+#endif
+    for (t = 0; t < n; t++) /* what the tiles did not cover */
+        for (j = t < n2 ? r4 : 0; j < r; j++) out[t * ldo + j] = lvs__dot(w + j * dim, x + t * ldx, dim) * scale;
+}
+
 /* y += a x, elementwise (AVX2 with FMA when available). */
 static void lvs__axpy(float *y, float a, const float *x, int64_t n) {
     int64_t k = 0;
@@ -8627,6 +8664,27 @@ static void lvs__rowacc(const float *w, const float *x, int64_t ld, int64_t dim,
                         int accumulate) {
     int64_t e = 0, j;
 #ifdef LVS__AVX2
+    for (; e + 64 <= dim; e += 64) { /* eight accumulators (the same sums as below, more in flight) */
+        __m256 a[8];
+        int l;
+        for (l = 0; l < 8; l++) a[l] = _mm256_setzero_ps();
+        for (j = j0; j < j1; j++) {
+            const __m256 b = _mm256_broadcast_ss(w + j);
+            const float *xr = x + j * ld + e;
+            a[0] = _mm256_fmadd_ps(b, _mm256_loadu_ps(xr), a[0]);
+            a[1] = _mm256_fmadd_ps(b, _mm256_loadu_ps(xr + 8), a[1]);
+            a[2] = _mm256_fmadd_ps(b, _mm256_loadu_ps(xr + 16), a[2]);
+            a[3] = _mm256_fmadd_ps(b, _mm256_loadu_ps(xr + 24), a[3]);
+            a[4] = _mm256_fmadd_ps(b, _mm256_loadu_ps(xr + 32), a[4]);
+            a[5] = _mm256_fmadd_ps(b, _mm256_loadu_ps(xr + 40), a[5]);
+            a[6] = _mm256_fmadd_ps(b, _mm256_loadu_ps(xr + 48), a[6]);
+            a[7] = _mm256_fmadd_ps(b, _mm256_loadu_ps(xr + 56), a[7]);
+        }
+        for (l = 0; l < 8; l++) {
+            if (accumulate) a[l] = _mm256_add_ps(a[l], _mm256_loadu_ps(o + e + 8 * l));
+            _mm256_storeu_ps(o + e + 8 * l, a[l]);
+        }
+    }
     for (; e + 32 <= dim; e += 32) {
         __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
         for (j = j0; j < j1; j++) {
@@ -8675,11 +8733,11 @@ static void lvs__lora_fwd(const lvs_lora *lo, int64_t i, const float *x, int64_t
     (void)nt;
     lvs__lora_bt(lo, i, bt);
     LVS__PAR_FOR(n * r * (in + out) * 2, nt)
-    for (t = 0; t < n; t++) {
-        float *a = ax + t * r, *yt = y + t * ldy;
-        int64_t j;
-        for (j = 0; j < r; j++) a[j] = lvs__dot(A + j * in, x + t * in, in) * lo->scale;
-        lvs__rowacc(a, bt, out, out, 0, r, yt, 1);
+    for (t = 0; t < n; t += 16) { /* 16 tokens at a time: ax = scale A x, then y += B ax */
+        const int64_t t1 = t + 16 < n ? t + 16 : n;
+        int64_t tt;
+        lvs__dots_rt(A, r, in, x + t * in, in, t1 - t, ax + t * r, r, lo->scale);
+        for (tt = t; tt < t1; tt++) lvs__rowacc(ax + tt * r, bt, out, out, 0, r, y + tt * ldy, 1);
     }
 }
 
@@ -9500,13 +9558,15 @@ static const float *lvs__lora_in(const lvs_lora *lo, uint64_t seed, int training
         for (c = 0; c < in; c++) drop[t * in + c] = x[t * in + c] * lvs__lora_keep(seed, i, t, c, lo->o.dropout);
     return drop;
 }
+static void lvs__gemm_tn(const float *A, int64_t r, int64_t n, const float *X, int64_t ldx, int64_t dim, float *C,
+                         int64_t ldc, int accumulate, float *pack, int nt);
 /* Backward through the adapter of projection i: with dy [n, out] (rows ldy apart) and the
    adapter's input xd [n, in] (dropout applied), accumulates scale * B^T dy A into dx (times
    the dropout factors) and, when g is not NULL, the gradients of A and B into g.
    Scratch: ax, u and their transposes [n, r] each, bt and dbt [r, out]. */
 static void lvs__lora_back(const lvs_lora *lo, lvs_lora *g, int64_t i, const float *xd, const float *dy, int64_t ldy,
                            int64_t n, float *dx, float *ax, float *u, float *bt, float *dbt, uint64_t seed, int training,
-                           int nt) {
+                           float *pack, int nt) {
     const float *A = lo->A[i], sc = lo->scale;
     const int64_t r = lo->o.rank, in = lo->in[i % 7], out = lo->out[i % 7];
     const int drop = training && lo->o.dropout > 0;
@@ -9516,22 +9576,22 @@ static void lvs__lora_back(const lvs_lora *lo, lvs_lora *g, int64_t i, const flo
     (void)nt;
     lvs__lora_bt(lo, i, bt);
     LVS__PAR_FOR(n * r * (in + out) * 2, nt)
-    for (t = 0; t < n; t++) { /* ax = A xd, u = scale B^T dy, and their transposes */
-        int64_t jj;
-        for (jj = 0; jj < r; jj++) {
-            ax[t * r + jj] = lvs__dot(A + jj * in, xd + t * in, in);
-            u[t * r + jj] = sc * lvs__dot(bt + jj * out, dy + t * ldy, out);
-            axt[jj * n + t] = sc * ax[t * r + jj];
-            ut[jj * n + t] = u[t * r + jj];
-        }
+    for (t = 0; t < n; t += 16) { /* ax = A xd, u = scale B^T dy, and their transposes */
+        const int64_t t1 = t + 16 < n ? t + 16 : n;
+        int64_t tt, jj;
+        lvs__dots_rt(A, r, in, xd + t * in, in, t1 - t, ax + t * r, r, 1.0f);
+        lvs__dots_rt(bt, r, out, dy + t * ldy, ldy, t1 - t, u + t * r, r, sc);
+        for (tt = t; tt < t1; tt++)
+            for (jj = 0; jj < r; jj++) {
+                axt[jj * n + tt] = sc * ax[tt * r + jj];
+                ut[jj * n + tt] = u[tt * r + jj];
+            }
     }
     if (g) {
         float *gA = g->gA[i], *gB = g->gB[i];
-        LVS__PAR_FOR(n * r * (in + out) * 2, nt)
-        for (j = 0; j < r; j++) { /* dA[j] += sum_t u[t][j] xd[t]; dB^T[j] = scale sum_t ax[t][j] dy[t] */
-            lvs__rowacc(ut + j * n, xd, in, in, 0, n, gA + j * in, 1);
-            lvs__rowacc(axt + j * n, dy, ldy, out, 0, n, dbt + j * out, 0);
-        }
+        /* dA[j] += sum_t u[t][j] xd[t]; dB^T[j] = scale sum_t ax[t][j] dy[t] */
+        lvs__gemm_tn(ut, r, n, xd, in, in, gA, in, 1, pack, nt);
+        lvs__gemm_tn(axt, r, n, dy, ldy, out, dbt, out, 0, pack, nt);
         for (t = 0; t < out; t++)
             for (j = 0; j < r; j++) gB[t * r + j] += dbt[j * out + t];
     }
@@ -9691,6 +9751,29 @@ static void lvs__matmul_dx(const lvs__mat *W, const float *dy, int64_t ldy, int6
                 }
             }
         }
+    }
+}
+
+/* C[j][c] (+)= sum_t A[j][t] X[t][c] for j < r, c < dim, t < n (A: [r, n]; X rows ldx apart):
+   LoRA's weight gradients. Per 16-column panel of C (one thread each), X's panel is copied
+   into [n][16] and swept by A's rows; each output one sum over t in order.
+   pack: LVS__PANEL x n floats per thread. */
+static void lvs__gemm_tn(const float *A, int64_t r, int64_t n, const float *X, int64_t ldx, int64_t dim, float *C,
+                         int64_t ldc, int accumulate, float *pack, int nt) {
+    const int64_t npanel = (dim + LVS__PANEL - 1) / LVS__PANEL;
+    int64_t p;
+    (void)nt;
+    LVS__PAR_FOR(r * n * dim, nt)
+    for (p = 0; p < npanel; p++) {
+        float *pk = pack + (int64_t)LVS__TID() * LVS__PANEL * n;
+        const int64_t c0 = p * LVS__PANEL;
+        const int nj = (int)(dim - c0 < LVS__PANEL ? dim - c0 : LVS__PANEL);
+        int64_t t, j;
+        for (t = 0; t < n; t++) {
+            memcpy(pk + t * LVS__PANEL, X + t * ldx + c0, sizeof(float) * (size_t)nj);
+            for (j = nj; j < LVS__PANEL; j++) pk[t * LVS__PANEL + j] = 0.0f;
+        }
+        lvs__gemm_panel(A, n, r, pk, n, C + c0, ldc, nj, accumulate, NULL);
     }
 }
 
@@ -10048,8 +10131,8 @@ LVSDEF lvs_status lvs_tape_create(lvs_tape **out, const lvs_model *m, int64_t ma
         LVS__CARVE(t->cos, float, T * half);
         LVS__CARVE(t->sin, float, T * half);
         LVS__CARVE(t->scores, float, LVS__ATTN_SCRATCH(T, qd, kvd, t->nt));
-        LVS__CARVE(t->pack, float, LVS__FWD_SCRATCH(T, wide, t->nt) > LVS__DX_SCRATCH(wide, t->nt) ?
-                                       LVS__FWD_SCRATCH(T, wide, t->nt) : LVS__DX_SCRATCH(wide, t->nt));
+        LVS__CARVE(t->pack, float, lvs__max64(lvs__max64(LVS__FWD_SCRATCH(T, wide, t->nt), LVS__DX_SCRATCH(wide, t->nt)),
+                                              (int64_t)LVS__PANEL * T * t->nt)); /* the last: lvs__gemm_tn */
         LVS__CARVE(t->qx, int8_t, T * wide);
         LVS__CARVE(t->qs, float, T * lvs_q8_nblocks(wide));
         if (pass) break;
@@ -10182,7 +10265,7 @@ static void lvs__block_back(const lvs_model *m, lvs_tape *t, const lvs_backward_
 #define LVS__LBACK(k, x_, dy_, ldy_, dx_) \
     do { if (lo && lo->A[l * 7 + (k)]) lvs__lora_back(lo, lg, l * 7 + (k), LVS__LIN(k, x_), dy_, ldy_, n, dx_, lax, lu, \
                                                      LVS__LBT, LVS__LBT + t->lwide * lo->o.rank, r->dropout_seed, \
-                                                     training, nt); } while (0)
+                                                     training, t->pack, nt); } while (0)
     lvs__site_put(r, LVS_SITE_RESID_POST, (int)l, t->dx, n * d);
     lvs__site_put(r, LVS_SITE_MLP_OUT, (int)l, t->dx, n * d);
     /* MLP: x_out = xm + [post norm] Wd act(g, u), g = Wg xn2, u = Wu xn2, xn2 = norm(xm) */

@@ -423,7 +423,7 @@ void test_grad_lora(void) {
             lvs_rng r;
             lora_d L;
             float x[N * MAXD], cy[N * MAXD], y[N * MAXD], dx[N * MAXD], drop_buf[N * MAXD], ax[N * R], u[3 * N * R];
-            float bt[R * MAXD], dbt[R * MAXD];
+            float bt[R * MAXD], dbt[R * MAXD], pack[16 * N];
             double xd[N * MAXD], Ad[R * MAXD], Bd[R * MAXD], keep[N * MAXD], rx[N * MAXD], rA[R * MAXD], rB[R * MAXD];
             const float *xin;
             int64_t in, out, t, e, oo, j;
@@ -460,7 +460,7 @@ void test_grad_lora(void) {
             /* backward */
             lvs_lora_zero_grad(lo);
             memset(dx, 0, sizeof dx);
-            lvs__lora_back(lo, lo, i, xin, cy, out, N, dx, ax, u, bt, dbt, seed, 1, 1);
+            lvs__lora_back(lo, lo, i, xin, cy, out, N, dx, ax, u, bt, dbt, seed, 1, pack, 1);
             FD(rx, xd, N * in, lora_fd(&L, xd, Ad, Bd));
             FD(rA, Ad, R * in, lora_fd(&L, xd, Ad, Bd));
             FD(rB, Bd, out * R, lora_fd(&L, xd, Ad, Bd));
