@@ -8628,35 +8628,48 @@ static void lvs__transpose(const float *x, int64_t n, int64_t ld, int64_t cols, 
             for (t = t0; t < t1; t++) xt[c * n + t] = x[t * ld + c];
     }
 }
-/* out[j] = sum_e v[e] xt[e * ns + j] for j0 <= j < j1 (each a sum over e in order) */
-static void lvs__rowdots(const float *v, const float *xt, int64_t ns, int64_t dim, int64_t j0, int64_t j1, float *out) {
+/* For the rows q < 4 of v (ldv apart; those past nq repeat row nq - 1):
+   out[q * ldo + j] = sum_e v_q[e] xt[e * ns + j] for j0 <= j < j1, each a sum over e in order
+   (four rows against 16 columns of xt in registers). */
+static void lvs__rowdots4(const float *v, int64_t ldv, int64_t nq, const float *xt, int64_t ns, int64_t dim, int64_t j0,
+                          int64_t j1, float *out, int64_t ldo) {
+    const float *v0 = v, *v1 = v + (nq > 1) * ldv, *v2 = v + (nq > 2 ? 2 : nq - 1) * ldv, *v3 = v + (nq - 1) * ldv;
     int64_t j = j0, e;
 #ifdef LVS__AVX2
-    for (; j + 32 <= j1; j += 32) {
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    for (; j + 16 <= j1; j += 16) {
+        __m256 a00 = _mm256_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00, b;
         for (e = 0; e < dim; e++) {
-            const __m256 b = _mm256_broadcast_ss(v + e);
-            const float *x = xt + e * ns + j;
-            a0 = _mm256_fmadd_ps(b, _mm256_loadu_ps(x), a0);
-            a1 = _mm256_fmadd_ps(b, _mm256_loadu_ps(x + 8), a1);
-            a2 = _mm256_fmadd_ps(b, _mm256_loadu_ps(x + 16), a2);
-            a3 = _mm256_fmadd_ps(b, _mm256_loadu_ps(x + 24), a3);
+            const __m256 x0 = _mm256_loadu_ps(xt + e * ns + j), x1 = _mm256_loadu_ps(xt + e * ns + j + 8);
+            b = _mm256_broadcast_ss(v0 + e), a00 = _mm256_fmadd_ps(b, x0, a00), a01 = _mm256_fmadd_ps(b, x1, a01);
+            b = _mm256_broadcast_ss(v1 + e), a10 = _mm256_fmadd_ps(b, x0, a10), a11 = _mm256_fmadd_ps(b, x1, a11);
+            b = _mm256_broadcast_ss(v2 + e), a20 = _mm256_fmadd_ps(b, x0, a20), a21 = _mm256_fmadd_ps(b, x1, a21);
+            b = _mm256_broadcast_ss(v3 + e), a30 = _mm256_fmadd_ps(b, x0, a30), a31 = _mm256_fmadd_ps(b, x1, a31);
         }
-        _mm256_storeu_ps(out + j, a0);
-        _mm256_storeu_ps(out + j + 8, a1);
-        _mm256_storeu_ps(out + j + 16, a2);
-        _mm256_storeu_ps(out + j + 24, a3);
+        _mm256_storeu_ps(out + j, a00), _mm256_storeu_ps(out + j + 8, a01);
+        _mm256_storeu_ps(out + ldo + j, a10), _mm256_storeu_ps(out + ldo + j + 8, a11);
+        _mm256_storeu_ps(out + 2 * ldo + j, a20), _mm256_storeu_ps(out + 2 * ldo + j + 8, a21);
+        _mm256_storeu_ps(out + 3 * ldo + j, a30), _mm256_storeu_ps(out + 3 * ldo + j + 8, a31);
     }
     for (; j + 8 <= j1; j += 8) {
-        __m256 a0 = _mm256_setzero_ps();
-        for (e = 0; e < dim; e++) a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(v + e), _mm256_loadu_ps(xt + e * ns + j), a0);
-        _mm256_storeu_ps(out + j, a0);
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (e = 0; e < dim; e++) {
+            const __m256 x0 = _mm256_loadu_ps(xt + e * ns + j);
+            a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(v0 + e), x0, a0);
+            a1 = _mm256_fmadd_ps(_mm256_broadcast_ss(v1 + e), x0, a1);
+            a2 = _mm256_fmadd_ps(_mm256_broadcast_ss(v2 + e), x0, a2);
+            a3 = _mm256_fmadd_ps(_mm256_broadcast_ss(v3 + e), x0, a3);
+        }
+        _mm256_storeu_ps(out + j, a0), _mm256_storeu_ps(out + ldo + j, a1);
+        _mm256_storeu_ps(out + 2 * ldo + j, a2), _mm256_storeu_ps(out + 3 * ldo + j, a3);
     }
 #endif
     for (; j < j1; j++) {
-        float a = 0;
-        for (e = 0; e < dim; e++) a += v[e] * xt[e * ns + j];
-        out[j] = a;
+        float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        for (e = 0; e < dim; e++) {
+            const float x0 = xt[e * ns + j];
+            a0 += v0[e] * x0, a1 += v1[e] * x0, a2 += v2[e] * x0, a3 += v3[e] * x0;
+        }
+        out[j] = a0, out[ldo + j] = a1, out[2 * ldo + j] = a2, out[3 * ldo + j] = a3;
     }
 }
 /* o[e] (+)= sum_j w[j] x[j * ld + e] for e < dim, j0 <= j < j1 (each a sum over j in order) */
@@ -8711,6 +8724,48 @@ static void lvs__rowacc(const float *w, const float *x, int64_t ld, int64_t dim,
         float a = 0;
         for (j = j0; j < j1; j++) a += w[j] * x[j * ld + e];
         o[e] = accumulate ? o[e] + a : a;
+    }
+}
+
+/* For the rows q < nq <= 4 of w (ldw apart): o_q[e] (+)= sum_j w_q[j] x[j * ld + e] for e < dim,
+   j0 <= j < j1, into o + q * ldo (each a sum over j in order; four rows against 16 columns of
+   x in registers). spare: dim floats for the rows past nq. */
+static void lvs__rowacc4(const float *w, int64_t ldw, int64_t nq, const float *x, int64_t ld, int64_t dim, int64_t j0,
+                         int64_t j1, float *o, int64_t ldo, int accumulate, float *spare) {
+    const float *w0 = w, *w1 = w + (nq > 1) * ldw, *w2 = w + (nq > 2 ? 2 : nq - 1) * ldw, *w3 = w + (nq - 1) * ldw;
+    float *o0 = o, *o1 = nq > 1 ? o + ldo : spare, *o2 = nq > 2 ? o + 2 * ldo : spare, *o3 = nq > 3 ? o + 3 * ldo : spare;
+    int64_t e = 0, j;
+    if (accumulate && nq < 4) memset(spare, 0, sizeof(float) * (size_t)dim);
+#ifdef LVS__AVX2
+    for (; e + 16 <= dim; e += 16) {
+        __m256 a00 = _mm256_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00, b;
+        for (j = j0; j < j1; j++) {
+            const __m256 x0 = _mm256_loadu_ps(x + j * ld + e), x1 = _mm256_loadu_ps(x + j * ld + e + 8);
+            b = _mm256_broadcast_ss(w0 + j), a00 = _mm256_fmadd_ps(b, x0, a00), a01 = _mm256_fmadd_ps(b, x1, a01);
+            b = _mm256_broadcast_ss(w1 + j), a10 = _mm256_fmadd_ps(b, x0, a10), a11 = _mm256_fmadd_ps(b, x1, a11);
+            b = _mm256_broadcast_ss(w2 + j), a20 = _mm256_fmadd_ps(b, x0, a20), a21 = _mm256_fmadd_ps(b, x1, a21);
+            b = _mm256_broadcast_ss(w3 + j), a30 = _mm256_fmadd_ps(b, x0, a30), a31 = _mm256_fmadd_ps(b, x1, a31);
+        }
+        if (accumulate) {
+            a00 = _mm256_add_ps(a00, _mm256_loadu_ps(o0 + e)), a01 = _mm256_add_ps(a01, _mm256_loadu_ps(o0 + e + 8));
+            a10 = _mm256_add_ps(a10, _mm256_loadu_ps(o1 + e)), a11 = _mm256_add_ps(a11, _mm256_loadu_ps(o1 + e + 8));
+            a20 = _mm256_add_ps(a20, _mm256_loadu_ps(o2 + e)), a21 = _mm256_add_ps(a21, _mm256_loadu_ps(o2 + e + 8));
+            a30 = _mm256_add_ps(a30, _mm256_loadu_ps(o3 + e)), a31 = _mm256_add_ps(a31, _mm256_loadu_ps(o3 + e + 8));
+        }
+        _mm256_storeu_ps(o0 + e, a00), _mm256_storeu_ps(o0 + e + 8, a01);
+        _mm256_storeu_ps(o1 + e, a10), _mm256_storeu_ps(o1 + e + 8, a11);
+        _mm256_storeu_ps(o2 + e, a20), _mm256_storeu_ps(o2 + e + 8, a21);
+        _mm256_storeu_ps(o3 + e, a30), _mm256_storeu_ps(o3 + e + 8, a31);
+    }
+#endif
+    for (; e < dim; e++) {
+        float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        for (j = j0; j < j1; j++) {
+            const float x0 = x[j * ld + e];
+            a0 += w0[j] * x0, a1 += w1[j] * x0, a2 += w2[j] * x0, a3 += w3[j] * x0;
+        }
+        o0[e] = accumulate ? o0[e] + a0 : a0, o1[e] = accumulate ? o1[e] + a1 : a1;
+        o2[e] = accumulate ? o2[e] + a2 : a2, o3[e] = accumulate ? o3[e] + a3 : a3;
     }
 }
 
@@ -9614,6 +9669,16 @@ static void lvs__lora_back(const lvs_lora *lo, lvs_lora *g, int64_t i, const flo
    [K][16] contiguously, then a register tile of 6 rows x 16 columns sweeps them. Each output
    is one sum over k in order, whatever the thread count. pack: 16 x K floats per thread. */
 #define LVS__PANEL 16
+/* 16 floats from src to dst (a panel row; cheaper inline than a call to memcpy). */
+static void lvs__copy16(float *dst, const float *src) {
+#ifdef LVS__AVX2
+    _mm256_storeu_ps(dst, _mm256_loadu_ps(src));
+    _mm256_storeu_ps(dst + 8, _mm256_loadu_ps(src + 8));
+#else
+    int i;
+    for (i = 0; i < 16; i++) dst[i] = src[i];
+#endif
+}
 static void lvs__gemm_panel(const float *A, int64_t lda, int64_t n, const float *B, int64_t K, float *C, int64_t ldc,
                             int nj, int accumulate, const float *bias) {
     int64_t t0, k;
@@ -9741,7 +9806,7 @@ static void lvs__matmul_dx(const lvs__mat *W, const float *dy, int64_t ldy, int6
                         if (W->type == LVS_W_F32 && nk == ng * LVS__PANEL) src = (const float *)lvs__mat_row(W, rb + r) + k0;
                         else lvs__mat_seg_f32(W, rb + r, k0, nk, seg, ng * LVS__PANEL);
                         for (q = 0; q < ng; q++)
-                            memcpy(pk + (q * nr + r) * LVS__PANEL, src + q * LVS__PANEL, sizeof(float) * LVS__PANEL);
+                            lvs__copy16(pk + (q * nr + r) * LVS__PANEL, src + q * LVS__PANEL);
                     }
                     for (q = 0; q < ng; q++) {
                         const int64_t kq = k0 + q * LVS__PANEL;
@@ -9769,10 +9834,10 @@ static void lvs__gemm_tn(const float *A, int64_t r, int64_t n, const float *X, i
         const int64_t c0 = p * LVS__PANEL;
         const int nj = (int)(dim - c0 < LVS__PANEL ? dim - c0 : LVS__PANEL);
         int64_t t, j;
-        for (t = 0; t < n; t++) {
-            memcpy(pk + t * LVS__PANEL, X + t * ldx + c0, sizeof(float) * (size_t)nj);
-            for (j = nj; j < LVS__PANEL; j++) pk[t * LVS__PANEL + j] = 0.0f;
-        }
+        for (t = 0; t < n; t++)
+            if (nj == LVS__PANEL) lvs__copy16(pk + t * LVS__PANEL, X + t * ldx + c0);
+            else
+                for (j = 0; j < LVS__PANEL; j++) pk[t * LVS__PANEL + j] = j < nj ? X[t * ldx + c0 + j] : 0.0f;
         lvs__gemm_panel(A, n, r, pk, n, C + c0, ldc, nj, accumulate, NULL);
     }
 }
@@ -9934,11 +9999,12 @@ static void lvs__rope_back(float *g, const float *cs, const float *sn, int64_t h
 /* Causal attention of one sequence (rows = positions 0..n-1; window wnd > 0: keys j with
    i - wnd < j <= i), head h reading kv head h / (H / KV). The forward pass keeps each row's
    log-sum-exp; the backward pass recomputes the probabilities from it, in two passes that
-   each own their outputs (so the result does not depend on the thread count): per query row
-   and head, dq; per key row and kv head, dk and dv. The dot products of one row with many
-   others run on transposed copies ([dim][n]), 64 of them at a time in registers.
-   work: LVS__ATTN_SCRATCH floats. */
-#define LVS__ATTN_SCRATCH(n, qd, kvd, nt) (2 * (n) * (int64_t)(nt) + 2 * (n) * ((qd) + (kvd)))
+   each own their outputs (so the result does not depend on the thread count): per block of
+   four query rows and head, dq; per block of four key rows and kv head, dk and dv. Dot
+   products run on transposed copies ([dim][n]) four rows at a time; the positions a row does
+   not see get probability 0 inside its block's range. work: LVS__ATTN_SCRATCH floats. */
+#define LVS__ATTN_PER_THREAD(n, qd) (8 * (n) + (qd))
+#define LVS__ATTN_SCRATCH(n, qd, kvd, nt) (LVS__ATTN_PER_THREAD(n, qd) * (int64_t)(nt) + 2 * (n) * ((qd) + (kvd)))
 typedef struct lvs__attn {
     int64_t n, H, KV, hd, wnd;
     float scale, cap;           /* score = scale q.k, then cap tanh(score / cap) when cap > 0 */
@@ -9946,87 +10012,119 @@ typedef struct lvs__attn {
     float *att, *lse;           /* [n, H * hd], [n, H] */
 } lvs__attn;
 
+/* Block b of nb in an order that alternates between the two ends (0, nb-1, 1, nb-2, ...), so
+   that the threads' contiguous shares of causal work are about equal. */
+static int64_t lvs__attn_block(int64_t b, int64_t nb) { return b % 2 ? nb - 1 - b / 2 : b / 2; }
+/* The first key query row i sees, and the last query row that sees key j. */
+static int64_t lvs__attn_lo(const lvs__attn *A, int64_t i) { return A->wnd > 0 && i - A->wnd + 1 > 0 ? i - A->wnd + 1 : 0; }
+static int64_t lvs__attn_hi(const lvs__attn *A, int64_t j) {
+    return A->wnd > 0 && j + A->wnd - 1 < A->n - 1 ? j + A->wnd - 1 : A->n - 1;
+}
+
 static void lvs__attn_fwd(const lvs__attn *A, float *work, int nt) {
-    const int64_t n = A->n, H = A->H, KV = A->KV, hd = A->hd, qd = H * hd, kvd = KV * hd, wnd = A->wnd;
+    const int64_t n = A->n, H = A->H, KV = A->KV, hd = A->hd, qd = H * hd, kvd = KV * hd, nb = (n + 3) / 4;
     const float scale = A->scale, cap = A->cap;
-    float *kt = work + 2 * n * nt;
+    float *kt = work + LVS__ATTN_PER_THREAD(n, qd) * nt;
     int64_t item;
     (void)nt;
     lvs__transpose(A->k, n, kvd, kvd, kt, nt);
     LVS__PAR_FOR(n * H * 64 * hd, nt)
-    for (item = 0; item < n * H; item++) {
-        int64_t i0 = item / H, h = item % H, j, kvh = h / (H / KV), lo = wnd > 0 && i0 - wnd + 1 > 0 ? i0 - wnd + 1 : 0;
-        float *sc = work + (int64_t)LVS__TID() * 2 * n, mx = -FLT_MAX, sum = 0.0f, inv;
-        lvs__rowdots(A->q + i0 * qd + h * hd, kt + kvh * hd * n, n, hd, lo, i0 + 1, sc);
-        for (j = lo; j <= i0; j++) {
-            sc[j] *= scale;
-            if (cap > 0.0f) sc[j] = tanhf(sc[j] / cap) * cap;
-            mx = sc[j] > mx ? sc[j] : mx;
+    for (item = 0; item < nb * H; item++) {
+        const int64_t b0 = lvs__attn_block(item / H, nb) * 4, h = item % H, kvh = h / (H / KV), nq = n - b0 < 4 ? n - b0 : 4;
+        const int64_t lo0 = lvs__attn_lo(A, b0), j1 = b0 + nq;
+        float *sc = work + (int64_t)LVS__TID() * LVS__ATTN_PER_THREAD(n, qd);
+        int64_t q, j;
+        lvs__rowdots4(A->q + b0 * qd + h * hd, qd, nq, kt + kvh * hd * n, n, hd, lo0, j1, sc, n);
+        for (q = 0; q < nq; q++) {
+            const int64_t i0 = b0 + q, lo = lvs__attn_lo(A, i0);
+            float *s = sc + q * n, mx = -FLT_MAX, sum = 0.0f, inv;
+            for (j = lo; j <= i0; j++) {
+                s[j] *= scale;
+                if (cap > 0.0f) s[j] = tanhf(s[j] / cap) * cap;
+                mx = s[j] > mx ? s[j] : mx;
+            }
+            for (j = lo; j <= i0; j++) s[j] -= mx;
+            lvs__expv(s + lo, i0 + 1 - lo);
+            for (j = lo; j <= i0; j++) sum += s[j];
+            inv = 1.0f / sum;
+            for (j = lo; j <= i0; j++) s[j] *= inv;
+            for (j = lo0; j < lo; j++) s[j] = 0.0f;
+            for (j = i0 + 1; j < j1; j++) s[j] = 0.0f;
+            A->lse[i0 * H + h] = mx + logf(sum);
         }
-        for (j = lo; j <= i0; j++) sc[j] -= mx;
-        lvs__expv(sc + lo, i0 + 1 - lo);
-        for (j = lo; j <= i0; j++) sum += sc[j];
-        inv = 1.0f / sum;
-        for (j = lo; j <= i0; j++) sc[j] *= inv;
-        lvs__rowacc(sc, A->v + kvh * hd, kvd, hd, lo, i0 + 1, A->att + i0 * qd + h * hd, 0);
-        A->lse[i0 * H + h] = mx + logf(sum);
+        lvs__rowacc4(sc, n, nq, A->v + kvh * hd, kvd, hd, lo0, j1, A->att + b0 * qd + h * hd, qd, 0, sc + 8 * n);
     }
 }
 static void lvs__attn_back(const lvs__attn *A, const float *datt, float *dq, float *dk, float *dv, float *ddot,
                            float *work, int nt) {
-    const int64_t n = A->n, H = A->H, KV = A->KV, hd = A->hd, qd = H * hd, kvd = KV * hd, wnd = A->wnd, G = H / KV;
+    const int64_t n = A->n, H = A->H, KV = A->KV, hd = A->hd, qd = H * hd, kvd = KV * hd, G = H / KV, nb = (n + 3) / 4;
     const float scale = A->scale, cap = A->cap;
-    float *qt = work + 2 * n * nt, *ot = qt + n * qd, *kt = ot + n * qd, *vt = kt + n * kvd;
+    float *qt = work + LVS__ATTN_PER_THREAD(n, qd) * nt, *ot = qt + n * qd, *kt = ot + n * qd, *vt = kt + n * kvd;
     int64_t item;
     (void)nt;
     lvs__transpose(A->q, n, qd, qd, qt, nt);
     lvs__transpose(datt, n, qd, qd, ot, nt);
     lvs__transpose(A->k, n, kvd, kvd, kt, nt);
     lvs__transpose(A->v, n, kvd, kvd, vt, nt);
-    /* pass A, per (query row, head): D = dO . O, and dq */
+    /* pass A, per (four query rows, head): D = dO . O, and dq */
     LVS__PAR_FOR(n * H * 64 * hd, nt)
-    for (item = 0; item < n * H; item++) {
-        int64_t i0 = item / H, h = item % H, j, kvh = h / G, lo = wnd > 0 && i0 - wnd + 1 > 0 ? i0 - wnd + 1 : 0;
-        const float *dO = datt + i0 * qd + h * hd, lse = A->lse[i0 * H + h];
-        float *p = work + (int64_t)LVS__TID() * 2 * n, *dp = p + n, D = lvs__dot(dO, A->att + i0 * qd + h * hd, hd);
-        lvs__rowdots(A->q + i0 * qd + h * hd, kt + kvh * hd * n, n, hd, lo, i0 + 1, p);
-        lvs__rowdots(dO, vt + kvh * hd * n, n, hd, lo, i0 + 1, dp);
-        if (cap > 0.0f)
-            for (j = lo; j <= i0; j++) {
-                const float th = tanhf(p[j] * scale / cap);
-                p[j] = expf(th * cap - lse);
-                dp[j] = p[j] * (dp[j] - D) * scale * (1.0f - th * th);
-            }
-        else {
-            for (j = lo; j <= i0; j++) p[j] = p[j] * scale - lse;
-            lvs__expv(p + lo, i0 + 1 - lo);
-            for (j = lo; j <= i0; j++) dp[j] = p[j] * (dp[j] - D) * scale;
-        }
-        lvs__rowacc(dp, A->k + kvh * hd, kvd, hd, lo, i0 + 1, dq + i0 * qd + h * hd, 0);
-        ddot[i0 * H + h] = D;
-    }
-    /* pass B, per (key row, kv head): dk and dv, summed over the heads that share it */
-    LVS__PAR_FOR(n * H * 64 * hd, nt)
-    for (item = 0; item < n * KV; item++) {
-        int64_t j = item / KV, kvh = item % KV, h, i0, hi = wnd > 0 && j + wnd - 1 < n - 1 ? j + wnd - 1 : n - 1;
-        const float *kj = A->k + j * kvd + kvh * hd, *vj = A->v + j * kvd + kvh * hd;
-        float *p = work + (int64_t)LVS__TID() * 2 * n, *ds = p + n;
-        for (h = kvh * G; h < (kvh + 1) * G; h++) {
-            lvs__rowdots(kj, qt + h * hd * n, n, hd, j, hi + 1, p);
-            lvs__rowdots(vj, ot + h * hd * n, n, hd, j, hi + 1, ds);
+    for (item = 0; item < nb * H; item++) {
+        const int64_t b0 = lvs__attn_block(item / H, nb) * 4, h = item % H, kvh = h / G, nq = n - b0 < 4 ? n - b0 : 4;
+        const int64_t lo0 = lvs__attn_lo(A, b0), j1 = b0 + nq;
+        float *p = work + (int64_t)LVS__TID() * LVS__ATTN_PER_THREAD(n, qd), *dp = p + 4 * n;
+        int64_t q, j;
+        lvs__rowdots4(A->q + b0 * qd + h * hd, qd, nq, kt + kvh * hd * n, n, hd, lo0, j1, p, n);
+        lvs__rowdots4(datt + b0 * qd + h * hd, qd, nq, vt + kvh * hd * n, n, hd, lo0, j1, dp, n);
+        for (q = 0; q < nq; q++) {
+            const int64_t i0 = b0 + q, lo = lvs__attn_lo(A, i0);
+            const float D = lvs__dot(datt + i0 * qd + h * hd, A->att + i0 * qd + h * hd, hd), lse = A->lse[i0 * H + h];
+            float *pr = p + q * n, *ds = dp + q * n;
             if (cap > 0.0f)
-                for (i0 = j; i0 <= hi; i0++) {
-                    const float th = tanhf(p[i0] * scale / cap);
-                    p[i0] = expf(th * cap - A->lse[i0 * H + h]);
-                    ds[i0] = p[i0] * (ds[i0] - ddot[i0 * H + h]) * scale * (1.0f - th * th);
+                for (j = lo; j <= i0; j++) {
+                    const float th = tanhf(pr[j] * scale / cap);
+                    pr[j] = expf(th * cap - lse);
+                    ds[j] = pr[j] * (ds[j] - D) * scale * (1.0f - th * th);
                 }
             else {
-                for (i0 = j; i0 <= hi; i0++) p[i0] = p[i0] * scale - A->lse[i0 * H + h];
-                lvs__expv(p + j, hi + 1 - j);
-                for (i0 = j; i0 <= hi; i0++) ds[i0] = p[i0] * (ds[i0] - ddot[i0 * H + h]) * scale;
+                for (j = lo; j <= i0; j++) pr[j] = pr[j] * scale - lse;
+                lvs__expv(pr + lo, i0 + 1 - lo);
+                for (j = lo; j <= i0; j++) ds[j] = pr[j] * (ds[j] - D) * scale;
             }
-            lvs__rowacc(ds, A->q + h * hd, qd, hd, j, hi + 1, dk + j * kvd + kvh * hd, h > kvh * G);
-            lvs__rowacc(p, datt + h * hd, qd, hd, j, hi + 1, dv + j * kvd + kvh * hd, h > kvh * G);
+            for (j = lo0; j < lo; j++) ds[j] = 0.0f;
+            for (j = i0 + 1; j < j1; j++) ds[j] = 0.0f;
+            ddot[i0 * H + h] = D;
+        }
+        lvs__rowacc4(dp, n, nq, A->k + kvh * hd, kvd, hd, lo0, j1, dq + b0 * qd + h * hd, qd, 0, p + 8 * n);
+    }
+    /* pass B, per (four key rows, kv head): dk and dv, summed over the heads that share it */
+    LVS__PAR_FOR(n * H * 64 * hd, nt)
+    for (item = 0; item < nb * KV; item++) {
+        const int64_t j0 = lvs__attn_block(item / KV, nb) * 4, kvh = item % KV, nk = n - j0 < 4 ? n - j0 : 4;
+        const int64_t i1 = lvs__attn_hi(A, j0 + nk - 1) + 1;
+        float *p = work + (int64_t)LVS__TID() * LVS__ATTN_PER_THREAD(n, qd), *dsb = p + 4 * n;
+        int64_t h, q, i0;
+        for (h = kvh * G; h < (kvh + 1) * G; h++) {
+            lvs__rowdots4(A->k + j0 * kvd + kvh * hd, kvd, nk, qt + h * hd * n, n, hd, j0, i1, p, n);
+            lvs__rowdots4(A->v + j0 * kvd + kvh * hd, kvd, nk, ot + h * hd * n, n, hd, j0, i1, dsb, n);
+            for (q = 0; q < nk; q++) {
+                const int64_t j = j0 + q, hi = lvs__attn_hi(A, j);
+                float *pr = p + q * n, *ds = dsb + q * n;
+                if (cap > 0.0f)
+                    for (i0 = j; i0 <= hi; i0++) {
+                        const float th = tanhf(pr[i0] * scale / cap);
+                        pr[i0] = expf(th * cap - A->lse[i0 * H + h]);
+                        ds[i0] = pr[i0] * (ds[i0] - ddot[i0 * H + h]) * scale * (1.0f - th * th);
+                    }
+                else {
+                    for (i0 = j; i0 <= hi; i0++) pr[i0] = pr[i0] * scale - A->lse[i0 * H + h];
+                    lvs__expv(pr + j, hi + 1 - j);
+                    for (i0 = j; i0 <= hi; i0++) ds[i0] = pr[i0] * (ds[i0] - ddot[i0 * H + h]) * scale;
+                }
+                for (i0 = j0; i0 < j; i0++) pr[i0] = ds[i0] = 0.0f;
+                for (i0 = hi + 1; i0 < i1; i0++) pr[i0] = ds[i0] = 0.0f;
+            }
+            lvs__rowacc4(dsb, n, nk, A->q + h * hd, qd, hd, j0, i1, dk + j0 * kvd + kvh * hd, kvd, h > kvh * G, p + 8 * n);
+            lvs__rowacc4(p, n, nk, datt + h * hd, qd, hd, j0, i1, dv + j0 * kvd + kvh * hd, kvd, h > kvh * G, p + 8 * n);
         }
     }
 }
