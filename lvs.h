@@ -9668,6 +9668,23 @@ static void lvs__lora_back(const lvs_lora *lo, lvs_lora *g, int64_t i, const flo
    on packed panels: 16 columns of the right-hand matrix, dequantized to f32 and laid out
    [K][16] contiguously, then a register tile of 6 rows x 16 columns sweeps them. Each output
    is one sum over k in order, whatever the thread count. pack: 16 x K floats per thread. */
+#ifdef LVS__AVX2
+/* Transposes the 8 x 8 block held in r[0..7] (row i in r[i]) in place. */
+static void lvs__tr8(__m256 *r) {
+    const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    const __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    const __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    const __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    r[0] = _mm256_permute2f128_ps(s0, s4, 0x20), r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
+    r[2] = _mm256_permute2f128_ps(s2, s6, 0x20), r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
+    r[4] = _mm256_permute2f128_ps(s0, s4, 0x31), r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+    r[6] = _mm256_permute2f128_ps(s2, s6, 0x31), r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+#endif
 #define LVS__PANEL 16
 /* 16 floats from src to dst (a panel row; cheaper inline than a call to memcpy). */
 static void lvs__copy16(float *dst, const float *src) {
@@ -9851,10 +9868,20 @@ static void lvs__matmul_fwd(const lvs__mat *W, const float *x, int64_t n, float 
     const int64_t K = W->cols, R = W->rows, np = (n + 15) / 16, ntile = (R + 5) / 6;
     int64_t t, tile;
     LVS__PAR_FOR(n * K * 4, nt)
-    for (t = 0; t < np * LVS__PANEL; t++) {
+    for (t = 0; t < np * LVS__PANEL; t += 8) { /* tokens t..t+7 into their panel, [K][16] */
         float *o = pack + (t / LVS__PANEL) * K * LVS__PANEL + t % LVS__PANEL;
-        int64_t k;
-        for (k = 0; k < K; k++) o[k * LVS__PANEL] = t < n ? x[t * K + k] : 0.0f;
+        int64_t k = 0, i;
+#ifdef LVS__AVX2
+        if (t + 8 <= n)
+            for (; k + 8 <= K; k += 8) {
+                __m256 r[8];
+                for (i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(x + (t + i) * K + k);
+                lvs__tr8(r);
+                for (i = 0; i < 8; i++) _mm256_storeu_ps(o + (k + i) * LVS__PANEL, r[i]);
+            }
+#endif
+        for (; k < K; k++)
+            for (i = 0; i < 8; i++) o[k * LVS__PANEL + i] = t + i < n ? x[(t + i) * K + k] : 0.0f;
     }
     (void)nt;
     LVS__PAR_FOR(R * K * n, nt)
@@ -9870,8 +9897,27 @@ static void lvs__matmul_fwd(const lvs__mat *W, const float *x, int64_t n, float 
         }
         for (p = 0; p < np; p++) {
             lvs__gemm_panel(A, K, nr, pack + p * K * LVS__PANEL, K, c, LVS__PANEL, LVS__PANEL, 0, NULL);
-            for (i = 0; i < nr; i++)
-                for (j = 0; j < LVS__PANEL && p * LVS__PANEL + j < n; j++)
+            j = 0;
+#ifdef LVS__AVX2
+            if (nr == 6) { /* the tile [6 rows][16 tokens] transposed 8 tokens at a time */
+                const __m256i m6 = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
+                const __m256 bv = bias ? _mm256_maskload_ps(bias + r0, m6) : _mm256_setzero_ps();
+                for (; j + 8 <= LVS__PANEL && p * LVS__PANEL + j + 8 <= n; j += 8) {
+                    __m256 r[8];
+                    for (i = 0; i < 6; i++) r[i] = _mm256_loadu_ps(c + i * LVS__PANEL + j);
+                    r[6] = r[7] = _mm256_setzero_ps();
+                    lvs__tr8(r);
+                    for (i = 0; i < 8; i++) { /* 4 + 2 lanes (a masked store is slow on some CPUs) */
+                        float *o = y + (p * LVS__PANEL + j + i) * ldy + r0;
+                        const __m256 v = _mm256_add_ps(r[i], bv);
+                        _mm_storeu_ps(o, _mm256_castps256_ps128(v));
+                        _mm_storel_pi((__m64 *)(o + 4), _mm256_extractf128_ps(v, 1));
+                    }
+                }
+            }
+#endif
+            for (; j < LVS__PANEL && p * LVS__PANEL + j < n; j++)
+                for (i = 0; i < nr; i++)
                     y[(p * LVS__PANEL + j) * ldy + r0 + i] = c[i * LVS__PANEL + j] + (bias ? bias[r0 + i] : 0.0f);
         }
     }
