@@ -10048,11 +10048,14 @@ static void lvs__rope_back(float *g, const float *cs, const float *sn, int64_t h
    each own their outputs (so the result does not depend on the thread count): per block of
    four query rows and head, dq; per block of four key rows and kv head, dk and dv. Dot
    products run on transposed copies ([dim][n]) four rows at a time; the positions a row does
-   not see get probability 0 inside its block's range. work: LVS__ATTN_SCRATCH floats. */
+   not see get probability 0 inside its block's range. With from > 0 only the query rows from
+   there on exist (the last block of an attack, whose loss reads only its last rows); keys are
+   all n. work: LVS__ATTN_SCRATCH floats. */
 #define LVS__ATTN_PER_THREAD(n, qd) (8 * (n) + (qd))
 #define LVS__ATTN_SCRATCH(n, qd, kvd, nt) (LVS__ATTN_PER_THREAD(n, qd) * (int64_t)(nt) + 2 * (n) * ((qd) + (kvd)))
 typedef struct lvs__attn {
     int64_t n, H, KV, hd, wnd;
+    int64_t from;               /* query rows from here on (a multiple of 4; 0: all) */
     float scale, cap;           /* score = scale q.k, then cap tanh(score / cap) when cap > 0 */
     const float *q, *k, *v;     /* [n, H * hd], [n, KV * hd], [n, KV * hd], after RoPE */
     float *att, *lse;           /* [n, H * hd], [n, H] */
@@ -10068,7 +10071,8 @@ static int64_t lvs__attn_hi(const lvs__attn *A, int64_t j) {
 }
 
 static void lvs__attn_fwd(const lvs__attn *A, float *work, int nt) {
-    const int64_t n = A->n, H = A->H, KV = A->KV, hd = A->hd, qd = H * hd, kvd = KV * hd, nb = (n + 3) / 4;
+    const int64_t n = A->n, H = A->H, KV = A->KV, hd = A->hd, qd = H * hd, kvd = KV * hd, fb = A->from / 4;
+    const int64_t nb = (n + 3) / 4 - fb;
     const float scale = A->scale, cap = A->cap;
     float *kt = work + LVS__ATTN_PER_THREAD(n, qd) * nt;
     int64_t item;
@@ -10076,7 +10080,8 @@ static void lvs__attn_fwd(const lvs__attn *A, float *work, int nt) {
     lvs__transpose(A->k, n, kvd, kvd, kt, nt);
     LVS__PAR_FOR(n * H * 64 * hd, nt)
     for (item = 0; item < nb * H; item++) {
-        const int64_t b0 = lvs__attn_block(item / H, nb) * 4, h = item % H, kvh = h / (H / KV), nq = n - b0 < 4 ? n - b0 : 4;
+        const int64_t b0 = (fb + lvs__attn_block(item / H, nb)) * 4, h = item % H, kvh = h / (H / KV);
+        const int64_t nq = n - b0 < 4 ? n - b0 : 4;
         const int64_t lo0 = lvs__attn_lo(A, b0), j1 = b0 + nq;
         float *sc = work + (int64_t)LVS__TID() * LVS__ATTN_PER_THREAD(n, qd);
         int64_t q, j;
@@ -10103,7 +10108,8 @@ static void lvs__attn_fwd(const lvs__attn *A, float *work, int nt) {
 }
 static void lvs__attn_back(const lvs__attn *A, const float *datt, float *dq, float *dk, float *dv, float *ddot,
                            float *work, int nt) {
-    const int64_t n = A->n, H = A->H, KV = A->KV, hd = A->hd, qd = H * hd, kvd = KV * hd, G = H / KV, nb = (n + 3) / 4;
+    const int64_t n = A->n, H = A->H, KV = A->KV, hd = A->hd, qd = H * hd, kvd = KV * hd, G = H / KV, nbk = (n + 3) / 4;
+    const int64_t fb = A->from / 4, nb = nbk - fb;
     const float scale = A->scale, cap = A->cap;
     float *qt = work + LVS__ATTN_PER_THREAD(n, qd) * nt, *ot = qt + n * qd, *kt = ot + n * qd, *vt = kt + n * kvd;
     int64_t item;
@@ -10115,7 +10121,7 @@ static void lvs__attn_back(const lvs__attn *A, const float *datt, float *dq, flo
     /* pass A, per (four query rows, head): D = dO . O, and dq */
     LVS__PAR_FOR(n * H * 64 * hd, nt)
     for (item = 0; item < nb * H; item++) {
-        const int64_t b0 = lvs__attn_block(item / H, nb) * 4, h = item % H, kvh = h / G, nq = n - b0 < 4 ? n - b0 : 4;
+        const int64_t b0 = (fb + lvs__attn_block(item / H, nb)) * 4, h = item % H, kvh = h / G, nq = n - b0 < 4 ? n - b0 : 4;
         const int64_t lo0 = lvs__attn_lo(A, b0), j1 = b0 + nq;
         float *p = work + (int64_t)LVS__TID() * LVS__ATTN_PER_THREAD(n, qd), *dp = p + 4 * n;
         int64_t q, j;
@@ -10144,16 +10150,16 @@ static void lvs__attn_back(const lvs__attn *A, const float *datt, float *dq, flo
     }
     /* pass B, per (four key rows, kv head): dk and dv, summed over the heads that share it */
     LVS__PAR_FOR(n * H * 64 * hd, nt)
-    for (item = 0; item < nb * KV; item++) {
-        const int64_t j0 = lvs__attn_block(item / KV, nb) * 4, kvh = item % KV, nk = n - j0 < 4 ? n - j0 : 4;
-        const int64_t i1 = lvs__attn_hi(A, j0 + nk - 1) + 1;
+    for (item = 0; item < nbk * KV; item++) {
+        const int64_t j0 = lvs__attn_block(item / KV, nbk) * 4, kvh = item % KV, nk = n - j0 < 4 ? n - j0 : 4;
+        const int64_t i1 = lvs__attn_hi(A, j0 + nk - 1) + 1, ib = j0 > A->from ? j0 : A->from; /* queries ib .. i1-1 */
         float *p = work + (int64_t)LVS__TID() * LVS__ATTN_PER_THREAD(n, qd), *dsb = p + 4 * n;
         int64_t h, q, i0;
         for (h = kvh * G; h < (kvh + 1) * G; h++) {
-            lvs__rowdots4(A->k + j0 * kvd + kvh * hd, kvd, nk, qt + h * hd * n, n, hd, j0, i1, p, n);
-            lvs__rowdots4(A->v + j0 * kvd + kvh * hd, kvd, nk, ot + h * hd * n, n, hd, j0, i1, dsb, n);
+            lvs__rowdots4(A->k + j0 * kvd + kvh * hd, kvd, nk, qt + h * hd * n, n, hd, ib, i1, p, n);
+            lvs__rowdots4(A->v + j0 * kvd + kvh * hd, kvd, nk, ot + h * hd * n, n, hd, ib, i1, dsb, n);
             for (q = 0; q < nk; q++) {
-                const int64_t j = j0 + q, hi = lvs__attn_hi(A, j);
+                const int64_t j = j0 + q > A->from ? j0 + q : A->from, hi = lvs__attn_hi(A, j0 + q);
                 float *pr = p + q * n, *ds = dsb + q * n;
                 if (cap > 0.0f)
                     for (i0 = j; i0 <= hi; i0++) {
@@ -10163,14 +10169,14 @@ static void lvs__attn_back(const lvs__attn *A, const float *datt, float *dq, flo
                     }
                 else {
                     for (i0 = j; i0 <= hi; i0++) pr[i0] = pr[i0] * scale - A->lse[i0 * H + h];
-                    lvs__expv(pr + j, hi + 1 - j);
+                    if (hi >= j) lvs__expv(pr + j, hi + 1 - j);
                     for (i0 = j; i0 <= hi; i0++) ds[i0] = pr[i0] * (ds[i0] - ddot[i0 * H + h]) * scale;
                 }
-                for (i0 = j0; i0 < j; i0++) pr[i0] = ds[i0] = 0.0f;
-                for (i0 = hi + 1; i0 < i1; i0++) pr[i0] = ds[i0] = 0.0f;
+                for (i0 = ib; i0 < j && i0 < i1; i0++) pr[i0] = ds[i0] = 0.0f;
+                for (i0 = hi + 1 > ib ? hi + 1 : ib; i0 < i1; i0++) pr[i0] = ds[i0] = 0.0f;
             }
-            lvs__rowacc4(dsb, n, nk, A->q + h * hd, qd, hd, j0, i1, dk + j0 * kvd + kvh * hd, kvd, h > kvh * G, p + 8 * n);
-            lvs__rowacc4(p, n, nk, datt + h * hd, qd, hd, j0, i1, dv + j0 * kvd + kvh * hd, kvd, h > kvh * G, p + 8 * n);
+            lvs__rowacc4(dsb, n, nk, A->q + h * hd, qd, hd, ib, i1, dk + j0 * kvd + kvh * hd, kvd, h > kvh * G, p + 8 * n);
+            lvs__rowacc4(p, n, nk, datt + h * hd, qd, hd, ib, i1, dv + j0 * kvd + kvh * hd, kvd, h > kvh * G, p + 8 * n);
         }
     }
 }
@@ -10185,6 +10191,7 @@ struct lvs_tape {
     const lvs_model *m;
     int64_t cap;
     int recompute, nt;
+    int64_t row0;               /* this call's last block: rows from here on (see lvs__trim_row) */
     lvs__brec *rec;             /* per block (one shared record when recomputing) */
     float *xs;                  /* [n_layers + 1][cap][d]: each block's input, and the final residual */
     float *xn, *t2, *dx, *dxn, *dq, *dk, *dv, *datt, *dg, *du, *hbuf, *ddot, *cos, *sin, *scores, *pack;
@@ -10311,7 +10318,7 @@ static void lvs__block_fwd(const lvs_model *m, lvs_tape *t, const lvs_backward_r
     const lvs__layer *Ly = &m->layers[l];
     const int64_t n = r->n, d = cf->hidden_size, H = cf->n_heads, KV = cf->n_kv_heads, hd = cf->head_dim;
     const int64_t half = hd / 2, qd = H * hd, kvd = KV * hd, ff = cf->intermediate_size;
-    const int64_t wnd = cf->layer_sliding[l] ? cf->sliding_window : 0;
+    const int64_t wnd = cf->layer_sliding[l] ? cf->sliding_window : 0, r0 = l == cf->n_layers - 1 ? t->row0 : 0;
     const int nt = t->nt;
     const lvs_lora *lo = m->lora;
     const int training = r->lora_grads != NULL;
@@ -10324,7 +10331,7 @@ static void lvs__block_fwd(const lvs_model *m, lvs_tape *t, const lvs_backward_r
 #define LVS__LBT (t->lbuf + 4 * t->cap * lo->o.rank)
     LVS__PAR_FOR(n * d * 8, nt)
     for (rr = 0; rr < n; rr++) lvs__norm(m, x + rr * d, Ly->attn_norm, Ly->attn_norm_b, t->xn + rr * d);
-    lvs__matmul_fwd(&Ly->wq, t->xn, n, b->q, qd, Ly->bq, t->pack, nt);
+    lvs__matmul_fwd(&Ly->wq, t->xn + r0 * d, n - r0, b->q + r0 * qd, qd, Ly->bq, t->pack, nt);
     lvs__matmul_fwd(&Ly->wk, t->xn, n, b->k, kvd, Ly->bk, t->pack, nt);
     lvs__matmul_fwd(&Ly->wv, t->xn, n, b->v, kvd, Ly->bv, t->pack, nt);
     if (lo) {
@@ -10335,47 +10342,47 @@ static void lvs__block_fwd(const lvs_model *m, lvs_tape *t, const lvs_backward_r
     LVS__PAR_FOR(n * (H + KV) * hd * 4, nt)
     for (rr = 0; rr < (m->rope ? n : 0); rr++) {
         int64_t h, p = pos[rr];
-        for (h = 0; h < H; h++) lvs__rope(b->q + rr * qd + h * hd, t->cos + p * half, t->sin + p * half, half);
+        for (h = 0; h < (rr >= r0 ? H : 0); h++) lvs__rope(b->q + rr * qd + h * hd, t->cos + p * half, t->sin + p * half, half);
         for (h = 0; h < KV; h++) lvs__rope(b->k + rr * kvd + h * hd, t->cos + p * half, t->sin + p * half, half);
     }
     for (sg = 0; sg < t->n_seg; sg++) { /* attention inside each sequence */
         const int64_t s0 = t->seg[2 * sg];
-        A.n = t->seg[2 * sg + 1]; A.H = H; A.KV = KV; A.hd = hd; A.wnd = wnd;
+        A.n = t->seg[2 * sg + 1]; A.H = H; A.KV = KV; A.hd = hd; A.wnd = wnd; A.from = r0;
         A.scale = m->attn_scale; A.cap = (float)cf->attn_softcap;
         A.q = b->q + s0 * qd; A.k = b->k + s0 * kvd; A.v = b->v + s0 * kvd; A.att = b->att + s0 * qd; A.lse = b->lse + s0 * H;
         lvs__attn_fwd(&A, t->scores, nt);
     }
     ao = Ly->post_attn_norm ? b->ao : t->t2;
-    lvs__matmul_fwd(&Ly->wo, b->att, n, ao, d, Ly->bo, t->pack, nt);
+    lvs__matmul_fwd(&Ly->wo, b->att + r0 * qd, n - r0, ao + r0 * d, d, Ly->bo, t->pack, nt);
     if (lo) lvs__lora_fwd(lo, l * 7 + 3, LVS__LIN(3, b->att), n, ao, d, t->lbuf, LVS__LBT, nt);
     LVS__PAR_FOR(Ly->post_attn_norm ? n * d * 8 : 0, nt)
-    for (rr = 0; rr < (Ly->post_attn_norm ? n : 0); rr++)
+    for (rr = r0; rr < (Ly->post_attn_norm ? n : 0); rr++)
         lvs__norm(m, ao + rr * d, Ly->post_attn_norm, NULL, t->t2 + rr * d);
     lvs__bhooks(r, pos, LVS_SITE_ATTN_OUT, (int)l, t->t2, d);
     LVS__PAR_FOR(n * d, nt)
-    for (i = 0; i < n * d; i++) b->xm[i] = x[i] + t->t2[i];
+    for (i = r0 * d; i < n * d; i++) b->xm[i] = x[i] + t->t2[i];
     lvs__bhooks(r, pos, LVS_SITE_RESID_MID, (int)l, b->xm, d);
     LVS__PAR_FOR(n * d * 8, nt)
-    for (rr = 0; rr < n; rr++) lvs__norm(m, b->xm + rr * d, Ly->mlp_norm, Ly->mlp_norm_b, t->xn + rr * d);
-    if (m->gated) lvs__matmul_fwd(&Ly->wg, t->xn, n, b->g, ff, Ly->bg, t->pack, nt);
-    lvs__matmul_fwd(&Ly->wu, t->xn, n, b->u, ff, Ly->bu, t->pack, nt);
+    for (rr = r0; rr < n; rr++) lvs__norm(m, b->xm + rr * d, Ly->mlp_norm, Ly->mlp_norm_b, t->xn + rr * d);
+    if (m->gated) lvs__matmul_fwd(&Ly->wg, t->xn + r0 * d, n - r0, b->g + r0 * ff, ff, Ly->bg, t->pack, nt);
+    lvs__matmul_fwd(&Ly->wu, t->xn + r0 * d, n - r0, b->u + r0 * ff, ff, Ly->bu, t->pack, nt);
     if (lo) {
         lvs__lora_fwd(lo, l * 7 + 4, LVS__LIN(4, t->xn), n, b->g, ff, t->lbuf, LVS__LBT, nt);
         lvs__lora_fwd(lo, l * 7 + 5, LVS__LIN(5, t->xn), n, b->u, ff, t->lbuf, LVS__LBT, nt);
     }
     /* recomputing for the backward pass: the MLP's inputs are enough, and the output before a post norm */
     if (!xout && !Ly->post_mlp_norm) return;
-    lvs__act_fwd(m, b->g, b->u, t->hbuf, n * ff, nt);
+    lvs__act_fwd(m, b->g + r0 * ff, b->u + r0 * ff, t->hbuf + r0 * ff, (n - r0) * ff, nt);
     mo = Ly->post_mlp_norm ? b->mo : t->t2;
-    lvs__matmul_fwd(&Ly->wd, t->hbuf, n, mo, d, Ly->bd, t->pack, nt);
+    lvs__matmul_fwd(&Ly->wd, t->hbuf + r0 * ff, n - r0, mo + r0 * d, d, Ly->bd, t->pack, nt);
     if (lo) lvs__lora_fwd(lo, l * 7 + 6, LVS__LIN(6, t->hbuf), n, mo, d, t->lbuf, LVS__LBT, nt);
     if (!xout) return;
     LVS__PAR_FOR(Ly->post_mlp_norm ? n * d * 8 : 0, nt)
-    for (rr = 0; rr < (Ly->post_mlp_norm ? n : 0); rr++)
+    for (rr = r0; rr < (Ly->post_mlp_norm ? n : 0); rr++)
         lvs__norm(m, mo + rr * d, Ly->post_mlp_norm, NULL, t->t2 + rr * d);
     lvs__bhooks(r, pos, LVS_SITE_MLP_OUT, (int)l, t->t2, d);
     LVS__PAR_FOR(n * d, nt)
-    for (i = 0; i < n * d; i++) xout[i] = b->xm[i] + t->t2[i];
+    for (i = r0 * d; i < n * d; i++) xout[i] = b->xm[i] + t->t2[i];
     lvs__bhooks(r, pos, LVS_SITE_RESID_POST, (int)l, xout, d);
 }
 
@@ -10395,7 +10402,7 @@ static void lvs__block_back(const lvs_model *m, lvs_tape *t, const lvs_backward_
     const lvs__layer *Ly = &m->layers[l];
     const int64_t n = r->n, d = cf->hidden_size, H = cf->n_heads, KV = cf->n_kv_heads, hd = cf->head_dim;
     const int64_t half = hd / 2, qd = H * hd, kvd = KV * hd, ff = cf->intermediate_size;
-    const int64_t wnd = cf->layer_sliding[l] ? cf->sliding_window : 0;
+    const int64_t wnd = cf->layer_sliding[l] ? cf->sliding_window : 0, r0 = l == cf->n_layers - 1 ? t->row0 : 0;
     const int nt = t->nt;
     float **wg = r->wgrads ? r->wgrads->w + l * LVS__WG_SLOTS : NULL;
     const lvs_lora *lo = m->lora;
@@ -10416,31 +10423,31 @@ static void lvs__block_back(const lvs_model *m, lvs_tape *t, const lvs_backward_
     dy = t->dx;
     if (Ly->post_mlp_norm) { /* d (Wd h) through Gemma-2's post-feedforward norm */
         LVS__PAR_FOR(wg ? 0 : n * d * 8, nt)
-        for (rr = 0; rr < n; rr++)
+        for (rr = r0; rr < n; rr++)
             lvs__norm_back(m, b->mo + rr * d, Ly->post_mlp_norm, t->dx + rr * d, t->t2 + rr * d, 0, wg ? wg[19] : NULL,
                            NULL);
         dy = t->t2;
     }
-    lvs__matmul_dx(&Ly->wd, dy, d, n, t->hbuf, ff, 0, t->pack, nt);          /* d h */
+    lvs__matmul_dx(&Ly->wd, dy + r0 * d, d, n - r0, t->hbuf + r0 * ff, ff, 0, t->pack, nt); /* d h */
     if (wg || (lo && lo->A[l * 7 + 6])) {
         float *hh = t->du; /* h itself, for dWd and the adapter (du is filled below) */
         lvs__act_fwd(m, b->g, b->u, hh, n * ff, nt);
         if (wg) lvs__matmul_dw(dy, d, hh, ff, n, d, ff, wg[6], wg[13], nt);
         LVS__LBACK(6, hh, dy, d, t->hbuf);
     }
-    lvs__act_back(m, b->g, b->u, t->hbuf, t->dg, t->du, n * ff, nt);
+    lvs__act_back(m, b->g + r0 * ff, b->u + r0 * ff, t->hbuf + r0 * ff, t->dg + r0 * ff, t->du + r0 * ff, (n - r0) * ff, nt);
     LVS__PAR_FOR(n * d * 8, nt)
-    for (rr = 0; rr < n; rr++) lvs__norm(m, b->xm + rr * d, Ly->mlp_norm, Ly->mlp_norm_b, t->xn + rr * d);
+    for (rr = r0; rr < n; rr++) lvs__norm(m, b->xm + rr * d, Ly->mlp_norm, Ly->mlp_norm_b, t->xn + rr * d);
     if (wg) {
         if (m->gated) lvs__matmul_dw(t->dg, ff, t->xn, d, n, ff, d, wg[4], wg[11], nt);
         lvs__matmul_dw(t->du, ff, t->xn, d, n, ff, d, wg[5], wg[12], nt);
     }
-    if (m->gated) lvs__matmul_dx(&Ly->wg, t->dg, ff, n, t->dxn, d, 0, t->pack, nt);
-    lvs__matmul_dx(&Ly->wu, t->du, ff, n, t->dxn, d, m->gated, t->pack, nt);
+    if (m->gated) lvs__matmul_dx(&Ly->wg, t->dg + r0 * ff, ff, n - r0, t->dxn + r0 * d, d, 0, t->pack, nt);
+    lvs__matmul_dx(&Ly->wu, t->du + r0 * ff, ff, n - r0, t->dxn + r0 * d, d, m->gated, t->pack, nt);
     LVS__LBACK(4, t->xn, t->dg, ff, t->dxn);
     LVS__LBACK(5, t->xn, t->du, ff, t->dxn);
     LVS__PAR_FOR(wg ? 0 : n * d * 8, nt)
-    for (rr = 0; rr < n; rr++)
+    for (rr = r0; rr < n; rr++)
         lvs__norm_back(m, b->xm + rr * d, Ly->mlp_norm, t->dxn + rr * d, t->dx + rr * d, 1, wg ? wg[15] : NULL,
                        wg ? wg[17] : NULL);
     lvs__site_put(r, LVS_SITE_RESID_MID, (int)l, t->dx, n * d);
@@ -10449,17 +10456,17 @@ static void lvs__block_back(const lvs_model *m, lvs_tape *t, const lvs_backward_
     dy = t->dx;
     if (Ly->post_attn_norm) {
         LVS__PAR_FOR(wg ? 0 : n * d * 8, nt)
-        for (rr = 0; rr < n; rr++)
+        for (rr = r0; rr < n; rr++)
             lvs__norm_back(m, b->ao + rr * d, Ly->post_attn_norm, t->dx + rr * d, t->t2 + rr * d, 0, wg ? wg[18] : NULL,
                            NULL);
         dy = t->t2;
     }
-    lvs__matmul_dx(&Ly->wo, dy, d, n, t->datt, qd, 0, t->pack, nt);
+    lvs__matmul_dx(&Ly->wo, dy + r0 * d, d, n - r0, t->datt + r0 * qd, qd, 0, t->pack, nt);
     LVS__LBACK(3, b->att, dy, d, t->datt);
     if (wg) lvs__matmul_dw(dy, d, b->att, qd, n, d, qd, wg[3], wg[10], nt);
     for (sg = 0; sg < t->n_seg; sg++) {
         const int64_t s0 = t->seg[2 * sg];
-        A.n = t->seg[2 * sg + 1]; A.H = H; A.KV = KV; A.hd = hd; A.wnd = wnd;
+        A.n = t->seg[2 * sg + 1]; A.H = H; A.KV = KV; A.hd = hd; A.wnd = wnd; A.from = r0;
         A.scale = m->attn_scale; A.cap = (float)cf->attn_softcap;
         A.q = b->q + s0 * qd; A.k = b->k + s0 * kvd; A.v = b->v + s0 * kvd; A.att = b->att + s0 * qd; A.lse = b->lse + s0 * H;
         lvs__attn_back(&A, t->datt + s0 * qd, t->dq + s0 * qd, t->dk + s0 * kvd, t->dv + s0 * kvd, t->ddot + s0 * H,
@@ -10468,7 +10475,8 @@ static void lvs__block_back(const lvs_model *m, lvs_tape *t, const lvs_backward_
     LVS__PAR_FOR(n * (H + KV) * hd * 4, nt)
     for (rr = 0; rr < (m->rope ? n : 0); rr++) {
         int64_t h, p = pos[rr];
-        for (h = 0; h < H; h++) lvs__rope_back(t->dq + rr * qd + h * hd, t->cos + p * half, t->sin + p * half, half);
+        for (h = 0; h < (rr >= r0 ? H : 0); h++)
+            lvs__rope_back(t->dq + rr * qd + h * hd, t->cos + p * half, t->sin + p * half, half);
         for (h = 0; h < KV; h++) lvs__rope_back(t->dk + rr * kvd + h * hd, t->cos + p * half, t->sin + p * half, half);
     }
     LVS__PAR_FOR(n * d * 8, nt)
@@ -10478,8 +10486,13 @@ static void lvs__block_back(const lvs_model *m, lvs_tape *t, const lvs_backward_
         lvs__matmul_dw(t->dk, kvd, t->xn, d, n, kvd, d, wg[1], wg[8], nt);
         lvs__matmul_dw(t->dv, kvd, t->xn, d, n, kvd, d, wg[2], wg[9], nt);
     }
-    lvs__matmul_dx(&Ly->wq, t->dq, qd, n, t->dxn, d, 0, t->pack, nt);
-    lvs__matmul_dx(&Ly->wk, t->dk, kvd, n, t->dxn, d, 1, t->pack, nt);
+    if (r0 > 0) { /* the last block of an attack: keys and values on every row, queries from r0 */
+        lvs__matmul_dx(&Ly->wk, t->dk, kvd, n, t->dxn, d, 0, t->pack, nt);
+        lvs__matmul_dx(&Ly->wq, t->dq + r0 * qd, qd, n - r0, t->dxn + r0 * d, d, 1, t->pack, nt);
+    } else {
+        lvs__matmul_dx(&Ly->wq, t->dq, qd, n, t->dxn, d, 0, t->pack, nt);
+        lvs__matmul_dx(&Ly->wk, t->dk, kvd, n, t->dxn, d, 1, t->pack, nt);
+    }
     lvs__matmul_dx(&Ly->wv, t->dv, kvd, n, t->dxn, d, 1, t->pack, nt);
     LVS__LBACK(0, t->xn, t->dq, qd, t->dxn);
     LVS__LBACK(1, t->xn, t->dk, kvd, t->dxn);
@@ -10667,6 +10680,23 @@ LVSDEF float lvs_loss_cls_logit(void *user, const float *logits, int n_rows, int
     return logits[label];
 }
 
+/* The last block only needs its outputs on the loss rows: the first of them, rounded down to a
+   multiple of 4, when one sequence's loss reads only rows from there on and nothing else looks
+   at that block's rows (no hooks or gradient sites past its input, no injected gradients, no
+   weight gradients, no adapter); else 0 (every row). */
+static int64_t lvs__trim_row(const lvs_model *m, const lvs_backward_req *r, int ns, int64_t first_row) {
+    const int last = (int)m->cfg.n_layers - 1;
+    int k;
+    if (ns != 1 || r->wgrads || m->lora || r->start_layer > last || r->n_inject > 0) return 0;
+    for (k = 0; k < r->n_hooks; k++)
+        if (r->hooks[k].layer == last && r->hooks[k].site != LVS_SITE_RESID_PRE && r->hooks[k].site != LVS_SITE_EMBED)
+            return 0;
+    for (k = 0; k < r->n_sites; k++)
+        if (r->sites[k].layer == last && r->sites[k].site != LVS_SITE_RESID_PRE && r->sites[k].site != LVS_SITE_EMBED)
+            return 0;
+    return first_row / 4 * 4;
+}
+
 LVSDEF lvs_status lvs_backward(const lvs_model *m, lvs_tape *t, lvs_backward_req *r, lvs_error *err) {
     const lvs_config *cf;
     int64_t n, d, V, L, l, i, rr, nrows = 0, *pos = NULL, *seg = NULL, *lrow = NULL, one[2];
@@ -10791,6 +10821,7 @@ LVSDEF lvs_status lvs_backward(const lvs_model *m, lvs_tape *t, lvs_backward_req
         }
     t->seg = seg;
     t->n_seg = ns;
+    t->row0 = lvs__trim_row(m, r, ns, lrow[0]);
     /* forward */
     {
         float *x = t->xs + r->start_layer * t->cap * d;
@@ -10868,6 +10899,7 @@ LVSDEF lvs_status lvs_backward(const lvs_model *m, lvs_tape *t, lvs_backward_req
     if (r->grad_x0) memcpy(r->grad_x0, t->dx, sizeof(float) * (size_t)(n * d));
 done:
     t->seg = NULL;
+    t->row0 = 0;
     t->n_seg = 0;
     LVS_FREE(pos);
     LVS_FREE(lrow);

@@ -354,3 +354,50 @@ void test_backward_ce_head(void) {
         lvs_model_close(m);
     }
 }
+
+/* The last block on the loss rows only (lvs_backward trims it when nothing else reads that
+   block) against the whole block (a gradient site on its output turns the trimming off): the
+   same loss and input gradient, for every fixture and a start inside the model. */
+void test_backward_last_rows(void) {
+    size_t i;
+    for (i = 0; i < N_GMODELS; i++) {
+        lvs_model *m = gopen(gmodels[i], LVS_AS_STORED, 0);
+        lvs_safetensors g[2];
+        lvs_tape *t = NULL;
+        lvs_error err;
+        lvs_backward_req r;
+        lvs_grad_site site;
+        const int32_t *ids;
+        float *g1, *g2, *x0, *out, l1;
+        int64_t d, L, T = 23, k;
+        int start;
+        if (!m || !gfiles(gmodels[i], g)) { lvs_model_close(m); continue; }
+        ids = (const int32_t *)lvs_st_find(&g[1], "ids")->data;
+        d = lvs_model_config(m)->hidden_size;
+        L = lvs_model_config(m)->n_layers;
+        g1 = (float *)calloc((size_t)(T * d), sizeof(float));
+        g2 = (float *)calloc((size_t)(T * d), sizeof(float));
+        x0 = (float *)calloc((size_t)(T * d), sizeof(float));
+        out = (float *)calloc((size_t)(T * d), sizeof(float));
+        for (k = 0; k < T * d; k++) x0[k] = (float)sin(0.37 * (double)k);
+        CHECK_OK(lvs_tape_create(&t, m, T, 0, &err), &err);
+        for (start = 0; start < 2 && t; start++) {
+            memset(&r, 0, sizeof r);
+            r.tokens = ids; r.n = (int)T; r.loss_from = (int)T - 3; r.grad_x0 = g1;
+            r.start_layer = start * (int)(L - 1); r.x0 = start ? x0 : NULL;
+            CHECK_OK(lvs_backward(m, t, &r, &err), &err);
+            l1 = r.loss;
+            site.site = LVS_SITE_RESID_POST; site.layer = (int)L - 1; site.grad = out;
+            r.grad_x0 = g2; r.sites = &site; r.n_sites = 1;
+            CHECK_OK(lvs_backward(m, t, &r, &err), &err);
+            CHECKF(fabs(l1 - r.loss) <= 1e-6 * fabs(r.loss), "%s start %d: loss %.8g, whole block %.8g", gmodels[i],
+                   r.start_layer, l1, r.loss);
+            CHECKF(t_rel_err(g1, g2, (size_t)(T * d)) <= 1e-5, "%s start %d: gradient differs by %.3g", gmodels[i],
+                   r.start_layer, t_rel_err(g1, g2, (size_t)(T * d)));
+        }
+        free(g1); free(g2); free(x0); free(out);
+        lvs_tape_free(t);
+        gclose(g);
+        lvs_model_close(m);
+    }
+}
