@@ -9666,8 +9666,10 @@ static void lvs__lora_back(const lvs_lora *lo, lvs_lora *g, int64_t i, const flo
 
 /* The matrix products of the backward pass (and of its forward pass, for float weights) run
    on packed panels: 16 columns of the right-hand matrix, dequantized to f32 and laid out
-   [K][16] contiguously, then a register tile of 6 rows x 16 columns sweeps them. Each output
-   is one sum over k in order, whatever the thread count. pack: 16 x K floats per thread. */
+   [K][16] contiguously, then a register tile of 6 rows x 16 columns sweeps them (rows given
+   as pointers, K-long sums in registers, whole tiles written back 8 at a time). Each output
+   is one sum over k in order (or, in lvs__matmul_dx, over fixed blocks of k added in order),
+   whatever the thread count. */
 #ifdef LVS__AVX2
 /* Transposes the 8 x 8 block held in r[0..7] (row i in r[i]) in place. */
 static void lvs__tr8(__m256 *r) {
@@ -9709,7 +9711,8 @@ static void lvs__gemm_panel(const float *A, int64_t lda, int64_t n, const float 
             const float *a0 = ar[0], *a1 = ar[1], *a2 = ar[2], *a3 = ar[3], *a4 = ar[4], *a5 = ar[5], *b = B;
             __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
             __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, a, b0, b1;
-            /* one k: two vectors of B against six broadcast values of A (unrolled by 4 below) */
+            /* one k: two vectors of B against six broadcast values of A (unrolling this loop made it
+               slower here: the compiler then spills the accumulators) */
 #define LVS__GEMM_K(o)                                                                                                 \
     b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);                                                            \
     a = _mm256_broadcast_ss(a0 + (o)), c00 = _mm256_fmadd_ps(a, b0, c00), c01 = _mm256_fmadd_ps(a, b1, c01);         \

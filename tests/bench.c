@@ -426,14 +426,16 @@ static int dcmp(const void *a, const void *b) {
 }
 
 /* Runs a PyTorch baseline script (/usr/bin/python3 tests/reference/SCRIPT ARGS) and reads its
-   result line, "KEY=ms ... [KEY2=value] ... [impl=name]": returns ms, or -1 with why saying why.
-   A line "impl=name" of its own also names the path the script took. */
-static double torch_baseline(const char *script, const char *args, const char *key, const char *key2, double *val2,
-                             char *impl, size_t impl_cap, char *why, size_t why_cap) {
+   result line, "KEY=ms ... [MORE[i]=value] ... [impl=name]": returns ms (more_val[i] the other
+   fields, -1 when absent), or -1 with why saying why. A line "impl=name" of its own also names
+   the path the script took. */
+static double torch_baseline(const char *script, const char *args, const char *key, const char *const *more,
+                             double *more_val, int n_more, char *impl, size_t impl_cap, char *why, size_t why_cap) {
     char cmd[400], line[1000];
     double ms = -1;
     FILE *p;
-    if (val2) *val2 = -1;
+    int i;
+    for (i = 0; i < n_more; i++) more_val[i] = -1;
     snprintf(impl, impl_cap, "?");
     if (!lvs_is_file("/usr/bin/python3")) { snprintf(why, why_cap, "no /usr/bin/python3"); return -1; }
     if (!lvs_is_file(script)) { snprintf(why, why_cap, "no %s (run from the repository root)", script); return -1; }
@@ -453,18 +455,23 @@ static double torch_baseline(const char *script, const char *args, const char *k
         }
         if (strncmp(line, key, n) == 0 && line[n] == '=') {
             ms = atof(line + n + 1);
-            if (key2 && val2 && (f = strstr(line, key2)) && f[strlen(key2)] == '=') *val2 = atof(f + strlen(key2) + 1);
+            for (i = 0; i < n_more; i++)
+                if ((f = strstr(line, more[i])) && f[-1] == ' ' && f[strlen(more[i])] == '=')
+                    more_val[i] = atof(f + strlen(more[i]) + 1);
         } else if (k && strncmp(line, "impl=", 5) != 0) snprintf(why, why_cap, "%.200s", line); /* the last other line: the error, if any */
     }
     if (pclose(p) != 0 && ms < 0) return -1;
     return ms;
 }
 
-/* tests/reference/bench_pgd_torch.py with nt threads: its median step in ms, or -1 (why says why) */
-static double torch_pgd_step(int nt, int T, const char *extra, char *impl, size_t impl_cap, char *why, size_t why_cap) {
+/* tests/reference/bench_pgd_torch.py with nt threads: its median step in ms (*min_ms its fastest),
+   or -1 (why says why) */
+static double torch_pgd_step(int nt, int T, const char *extra, double *min_ms, char *impl, size_t impl_cap, char *why,
+                             size_t why_cap) {
+    static const char *const more[] = {"min_ms"};
     char args[200];
     snprintf(args, sizeof args, "--threads %d --T %d %s", nt, T, extra);
-    return torch_baseline("tests/reference/bench_pgd_torch.py", args, "torch_pgd_step_ms", NULL, NULL, impl, impl_cap,
+    return torch_baseline("tests/reference/bench_pgd_torch.py", args, "torch_pgd_step_ms", more, min_ms, 1, impl, impl_cap,
                           why, why_cap);
 }
 
@@ -479,6 +486,7 @@ static void bench_pgd(void) {
                       "\"rms_norm_eps\":1e-05,\"max_position_embeddings\":2048}";
     const char *dir;
     double t_start = now(), step_ms[3] = {0, 0, 0}, torch_ms[3] = {-1, -1, -1}, torch_blas_ms[3] = {-1, -1, -1}, cell[3][2];
+    double step_min[3] = {0, 0, 0}, torch_min[3] = {-1, -1, -1}, unused;
     char impl[3][32];
     int nt, site = 0;
     dir = bench_model("smollm2-f32", cfg, 1);
@@ -548,6 +556,7 @@ static void bench_pgd(void) {
         }
         qsort(times, REPS, sizeof times[0], dcmp);
         step_ms[nt] = 1e3 * 0.5 * (times[REPS / 2 - 1] + times[REPS / 2]);
+        step_min[nt] = 1e3 * times[0];
         if (nt == 1)
             printf("pgd       smollm2-f32: %.1fM params f32, %d layers; site blocks.%d.resid_post, step = blocks %d..%d "
                    "forward + backward, T %d (%d prompt + %d target); tape %.1f MB\n",
@@ -581,35 +590,37 @@ static void bench_pgd(void) {
         free(h); free(x0); free(g); free(delta);
         /* the PyTorch baseline, after ours (never at the same time) */
         t0 = now();
-        torch_ms[nt] = torch_pgd_step(nt, T, "", impl[nt], sizeof impl[nt], why, sizeof why);
+        torch_ms[nt] = torch_pgd_step(nt, T, "", &torch_min[nt], impl[nt], sizeof impl[nt], why, sizeof why);
         if (torch_ms[nt] < 0) printf("pgd       %d thr  torch comparison skipped: %s\n", nt, why);
         else
-            printf("pgd       %d thr  torch %7.1f ms (impl %s; its run took %.1f s)\n", nt, torch_ms[nt], impl[nt],
-                   now() - t0);
+            printf("pgd       %d thr  torch %7.1f ms (median of 10 after 2 warm-up; min %.1f; impl %s; its run took %.1f s)\n",
+                   nt, torch_ms[nt], torch_min[nt], impl[nt], now() - t0);
         fflush(stdout);
         /* and PyTorch as ordinary code runs it (F.linear: Debian's torch calls the reference BLAS) */
         t0 = now();
-        torch_blas_ms[nt] = torch_pgd_step(nt, T, "--impl blas --reps 3 --warmup 1", impl[0], sizeof impl[0], why,
-                                           sizeof why);
+        torch_blas_ms[nt] = torch_pgd_step(nt, T, "--impl blas --reps 3 --warmup 1", &unused, impl[0], sizeof impl[0],
+                                           why, sizeof why);
         if (torch_blas_ms[nt] >= 0)
             printf("pgd       %d thr  torch %7.1f ms (impl blas, F.linear; its run took %.1f s)\n", nt,
                    torch_blas_ms[nt], now() - t0);
         fflush(stdout);
     }
-    printf("pgd       one step at blocks.%d.resid_post, T %d:\n", site, T);
-    printf("pgd       threads   lvs.h ms   torch ms   torch/lvs.h   torch F.linear ms (ratio) | LVS cell: attack s  "
-           "generate s  total s\n");
+    printf("pgd       one step at blocks.%d.resid_post, T %d (medians; in brackets the fastest step of each side, "
+           "less disturbed by other load on a shared machine):\n", site, T);
+    printf("pgd       threads   lvs.h ms         torch ms         torch/lvs.h             torch F.linear ms (ratio) | "
+           "LVS cell: attack s  generate s  total s\n");
     for (nt = 1; nt <= 2; nt++) {
-        char tms[32], ratio[32];
+        char tms[48], ratio[48];
         if (torch_ms[nt] < 0) { snprintf(tms, sizeof tms, "skipped"); snprintf(ratio, sizeof ratio, "-"); }
         else {
-            snprintf(tms, sizeof tms, "%.1f", torch_ms[nt]);
-            snprintf(ratio, sizeof ratio, "%.2fx %s", torch_ms[nt] / step_ms[nt],
+            snprintf(tms, sizeof tms, "%.1f [%.1f]", torch_ms[nt], torch_min[nt]);
+            snprintf(ratio, sizeof ratio, "%.2fx [%.2fx] %s", torch_ms[nt] / step_ms[nt], torch_min[nt] / step_min[nt],
                      torch_ms[nt] >= step_ms[nt] ? "faster" : "slower");
         }
-        printf("pgd       %7d   %8.1f   %8s   %-12s  %10.1f (%5.1fx)       |           %8.2f  %10.2f  %7.2f\n", nt,
-               step_ms[nt], tms, ratio, torch_blas_ms[nt], torch_blas_ms[nt] > 0 ? torch_blas_ms[nt] / step_ms[nt] : 0.0,
-               cell[nt][0], cell[nt][1], cell[nt][0] + cell[nt][1]);
+        printf("pgd       %7d   %6.1f [%6.1f]  %-15s  %-22s  %10.1f (%5.1fx)       |           %8.2f  %10.2f  %7.2f\n", nt,
+               step_ms[nt], step_min[nt], tms, ratio, torch_blas_ms[nt],
+               torch_blas_ms[nt] > 0 ? torch_blas_ms[nt] / step_ms[nt] : 0.0, cell[nt][0], cell[nt][1],
+               cell[nt][0] + cell[nt][1]);
     }
     printf("pgd       mode total %.1f s\n", now() - t_start);
 }
@@ -617,12 +628,13 @@ static void bench_pgd(void) {
 
 /* ---------------------------------------------------------------- LoRA fine-tuning */
 /* tests/reference/bench_lora_torch.py: its median step and forward in ms (or -1; why says why) */
-static double torch_lora_step(int nt, int B, int T, const char *extra, double *fwd_ms, char *impl, size_t impl_cap,
+static double torch_lora_step(int nt, int B, int T, const char *extra, double *fwd_min, char *impl, size_t impl_cap,
                               char *why, size_t why_cap) {
+    static const char *const more[] = {"torch_forward_ms", "min_ms"};
     char args[200];
     snprintf(args, sizeof args, "--threads %d --batch %d --T %d %s", nt, B, T, extra);
-    return torch_baseline("tests/reference/bench_lora_torch.py", args, "torch_lora_step_ms", "torch_forward_ms", fwd_ms,
-                          impl, impl_cap, why, why_cap);
+    return torch_baseline("tests/reference/bench_lora_torch.py", args, "torch_lora_step_ms", more, fwd_min, 2, impl,
+                          impl_cap, why, why_cap);
 }
 
 /* One LoRA training step (rank 8 on all seven projections of every block, AdamW) on a batch of
@@ -637,7 +649,8 @@ static void bench_lora(void) {
                       "\"rms_norm_eps\":1e-05,\"max_position_embeddings\":2048}";
     const char *dir;
     double t_start = now(), step_ms[3] = {0, 0, 0}, fwd_ms[3] = {0, 0, 0}, torch_ms[3] = {-1, -1, -1};
-    double torch_fwd[3] = {-1, -1, -1}, loss0 = 0, loss1 = 0, tfwd_ms[3] = {0, 0, 0};
+    double torch_fwd[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}}, loss0 = 0, loss1 = 0, tfwd_ms[3] = {0, 0, 0};
+    double step_min[3] = {0, 0, 0};
     char impl[3][32];
     int nt;
     dir = bench_model("smollm2-f32", cfg, 1);
@@ -727,6 +740,7 @@ static void bench_lora(void) {
         qsort(times, REPS, sizeof times[0], dcmp);
         qsort(ftimes, REPS, sizeof ftimes[0], dcmp);
         step_ms[nt] = 1e3 * times[REPS / 2];
+        step_min[nt] = 1e3 * times[0];
         fwd_ms[nt] = 1e3 * ftimes[REPS / 2];
         if (nt == 1) {
             int64_t np = 0;
@@ -743,21 +757,23 @@ static void bench_lora(void) {
         lvs_model_close(m);
         lvs_lora_free(lo);
         t0 = now();
-        torch_ms[nt] = torch_lora_step(nt, B, T, "", &torch_fwd[nt], impl[nt], sizeof impl[nt], why, sizeof why);
+        torch_ms[nt] = torch_lora_step(nt, B, T, "", torch_fwd[nt], impl[nt], sizeof impl[nt], why, sizeof why);
         if (torch_ms[nt] < 0) printf("lora      %d thr  torch comparison skipped: %s\n", nt, why);
         else
-            printf("lora      %d thr  torch step %7.0f ms = %6.0f tokens/s, forward %6.0f ms (impl %s; its run took %.0f s)\n",
-                   nt, torch_ms[nt], B * T / (torch_ms[nt] / 1e3), torch_fwd[nt], impl[nt], now() - t0);
+            printf("lora      %d thr  torch step %7.0f ms = %6.0f tokens/s (median of %d; fastest %.0f ms), forward %6.0f ms "
+                   "(impl %s; its run took %.0f s)\n", nt, torch_ms[nt], B * T / (torch_ms[nt] / 1e3), REPS,
+                   torch_fwd[nt][1], torch_fwd[nt][0], impl[nt], now() - t0);
         fflush(stdout);
     }
-    printf("lora      training tokens/s, batch %d x %d:\n", B, T);
-    printf("lora      threads   lvs.h tok/s   torch tok/s   lvs.h/torch   step in forward passes: lvs.h (training "
+    printf("lora      training tokens/s, batch %d x %d (medians; in brackets from the fastest step of each side):\n", B, T);
+    printf("lora      threads   lvs.h tok/s   torch tok/s   lvs.h/torch      step in forward passes: lvs.h (training "
            "forward, lvs_forward)  torch\n");
     for (nt = 1; nt <= 2; nt++) {
         double ours = B * T / (step_ms[nt] / 1e3), theirs = torch_ms[nt] > 0 ? B * T / (torch_ms[nt] / 1e3) : 0;
-        printf("lora      %7d   %11.0f   %11.0f   %10.2fx                          %5.2f, %5.2f                 %5.2f\n",
-               nt, ours, theirs, theirs > 0 ? ours / theirs : 0.0, step_ms[nt] / tfwd_ms[nt], step_ms[nt] / fwd_ms[nt],
-               torch_fwd[nt] > 0 ? torch_ms[nt] / torch_fwd[nt] : 0.0);
+        double best = torch_fwd[nt][1] > 0 ? torch_fwd[nt][1] / step_min[nt] : 0.0;
+        printf("lora      %7d   %11.0f   %11.0f   %5.2fx [%5.2fx]                       %5.2f, %5.2f                 %5.2f\n",
+               nt, ours, theirs, theirs > 0 ? ours / theirs : 0.0, best, step_ms[nt] / tfwd_ms[nt],
+               step_ms[nt] / fwd_ms[nt], torch_fwd[nt][0] > 0 ? torch_ms[nt] / torch_fwd[nt][0] : 0.0);
     }
     printf("lora      mode total %.1f s\n", now() - t_start);
 }

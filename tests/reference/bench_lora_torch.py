@@ -35,7 +35,8 @@ backward, optimizer) of every step go to stderr. Defaults: --threads 1 --batch 4
 --steps 3 --warmup 1 (about 45-55 s in all with oneDNN on a 2-core AMD EPYC, one thread).
 
 The only line on stdout (a C benchmark parses it):
-    torch_lora_step_ms=<median ms> torch_forward_ms=<median ms> tokens_per_s=<batch*T / step s>
+    torch_lora_step_ms=<median ms> torch_forward_ms=<median ms> min_ms=<fastest step ms>
+    tokens_per_s=<batch*T / step s>
     threads=<n> batch=<b> T=<T> impl=<mkldnn|blas> torch=<version>
 (one line). Everything else goes to stderr.
 
@@ -409,7 +410,7 @@ def main():
             train_step(model, W, lora, opt, ids)
         log(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=20))
 
-    print(f"torch_lora_step_ms={med:.3f} torch_forward_ms={fmed:.3f} "
+    print(f"torch_lora_step_ms={med:.3f} torch_forward_ms={fmed:.3f} min_ms={min(times):.3f} "
           f"tokens_per_s={Bn * T / (med / 1e3):.1f} threads={torch.get_num_threads()} "
           f"batch={Bn} T={T} impl={impl} torch={torch.__version__}")
 

@@ -13,7 +13,7 @@ cross-entropy, gradient with respect to delta only (no weight requires grad), th
 delta = clamp(delta - alpha * sign(grad), -eps, eps).
 
 The only line on stdout (the C benchmark parses it):
-    torch_pgd_step_ms=<median ms> threads=<n> T=<T> torch=<version>
+    torch_pgd_step_ms=<median ms> min_ms=<fastest step ms> threads=<n> T=<T> torch=<version>
 Everything else goes to stderr.
 
 Matrix products: --impl mkldnn calls oneDNN (torch._C._nn.mkldnn_linear, the op behind
@@ -287,7 +287,8 @@ def main():
         if not ok:
             sys.exit(1)
 
-    print(f"torch_pgd_step_ms={med:.3f} threads={torch.get_num_threads()} T={T} torch={torch.__version__}")
+    print(f"torch_pgd_step_ms={med:.3f} min_ms={min(times):.3f} threads={torch.get_num_threads()} T={T} "
+          f"torch={torch.__version__}")
 
 
 if __name__ == "__main__":
