@@ -215,7 +215,11 @@
      adding constants. Hence grad(mlp_out l) = grad(resid_post l) = grad(resid_pre l+1) and
      grad(attn_out l) = grad(resid_mid l). Attention backward recomputes the probabilities from
      q, k and each row's log-sum-exp (O(T^2) time, O(T) memory beyond the tape) in two passes
-     that each own their outputs: per (query, head) dq, per (key, kv head) dk and dv. Input
+     that each own their outputs: per (query, head) dq, per (key, kv head) dk and dv. When
+     only the loss reads the last block (one sequence; no hooks, gradient sites or injected
+     gradients past that block's input; no weight gradients; no adapter), the last block runs
+     its queries, output projection and MLP on the rows from the first loss row (rounded down
+     to a multiple of 4) only: the other rows' outputs there reach nothing. Input
      gradients dx = dy W run for every weight type (int8 dequantized on the fly); weight
      gradients dW += dy^T x (and biases, norm weights, embedding rows, lm_head or the tied
      embedding) need f32 matrices. The block products of this forward pass run on packed f32
