@@ -8372,14 +8372,6 @@ static void lvs__half_to_f32(const uint16_t *p, int bf16, int64_t n, float *out)
     for (; i < n; i++) out[i] = bf16 ? lvs__u2f((uint32_t)p[i] << 16) : lvs_f16_to_f32(p[i]);
 }
 
-/* One row of a matrix as f32 (embedding look-up, the backward pass's weight panels). */
-static void lvs__mat_row_f32(const lvs__mat *W, int64_t r, float *out) {
-    if (W->type == LVS_W_INT8)
-        lvs_q8_dequantize_row((const int8_t *)lvs__mat_row(W, r), W->s + r * lvs_q8_nblocks(W->cols), W->cols, out);
-    else if (W->type == LVS_W_F32) memcpy(out, lvs__mat_row(W, r), sizeof(float) * (size_t)W->cols);
-    else lvs__half_to_f32((const uint16_t *)lvs__mat_row(W, r), W->type == LVS_W_BF16, W->cols, out);
-}
-
 /* Columns k0 .. k0+nk-1 of row r as f32, padded with zeros up to width (the backward pass's
    weight panels). */
 static void lvs__mat_seg_f32(const lvs__mat *W, int64_t r, int64_t k0, int64_t nk, float *out, int64_t width) {
@@ -8392,6 +8384,9 @@ static void lvs__mat_seg_f32(const lvs__mat *W, int64_t r, int64_t k0, int64_t n
     } else lvs__half_to_f32((const uint16_t *)lvs__mat_row(W, r) + k0, W->type == LVS_W_BF16, nk, out);
     for (i = nk; i < width; i++) out[i] = 0.0f;
 }
+
+/* One row of a matrix as f32 (embedding look-up, the backward pass's weight panels). */
+static void lvs__mat_row_f32(const lvs__mat *W, int64_t r, float *out) { lvs__mat_seg_f32(W, r, 0, W->cols, out, W->cols); }
 
 /* One matrix product of a batch: y[t * ldy + r] = sum_k x[t][k] W[r][k] (+ bias[r]). */
 typedef struct lvs__mm { const lvs__mat *W; float *y; int64_t ldy; const float *bias; } lvs__mm;
