@@ -9764,7 +9764,7 @@ static void lvs__gemm_panel(const float *A, int64_t lda, int64_t n, const float 
 #define LVS__DX_CHUNKS 8
 #define LVS__DX_RB 256
 #define LVS__DX_GROUP 16
-#define LVS__DX_PER_THREAD ((int64_t)LVS__DX_GROUP * LVS__DX_RB * 16 + LVS__DX_GROUP * 16)
+#define LVS__DX_PER_THREAD ((int64_t)LVS__DX_GROUP * (LVS__DX_RB + 1) * 16 + LVS__DX_GROUP * 16)
 #define LVS__DX_SCRATCH(cols, nt) (LVS__DX_PER_THREAD * (nt) + LVS__DX_CHUNKS * 14 * (cols) + (cols))
 static void lvs__matmul_dx(const lvs__mat *W, const float *dy, int64_t ldy, int64_t n, float *dx, int64_t ldx,
                            int accumulate, float *pack, int nt) {
@@ -9807,7 +9807,7 @@ static void lvs__matmul_dx(const lvs__mat *W, const float *dy, int64_t ldy, int6
         int64_t s;
         LVS__PAR_FOR(rows * cols * n, nt)
         for (s = 0; s < nslice; s++) {
-            float *pk = pack + (int64_t)LVS__TID() * LVS__DX_PER_THREAD, *seg = pk + LVS__DX_GROUP * LVS__DX_RB * LVS__PANEL;
+            float *pk = pack + (int64_t)LVS__TID() * LVS__DX_PER_THREAD, *seg = pk + LVS__DX_GROUP * (LVS__DX_RB + 1) * LVS__PANEL;
             const int64_t p0 = npanel * s / nslice, p1 = npanel * (s + 1) / nslice;
             int64_t g0, rb, r, q;
             for (g0 = p0; g0 < p1; g0 += LVS__DX_GROUP) {
@@ -9824,12 +9824,12 @@ static void lvs__matmul_dx(const lvs__mat *W, const float *dy, int64_t ldy, int6
                         }
                         if (W->type == LVS_W_F32 && nk == ng * LVS__PANEL) src = (const float *)lvs__mat_row(W, rb + r) + k0;
                         else lvs__mat_seg_f32(W, rb + r, k0, nk, seg, ng * LVS__PANEL);
-                        for (q = 0; q < ng; q++)
-                            lvs__copy16(pk + (q * nr + r) * LVS__PANEL, src + q * LVS__PANEL);
+                        for (q = 0; q < ng; q++) /* panels nr + 1 rows apart: their rows fall in different cache sets */
+                            lvs__copy16(pk + (q * (nr + 1) + r) * LVS__PANEL, src + q * LVS__PANEL);
                     }
                     for (q = 0; q < ng; q++) {
                         const int64_t kq = k0 + q * LVS__PANEL;
-                        lvs__gemm_panel(dy + rb, ldy, n, pk + q * nr * LVS__PANEL, nr, dx + kq, ldx,
+                        lvs__gemm_panel(dy + rb, ldy, n, pk + q * (nr + 1) * LVS__PANEL, nr, dx + kq, ldx,
                                         (int)(cols - kq < LVS__PANEL ? cols - kq : LVS__PANEL), accumulate || rb > 0, NULL);
                     }
                 }
@@ -10513,9 +10513,12 @@ static void lvs__block_back(const lvs_model *m, lvs_tape *t, const lvs_backward_
    and n <= 6 rows of x: z[v * 6 + t] = w_v . x_t (each a sum over k in order; two rows of W
    against six of x in registers, rows past n repeating the last), and, given coefficients
    c[v * 6 + t] (zero for t >= n), acc[t] += sum_v c[v * 6 + t] w_v for all six rows of acc
-   (summed over v in order). */
+   (summed over v in order). The dots also prefetch the cache lines [pf, pf_end), one per step:
+   spread out, the requests do not stall the core as a burst of them does. */
 #define LVS__CE_VB 8
-static void lvs__ce_dots(const float *w, int64_t nv, const float *x, int64_t d, int64_t n, float *z) {
+#define LVS__CE_AHEAD 3 /* blocks */
+static void lvs__ce_dots(const float *w, int64_t nv, const float *x, int64_t d, int64_t n, float *z, const char *pf,
+                         const char *pf_end) {
     int64_t v, t, k;
     for (v = 0; v < nv; v += 2) {
         const float *w0 = w + v * d, *w1 = v + 1 < nv ? w0 + d : w0;
@@ -10527,6 +10530,7 @@ static void lvs__ce_dots(const float *w, int64_t nv, const float *x, int64_t d, 
             __m256 p0 = _mm256_setzero_ps(), p1 = p0, p2 = p0, p3 = p0, p4 = p0, p5 = p0;
             __m256 q0 = p0, q1 = p0, q2 = p0, q3 = p0, q4 = p0, q5 = p0, u0, u1, xv;
             for (; k + 8 <= d; k += 8) {
+                if (pf < pf_end) LVS__PREFETCH(pf), pf += 64;
                 u0 = _mm256_loadu_ps(w0 + k), u1 = _mm256_loadu_ps(w1 + k);
                 xv = _mm256_loadu_ps(x0 + k), p0 = _mm256_fmadd_ps(u0, xv, p0), q0 = _mm256_fmadd_ps(u1, xv, q0);
                 xv = _mm256_loadu_ps(x1 + k), p1 = _mm256_fmadd_ps(u0, xv, p1), q1 = _mm256_fmadd_ps(u1, xv, q1);
@@ -10601,14 +10605,15 @@ static float lvs__ce_head(const lvs__mat *W, const float *xn, int64_t n, const i
         for (v0 = c * per; v0 < v1; v0 += LVS__CE_VB) {
             const int64_t nv = v1 - v0 < LVS__CE_VB ? v1 - v0 : LVS__CE_VB;
             const float *w = wbuf;
-            if (v0 + 2 * LVS__CE_VB < v1) { /* two blocks ahead, so that the dots do not wait on memory */
-                const char *ahead = (const char *)lvs__mat_row(W, v0 + 2 * LVS__CE_VB);
-                for (e = 0; e < LVS__CE_VB * d * lvs__wsize(W->type); e += 64) LVS__PREFETCH(ahead + e);
+            const char *pf = NULL, *pf_end = NULL;
+            if (v0 + (LVS__CE_AHEAD + 1) * LVS__CE_VB <= v1) { /* a block ahead, a line per step of the dots */
+                pf = (const char *)lvs__mat_row(W, v0 + LVS__CE_AHEAD * LVS__CE_VB);
+                pf_end = pf + LVS__CE_VB * d * lvs__wsize(W->type);
             }
             if (W->type == LVS_W_F32) w = (const float *)lvs__mat_row(W, v0);
             else
                 for (v = 0; v < nv; v++) lvs__mat_row_f32(W, v0 + v, wbuf + v * d);
-            lvs__ce_dots(w, nv, xn, d, n, z);
+            lvs__ce_dots(w, nv, xn, d, n, z, pf, pf_end);
             for (tt = 0; tt < n; tt++) {
                 double bm = mx[c][tt];
                 for (v = 0; v < nv; v++) bm = z[v * 6 + tt] > bm ? z[v * 6 + tt] : bm;
