@@ -10545,6 +10545,7 @@ static void lvs__ce_dots(const float *w, int64_t nv, const float *x, int64_t d, 
             z[v * 6 + 9] = lvs__hsum8(q3), z[v * 6 + 10] = lvs__hsum8(q4), z[v * 6 + 11] = lvs__hsum8(q5);
         }
 #else
+        (void)pf, (void)pf_end;
         for (t = 0; t < n; t++) z[v * 6 + t] = z[v * 6 + 6 + t] = 0.0f;
 #endif
         for (; k < d; k++)
