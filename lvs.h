@@ -10607,7 +10607,7 @@ static float lvs__ce_head(const lvs__mat *W, const float *xn, int64_t n, const i
             const int64_t nv = v1 - v0 < LVS__CE_VB ? v1 - v0 : LVS__CE_VB;
             const float *w = wbuf;
             const char *pf = NULL, *pf_end = NULL;
-            if (v0 + (LVS__CE_AHEAD + 1) * LVS__CE_VB <= v1) { /* a block ahead, a line per step of the dots */
+            if (v0 + (LVS__CE_AHEAD + 1) * LVS__CE_VB <= v1) { /* the block LVS__CE_AHEAD ahead, a line per step of the dots */
                 pf = (const char *)lvs__mat_row(W, v0 + LVS__CE_AHEAD * LVS__CE_VB);
                 pf_end = pf + LVS__CE_VB * d * lvs__wsize(W->type);
             }
