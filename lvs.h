@@ -72,6 +72,9 @@
                          (the AVX2 kernels are compiled when __AVX2__, __FMA__ and __F16C__ are
                          defined, e.g. with -march=native).
      LVS_JSON_MAX_DEPTH  default nesting limit of the JSON reader (default 256).
+     LVS_PANEL_CACHE_MB  how much memory (MiB) a tape may keep for f32 copies of the frozen
+                         weights laid out for the backward pass's products (default 1024; 0:
+                         none, every pass copies them again). See lvs_tape_panel_bytes.
 
    Errors
      Every fallible function returns an lvs_status (LVS_OK = 0) and, when given a non-NULL
@@ -999,6 +1002,10 @@ LVSDEF lvs_status lvs_tape_create(lvs_tape **out, const lvs_model *m, int64_t ma
                                   lvs_error *err);
 LVSDEF void lvs_tape_free(lvs_tape *t);
 LVSDEF uint64_t lvs_tape_bytes(const lvs_tape *t); /* activation memory held (bytes) */
+/* The tape also keeps f32 copies of the frozen weights it has used, laid out for the backward
+   products (so that later passes skip that copy), up to LVS_PANEL_CACHE_MB in all; not for a
+   model being fully fine-tuned. Memory held by them (bytes): */
+LVSDEF uint64_t lvs_tape_panel_bytes(const lvs_tape *t);
 
 /* A loss on logits: rows are the logits of positions logits_from..n-1, [n_rows, vocab].
    Writes d loss / d logits into dlogits (same shape) and returns the loss. */
@@ -8492,12 +8499,39 @@ static void lvs__matmul(const lvs__mat *W, lvs__act *a, float *y, int64_t ldy, c
 }
 
 /* y = x / sqrt(mean(x^2) + eps) * w, the mean taken in double. */
+/* sum of a[i] b[i] (times c[i] when c is not NULL) in double; with AVX2 in eight lanes */
+static double lvs__dsum(const float *a, const float *b, const float *c, int64_t n) {
+    double s = 0;
+    int64_t i = 0;
+#ifdef LVS__AVX2
+    __m256d s0 = _mm256_setzero_pd(), s1 = s0, p0, p1;
+    __m128d h;
+    for (; i + 8 <= n; i += 8) {
+        p0 = _mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(a + i)), _mm256_cvtps_pd(_mm_loadu_ps(b + i)));
+        p1 = _mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(a + i + 4)), _mm256_cvtps_pd(_mm_loadu_ps(b + i + 4)));
+        if (c) {
+            p0 = _mm256_mul_pd(p0, _mm256_cvtps_pd(_mm_loadu_ps(c + i)));
+            p1 = _mm256_mul_pd(p1, _mm256_cvtps_pd(_mm_loadu_ps(c + i + 4)));
+        }
+        s0 = _mm256_add_pd(s0, p0), s1 = _mm256_add_pd(s1, p1);
+    }
+    s0 = _mm256_add_pd(s0, s1);
+    h = _mm_add_pd(_mm256_castpd256_pd128(s0), _mm256_extractf128_pd(s0, 1));
+    s = _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
+#endif
+    for (; i < n; i++) s += c ? (double)a[i] * b[i] * c[i] : (double)a[i] * b[i];
+    return s;
+}
 static void lvs__rmsnorm(const float *x, const float *w, int64_t d, double eps, float *y) {
-    double ss = 0, inv;
-    int64_t i;
-    for (i = 0; i < d; i++) ss += (double)x[i] * x[i];
-    inv = 1.0 / sqrt(ss / (double)d + eps);
-    for (i = 0; i < d; i++) y[i] = (float)(x[i] * inv) * w[i];
+    const double inv = 1.0 / sqrt(lvs__dsum(x, x, NULL, d) / (double)d + eps);
+    int64_t i = 0;
+#ifdef LVS__AVX2
+    const __m256d iv = _mm256_set1_pd(inv);
+    for (; i + 4 <= d; i += 4)
+        _mm_storeu_ps(y + i, _mm_mul_ps(_mm256_cvtpd_ps(_mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(x + i)), iv)),
+                                        _mm_loadu_ps(w + i)));
+#endif
+    for (; i < d; i++) y[i] = (float)(x[i] * inv) * w[i];
 }
 
 /* LayerNorm of one row: (x - mean) / sqrt(biased variance + eps) * w + b (statistics in double). */
@@ -8581,17 +8615,16 @@ static void lvs__dots_rt(const float *w, int64_t r, int64_t dim, const float *x,
     for (t = 0; t < n2; t += 2)
         for (j = 0; j < r4; j += 4) {
             const float *x0 = x + t * ldx, *x1 = x0 + ldx, *w0 = w + j * dim;
-            __m256 a[8];
+            __m256 a[8], a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, wv;
             int64_t k, l;
-            for (l = 0; l < 8; l++) a[l] = _mm256_setzero_ps();
-            for (k = 0; k + 8 <= dim; k += 8) {
+            for (k = 0; k + 8 <= dim; k += 8) { /* named accumulators: an array here would live in memory */
                 const __m256 u0 = _mm256_loadu_ps(x0 + k), u1 = _mm256_loadu_ps(x1 + k);
-                for (l = 0; l < 4; l++) {
-                    const __m256 wv = _mm256_loadu_ps(w0 + l * dim + k);
-                    a[l] = _mm256_fmadd_ps(wv, u0, a[l]);
-                    a[4 + l] = _mm256_fmadd_ps(wv, u1, a[4 + l]);
-                }
+                wv = _mm256_loadu_ps(w0 + k), a0 = _mm256_fmadd_ps(wv, u0, a0), a4 = _mm256_fmadd_ps(wv, u1, a4);
+                wv = _mm256_loadu_ps(w0 + dim + k), a1 = _mm256_fmadd_ps(wv, u0, a1), a5 = _mm256_fmadd_ps(wv, u1, a5);
+                wv = _mm256_loadu_ps(w0 + 2 * dim + k), a2 = _mm256_fmadd_ps(wv, u0, a2), a6 = _mm256_fmadd_ps(wv, u1, a6);
+                wv = _mm256_loadu_ps(w0 + 3 * dim + k), a3 = _mm256_fmadd_ps(wv, u0, a3), a7 = _mm256_fmadd_ps(wv, u1, a7);
             }
+            a[0] = a0, a[1] = a1, a[2] = a2, a[3] = a3, a[4] = a4, a[5] = a5, a[6] = a6, a[7] = a7;
             for (l = 0; l < 8; l++) {
                 const float *wl = w0 + (l % 4) * dim, *xl = l < 4 ? x0 : x1;
                 float sm = lvs__hsum8(a[l]);
@@ -8629,13 +8662,15 @@ static void lvs__transpose(const float *x, int64_t n, int64_t ld, int64_t cols, 
 }
 /* For the rows q < 4 of v (ldv apart; those past nq repeat row nq - 1):
    out[q * ldo + j] = sum_e v_q[e] xt[e * ns + j] for j0 <= j < j1, each a sum over e in order
-   (four rows against 16 columns of xt in registers). */
+   (four rows against 16 columns of xt in registers). The last tile may run past j1 (never past
+   ns or ldo) and write those columns too, rather than finish them one at a time. */
 static void lvs__rowdots4(const float *v, int64_t ldv, int64_t nq, const float *xt, int64_t ns, int64_t dim, int64_t j0,
                           int64_t j1, float *out, int64_t ldo) {
     const float *v0 = v, *v1 = v + (nq > 1) * ldv, *v2 = v + (nq > 2 ? 2 : nq - 1) * ldv, *v3 = v + (nq - 1) * ldv;
     int64_t j = j0, e;
 #ifdef LVS__AVX2
-    for (; j + 16 <= j1; j += 16) {
+    const int64_t jmax = ns < ldo ? ns : ldo;
+    for (; j < j1 && j + 16 <= jmax; j += 16) {
         __m256 a00 = _mm256_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00, b;
         for (e = 0; e < dim; e++) {
             const __m256 x0 = _mm256_loadu_ps(xt + e * ns + j), x1 = _mm256_loadu_ps(xt + e * ns + j + 8);
@@ -8649,7 +8684,7 @@ static void lvs__rowdots4(const float *v, int64_t ldv, int64_t nq, const float *
         _mm256_storeu_ps(out + 2 * ldo + j, a20), _mm256_storeu_ps(out + 2 * ldo + j + 8, a21);
         _mm256_storeu_ps(out + 3 * ldo + j, a30), _mm256_storeu_ps(out + 3 * ldo + j + 8, a31);
     }
-    for (; j + 8 <= j1; j += 8) {
+    for (; j < j1 && j + 8 <= jmax; j += 8) {
         __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
         for (e = 0; e < dim; e++) {
             const __m256 x0 = _mm256_loadu_ps(xt + e * ns + j);
@@ -9698,7 +9733,7 @@ static void lvs__copy16(float *dst, const float *src) {
 #endif
 }
 static void lvs__gemm_panel(const float *A, int64_t lda, int64_t n, const float *B, int64_t K, float *C, int64_t ldc,
-                            int nj, int accumulate, const float *bias) {
+                            int nj, int accumulate, const float *bias, const char *pf) {
     int64_t t0, k;
     int t, j;
     for (t0 = 0; t0 < n; t0 += 6) {
@@ -9720,7 +9755,10 @@ static void lvs__gemm_panel(const float *A, int64_t lda, int64_t n, const float 
     a = _mm256_broadcast_ss(a3 + (o)), c30 = _mm256_fmadd_ps(a, b0, c30), c31 = _mm256_fmadd_ps(a, b1, c31);         \
     a = _mm256_broadcast_ss(a4 + (o)), c40 = _mm256_fmadd_ps(a, b0, c40), c41 = _mm256_fmadd_ps(a, b1, c41);         \
     a = _mm256_broadcast_ss(a5 + (o)), c50 = _mm256_fmadd_ps(a, b0, c50), c51 = _mm256_fmadd_ps(a, b1, c51);
-            for (k = 0; k < K; k++, b += 16) { LVS__GEMM_K(k) }
+            if (pf && t0 == 0) /* the first tile prefetches a line per k (the caller's next panel) */
+                for (k = 0; k < K; k++, b += 16) { LVS__PREFETCH(pf + 64 * k); LVS__GEMM_K(k) }
+            else
+                for (k = 0; k < K; k++, b += 16) { LVS__GEMM_K(k) }
 #undef LVS__GEMM_K
             if (nj == LVS__PANEL && t0 + 6 <= n) { /* a whole tile: C = base + acc, 8 at a time */
 #define LVS__GEMM_ROW(t, x0, x1)                                                                                       \
@@ -9743,6 +9781,7 @@ static void lvs__gemm_panel(const float *A, int64_t lda, int64_t n, const float 
             _mm256_storeu_ps(acc[5], c50); _mm256_storeu_ps(acc[5] + 8, c51);
         }
 #else
+        (void)pf;
         memset(acc, 0, sizeof acc);
         for (k = 0; k < K; k++)
             for (t = 0; t < 6; t++) {
@@ -9758,7 +9797,8 @@ static void lvs__gemm_panel(const float *A, int64_t lda, int64_t n, const float 
 }
 
 /* dx[t][k] (+)= sum_r dy[t][r] W[r][k]: the input gradient of y = x W^T, any weight type.
-   Many rows of dy: packed panels of W's columns. A few (the loss rows through lm_head): W is
+   Many rows of dy: packed panels of W's columns, taken from tw when not NULL (W packed once
+   by lvs__pack_panels), else copied block by block. A few (the loss rows through lm_head): W is
    streamed once, row by row, in LVS__DX_CHUNKS fixed chunks whose partial sums are added in
    order (the same bits for any thread count). pack: LVS__DX_SCRATCH(cols, threads) floats. */
 #define LVS__DX_CHUNKS 8
@@ -9767,7 +9807,7 @@ static void lvs__gemm_panel(const float *A, int64_t lda, int64_t n, const float 
 #define LVS__DX_PER_THREAD ((int64_t)LVS__DX_GROUP * (LVS__DX_RB + 1) * 16 + LVS__DX_GROUP * 16)
 #define LVS__DX_SCRATCH(cols, nt) (LVS__DX_PER_THREAD * (nt) + LVS__DX_CHUNKS * 14 * (cols) + (cols))
 static void lvs__matmul_dx(const lvs__mat *W, const float *dy, int64_t ldy, int64_t n, float *dx, int64_t ldx,
-                           int accumulate, float *pack, int nt) {
+                           int accumulate, const float *tw, float *pack, int nt) {
     const int64_t rows = W->rows, cols = W->cols;
     int64_t p;
     (void)nt;
@@ -9815,7 +9855,7 @@ static void lvs__matmul_dx(const lvs__mat *W, const float *dy, int64_t ldy, int6
                 const int64_t nk = cols - k0 < ng * LVS__PANEL ? cols - k0 : ng * LVS__PANEL;
                 for (rb = 0; rb < rows; rb += LVS__DX_RB) {
                     const int64_t nr = rows - rb < LVS__DX_RB ? rows - rb : LVS__DX_RB;
-                    for (r = 0; r < nr; r++) {
+                    for (r = 0; !tw && r < nr; r++) {
                         const float *src = seg;
                         if (rb + r + 8 < rows) { /* the row 8 ahead, so that the copy does not wait on memory */
                             const char *ahead = (const char *)lvs__mat_row(W, rb + r + 8);
@@ -9829,13 +9869,38 @@ static void lvs__matmul_dx(const lvs__mat *W, const float *dy, int64_t ldy, int6
                     }
                     for (q = 0; q < ng; q++) {
                         const int64_t kq = k0 + q * LVS__PANEL;
-                        lvs__gemm_panel(dy + rb, ldy, n, pk + q * (nr + 1) * LVS__PANEL, nr, dx + kq, ldx,
-                                        (int)(cols - kq < LVS__PANEL ? cols - kq : LVS__PANEL), accumulate || rb > 0, NULL);
+                        const float *B = tw ? tw + ((g0 + q) * rows + rb) * LVS__PANEL : pk + q * (nr + 1) * LVS__PANEL;
+                        const float *next = !tw ? NULL : q + 1 < ng ? B + rows * LVS__PANEL
+                                          : rb + LVS__DX_RB < rows ? tw + (g0 * rows + rb + LVS__DX_RB) * LVS__PANEL : NULL;
+                        lvs__gemm_panel(dy + rb, ldy, n, B, nr, dx + kq, ldx,
+                                        (int)(cols - kq < LVS__PANEL ? cols - kq : LVS__PANEL), accumulate || rb > 0, NULL,
+                                        (const char *)next);
                     }
                 }
             }
         }
     }
+}
+
+/* W as f32 column panels [panel][row][16], zeros past the last column: the layout that
+   lvs__matmul_dx reads from tw. Returns 0 when out of memory. */
+static int lvs__pack_panels(const lvs__mat *W, float *out, int nt) {
+    const int64_t rows = W->rows, cols = W->cols, w = (cols + LVS__PANEL - 1) / LVS__PANEL * LVS__PANEL;
+    float *buf = LVS__NEW(float, 8 * w * nt);
+    int64_t r0;
+    if (!buf) return 0;
+    (void)nt;
+    LVS__PAR_FOR(rows * cols, nt)
+    for (r0 = 0; r0 < rows; r0 += 8) { /* 8 rows at a time, so that each panel gets 8 rows in a row */
+        float *b = buf + (int64_t)LVS__TID() * 8 * w;
+        const int64_t nr = rows - r0 < 8 ? rows - r0 : 8;
+        int64_t r, q;
+        for (r = 0; r < nr; r++) lvs__mat_seg_f32(W, r0 + r, 0, cols, b + r * w, w);
+        for (q = 0; q < w; q += LVS__PANEL)
+            for (r = 0; r < nr; r++) lvs__copy16(out + (q * rows + (r0 + r) * LVS__PANEL), b + r * w + q);
+    }
+    LVS_FREE(buf);
+    return 1;
 }
 
 /* C[j][c] (+)= sum_t A[j][t] X[t][c] for j < r, c < dim, t < n (A: [r, n]; X rows ldx apart):
@@ -9857,7 +9922,7 @@ static void lvs__gemm_tn(const float *A, int64_t r, int64_t n, const float *X, i
             if (nj == LVS__PANEL) lvs__copy16(pk + t * LVS__PANEL, X + t * ldx + c0);
             else
                 for (j = 0; j < LVS__PANEL; j++) pk[t * LVS__PANEL + j] = j < nj ? X[t * ldx + c0 + j] : 0.0f;
-        lvs__gemm_panel(A, n, r, pk, n, C + c0, ldc, nj, accumulate, NULL);
+        lvs__gemm_panel(A, n, r, pk, n, C + c0, ldc, nj, accumulate, NULL, NULL);
     }
 }
 
@@ -9898,7 +9963,7 @@ static void lvs__matmul_fwd(const lvs__mat *W, const float *x, int64_t n, float 
             A = wb;
         }
         for (p = 0; p < np; p++) {
-            lvs__gemm_panel(A, K, nr, pack + p * K * LVS__PANEL, K, c, LVS__PANEL, LVS__PANEL, 0, NULL);
+            lvs__gemm_panel(A, K, nr, pack + p * K * LVS__PANEL, K, c, LVS__PANEL, LVS__PANEL, 0, NULL, NULL);
             j = 0;
 #ifdef LVS__AVX2
             if (nr == 6) { /* the tile [6 rows][16 tokens] transposed 8 tokens at a time */
@@ -9946,19 +10011,25 @@ static void lvs__matmul_dw(const float *dy, int64_t ldy, const float *x, int64_t
 /* The backward pass of y = x / sqrt(mean(x^2) + eps) * w for one row: dx (+)= ..., dw += .... */
 static void lvs__rmsnorm_back(const float *x, const float *w, int64_t d, double eps, const float *dy, float *dx,
                               int accumulate, float *dw) {
-    double ss = 0, dot = 0, inv, c;
-    int64_t i;
-    for (i = 0; i < d; i++) {
-        ss += (double)x[i] * x[i];
-        dot += (double)dy[i] * w[i] * x[i];
+    const double inv = 1.0 / sqrt(lvs__dsum(x, x, NULL, d) / (double)d + eps);
+    const double c = lvs__dsum(dy, w, x, d) * inv * inv * inv / (double)d;
+    int64_t i = 0;
+#ifdef LVS__AVX2
+    const __m256d iv = _mm256_set1_pd(inv), cv = _mm256_set1_pd(c);
+    for (; i + 4 <= d; i += 4) {
+        const __m256d dyw = _mm256_mul_pd(_mm256_mul_pd(iv, _mm256_cvtps_pd(_mm_loadu_ps(dy + i))),
+                                          _mm256_cvtps_pd(_mm_loadu_ps(w + i)));
+        __m128 g = _mm256_cvtpd_ps(_mm256_sub_pd(dyw, _mm256_mul_pd(cv, _mm256_cvtps_pd(_mm_loadu_ps(x + i)))));
+        if (accumulate) g = _mm_add_ps(_mm_loadu_ps(dx + i), g);
+        _mm_storeu_ps(dx + i, g);
     }
-    inv = 1.0 / sqrt(ss / (double)d + eps);
-    c = dot * inv * inv * inv / (double)d;
-    for (i = 0; i < d; i++) {
+#endif
+    for (; i < d; i++) {
         float g = (float)(inv * dy[i] * w[i] - c * x[i]);
         dx[i] = accumulate ? dx[i] + g : g;
-        if (dw) dw[i] += (float)(dy[i] * (x[i] * inv));
     }
+    if (dw)
+        for (i = 0; i < d; i++) dw[i] += (float)(dy[i] * (x[i] * inv));
 }
 
 /* The backward pass of LayerNorm y = (x - mean) / sqrt(var + eps) * w + b for one row. */
@@ -10189,6 +10260,10 @@ static void lvs__attn_back(const lvs__attn *A, const float *datt, float *dq, flo
 typedef struct lvs__brec { float *x, *q, *k, *v, *att, *lse, *xm, *g, *u, *ao, *mo; } lvs__brec; /* ao, mo: the
    attention and MLP outputs before Gemma-2's post norms */
 
+#ifndef LVS_PANEL_CACHE_MB
+#define LVS_PANEL_CACHE_MB 1024
+#endif
+typedef struct lvs__panels { const lvs__mat *W; float *p; } lvs__panels;
 struct lvs_tape {
     const lvs_model *m;
     int64_t cap;
@@ -10209,10 +10284,48 @@ struct lvs_tape {
     int n_seg;
     void *block;
     uint64_t act_bytes;
+    lvs__panels *pc;            /* weights packed for lvs__matmul_dx, made on first use (lvs__tape_panels) */
+    int n_pc, cap_pc;
+    uint64_t pc_bytes;
 };
+
+static void lvs__tape_drop_panels(lvs_tape *t) {
+    int i;
+    for (i = 0; i < t->n_pc; i++) LVS_FREE(t->pc[i].p);
+    t->n_pc = 0;
+    t->pc_bytes = 0;
+}
+
+/* W's column panels for lvs__matmul_dx with n rows of dy: from the tape's cache, packed on
+   first use while the cache stays within LVS_PANEL_CACHE_MB; or NULL (the product then copies
+   W block by block): a few rows (W is read in place), a writable model (its weights can change,
+   so the cache is dropped), a full cache or no memory. */
+static const float *lvs__tape_panels(lvs_tape *t, const lvs__mat *W, int64_t n) {
+    const uint64_t bytes = sizeof(float) * (uint64_t)W->rows * (uint64_t)((W->cols + LVS__PANEL - 1) / LVS__PANEL * LVS__PANEL);
+    float *p;
+    int i;
+    if (t->m->writable) { lvs__tape_drop_panels(t); return NULL; }
+    if (n <= 6) return NULL;
+    for (i = 0; i < t->n_pc; i++)
+        if (t->pc[i].W == W) return t->pc[i].p;
+    if (t->pc_bytes + bytes > ((uint64_t)LVS_PANEL_CACHE_MB << 20)) return NULL;
+    if (!t->pc && !(t->pc = LVS__NEW(lvs__panels, t->cap_pc = (int)t->m->cfg.n_layers * 7 + 2))) return NULL;
+    if (t->n_pc == t->cap_pc || !(p = LVS__NEW(float, bytes / sizeof(float)))) return NULL;
+    if (!lvs__pack_panels(W, p, t->nt)) { LVS_FREE(p); return NULL; }
+    t->pc[t->n_pc].W = W;
+    t->pc[t->n_pc++].p = p;
+    t->pc_bytes += bytes;
+    return p;
+}
+static void lvs__dx(lvs_tape *t, const lvs__mat *W, const float *dy, int64_t ldy, int64_t n, float *dx, int64_t ldx,
+                    int accumulate) {
+    lvs__matmul_dx(W, dy, ldy, n, dx, ldx, accumulate, lvs__tape_panels(t, W, n), t->pack, t->nt);
+}
 
 LVSDEF void lvs_tape_free(lvs_tape *t) {
     if (!t) return;
+    lvs__tape_drop_panels(t);
+    LVS_FREE(t->pc);
     LVS_FREE(t->rec);
     LVS_FREE(t->block);
     LVS_FREE(t->logits);
@@ -10221,6 +10334,7 @@ LVSDEF void lvs_tape_free(lvs_tape *t) {
     LVS_FREE(t);
 }
 LVSDEF uint64_t lvs_tape_bytes(const lvs_tape *t) { return t ? t->act_bytes : 0; }
+LVSDEF uint64_t lvs_tape_panel_bytes(const lvs_tape *t) { return t ? t->pc_bytes : 0; }
 
 LVSDEF lvs_status lvs_tape_create(lvs_tape **out, const lvs_model *m, int64_t max_tokens, int recompute,
                                   lvs_error *err) {
@@ -10430,7 +10544,7 @@ static void lvs__block_back(const lvs_model *m, lvs_tape *t, const lvs_backward_
                            NULL);
         dy = t->t2;
     }
-    lvs__matmul_dx(&Ly->wd, dy + r0 * d, d, n - r0, t->hbuf + r0 * ff, ff, 0, t->pack, nt); /* d h */
+    lvs__dx(t, &Ly->wd, dy + r0 * d, d, n - r0, t->hbuf + r0 * ff, ff, 0); /* d h */
     if (wg || (lo && lo->A[l * 7 + 6])) {
         float *hh = t->du; /* h itself, for dWd and the adapter (du is filled below) */
         lvs__act_fwd(m, b->g, b->u, hh, n * ff, nt);
@@ -10444,8 +10558,8 @@ static void lvs__block_back(const lvs_model *m, lvs_tape *t, const lvs_backward_
         if (m->gated) lvs__matmul_dw(t->dg, ff, t->xn, d, n, ff, d, wg[4], wg[11], nt);
         lvs__matmul_dw(t->du, ff, t->xn, d, n, ff, d, wg[5], wg[12], nt);
     }
-    if (m->gated) lvs__matmul_dx(&Ly->wg, t->dg + r0 * ff, ff, n - r0, t->dxn + r0 * d, d, 0, t->pack, nt);
-    lvs__matmul_dx(&Ly->wu, t->du + r0 * ff, ff, n - r0, t->dxn + r0 * d, d, m->gated, t->pack, nt);
+    if (m->gated) lvs__dx(t, &Ly->wg, t->dg + r0 * ff, ff, n - r0, t->dxn + r0 * d, d, 0);
+    lvs__dx(t, &Ly->wu, t->du + r0 * ff, ff, n - r0, t->dxn + r0 * d, d, m->gated);
     LVS__LBACK(4, t->xn, t->dg, ff, t->dxn);
     LVS__LBACK(5, t->xn, t->du, ff, t->dxn);
     LVS__PAR_FOR(wg ? 0 : n * d * 8, nt)
@@ -10463,7 +10577,7 @@ static void lvs__block_back(const lvs_model *m, lvs_tape *t, const lvs_backward_
                            NULL);
         dy = t->t2;
     }
-    lvs__matmul_dx(&Ly->wo, dy + r0 * d, d, n - r0, t->datt + r0 * qd, qd, 0, t->pack, nt);
+    lvs__dx(t, &Ly->wo, dy + r0 * d, d, n - r0, t->datt + r0 * qd, qd, 0);
     LVS__LBACK(3, b->att, dy, d, t->datt);
     if (wg) lvs__matmul_dw(dy, d, b->att, qd, n, d, qd, wg[3], wg[10], nt);
     for (sg = 0; sg < t->n_seg; sg++) {
@@ -10489,13 +10603,13 @@ static void lvs__block_back(const lvs_model *m, lvs_tape *t, const lvs_backward_
         lvs__matmul_dw(t->dv, kvd, t->xn, d, n, kvd, d, wg[2], wg[9], nt);
     }
     if (r0 > 0) { /* the last block of an attack: keys and values on every row, queries from r0 */
-        lvs__matmul_dx(&Ly->wk, t->dk, kvd, n, t->dxn, d, 0, t->pack, nt);
-        lvs__matmul_dx(&Ly->wq, t->dq + r0 * qd, qd, n - r0, t->dxn + r0 * d, d, 1, t->pack, nt);
+        lvs__dx(t, &Ly->wk, t->dk, kvd, n, t->dxn, d, 0);
+        lvs__dx(t, &Ly->wq, t->dq + r0 * qd, qd, n - r0, t->dxn + r0 * d, d, 1);
     } else {
-        lvs__matmul_dx(&Ly->wq, t->dq, qd, n, t->dxn, d, 0, t->pack, nt);
-        lvs__matmul_dx(&Ly->wk, t->dk, kvd, n, t->dxn, d, 1, t->pack, nt);
+        lvs__dx(t, &Ly->wq, t->dq, qd, n, t->dxn, d, 0);
+        lvs__dx(t, &Ly->wk, t->dk, kvd, n, t->dxn, d, 1);
     }
-    lvs__matmul_dx(&Ly->wv, t->dv, kvd, n, t->dxn, d, 1, t->pack, nt);
+    lvs__dx(t, &Ly->wv, t->dv, kvd, n, t->dxn, d, 1);
     LVS__LBACK(0, t->xn, t->dq, qd, t->dxn);
     LVS__LBACK(1, t->xn, t->dk, kvd, t->dxn);
     LVS__LBACK(2, t->xn, t->dv, kvd, t->dxn);
@@ -10870,7 +10984,7 @@ LVSDEF lvs_status lvs_backward(const lvs_model *m, lvs_tape *t, lvs_backward_req
             if (r->wgrads)
                 lvs__matmul_dw(t->dlogits, V, t->xn, d, nrows, V, d, lvs__tied(m) ? r->wgrads->embed : r->wgrads->lm_head,
                                NULL, t->nt);
-            lvs__matmul_dx(&m->lm_head, t->dlogits, V, nrows, t->dxn, d, 0, t->pack, t->nt);
+            lvs__dx(t, &m->lm_head, t->dlogits, V, nrows, t->dxn, d, 0);
         }
     }
     if (r->no_grad) goto done;

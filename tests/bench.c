@@ -559,8 +559,10 @@ static void bench_pgd(void) {
         step_min[nt] = 1e3 * times[0];
         if (nt == 1)
             printf("pgd       smollm2-f32: %.1fM params f32, %d layers; site blocks.%d.resid_post, step = blocks %d..%d "
-                   "forward + backward, T %d (%d prompt + %d target); tape %.1f MB\n",
-                   st.n_params / 1e6, L, site, site + 1, L - 1, T, NP, NT, lvs_tape_bytes(tape) / 1e6);
+                   "forward + backward, T %d (%d prompt + %d target); tape %.1f MB, packed weights %.1f MB (made in "
+                   "the first step)\n",
+                   st.n_params / 1e6, L, site, site + 1, L - 1, T, NP, NT, lvs_tape_bytes(tape) / 1e6,
+                   lvs_tape_panel_bytes(tape) / 1e6);
         printf("pgd       %d thr  step  %7.1f ms (median of %d after %d warm-up; min %.1f, max %.1f)\n", nt,
                step_ms[nt], REPS, WARM, times[0] * 1e3, times[REPS - 1] * 1e3);
         fflush(stdout);

@@ -24,7 +24,7 @@
     X(test_tokenizer_shared) X(test_tokenizer_roundtrip) X(test_tokenizer_components)     \
     X(test_tokenizer_random)     X(test_tokenizer_post_and_errors) X(test_detok_stream) X(test_chat_templates) X(test_chat_bos_once) X(test_tools)        \
     X(test_tools_text) X(test_backward_goldens) X(test_backward_deterministic)                    \
-    X(test_backward_reduced_precision) X(test_backward_errors) X(test_backward_last_rows) X(test_trace_loss_from) X(test_backward_ce_head) X(test_grad_ops) X(test_grad_matmul) X(test_grad_directional) X(test_grad_lora) X(test_keyword_judge) X(test_lvs_statistics)       \
+    X(test_backward_reduced_precision) X(test_backward_errors) X(test_backward_last_rows) X(test_backward_panel_cache) X(test_trace_loss_from) X(test_backward_ce_head) X(test_grad_ops) X(test_grad_matmul) X(test_grad_directional) X(test_grad_lora) X(test_keyword_judge) X(test_lvs_statistics)       \
     X(test_prompt_files) X(test_attacks) X(test_score_cli) X(test_lora_goldens) X(test_lora_reduced_precision) X(test_lora_init) X(test_lora_files) X(test_lora_merge) X(test_lora_errors) X(test_lora_memorise) X(test_adamw_schedules) X(test_sft_data) X(test_finetune_cli) X(test_reward_model) X(test_judge) X(test_classify_cli) X(test_backward2_lora) X(test_engine2_lora_merge)          \
     X(test_engine2_config) X(test_engine2_goldens) X(test_engine2_classifier) X(test_engine2_reduced_precision) \
     X(test_engine2_greedy) X(test_engine2_incremental) X(test_engine2_batch_and_threads) X(test_engine2_hooks)   \

@@ -401,3 +401,57 @@ void test_backward_last_rows(void) {
         lvs_model_close(m);
     }
 }
+
+/* The tape's packed weights (lvs_tape_panel_bytes): a second pass that reads them gives the bits
+   of the first; once the model becomes trainable (full fine-tuning) the tape drops them, and
+   after an optimizer step changes the weights it agrees with a new tape. */
+void test_backward_panel_cache(void) {
+    lvs_model *m = gopen("llama_gqa", LVS_AS_STORED, 1);
+    lvs_safetensors g[2];
+    lvs_tape *t = NULL, *t2 = NULL;
+    lvs_trainer *tr = NULL;
+    lvs_train_opts to;
+    lvs_train_seq seq;
+    lvs_error err;
+    lvs_backward_req r;
+    float *g1, *g2;
+    int64_t T, d;
+    if (!m || !gfiles("llama_gqa", g)) { CHECK(0); lvs_model_close(m); return; }
+    T = lvs_st_find(&g[1], "ids")->numel;
+    d = lvs_model_config(m)->hidden_size;
+    g1 = (float *)calloc((size_t)(T * d), sizeof(float));
+    g2 = (float *)calloc((size_t)(T * d), sizeof(float));
+    memset(&r, 0, sizeof r);
+    r.tokens = (const int32_t *)lvs_st_find(&g[1], "ids")->data;
+    r.n = (int)T;
+    r.loss_from = 1;
+    CHECK_OK(lvs_tape_create(&t, m, T, 0, &err), &err);
+    CHECK(t && lvs_tape_panel_bytes(t) == 0);
+    r.grad_x0 = g1;
+    CHECK_OK(lvs_backward(m, t, &r, &err), &err);
+    CHECKF(lvs_tape_panel_bytes(t) > 0, "%llu bytes packed", (unsigned long long)lvs_tape_panel_bytes(t));
+    r.grad_x0 = g2;
+    CHECK_OK(lvs_backward(m, t, &r, &err), &err);
+    CHECK(memcmp(g1, g2, sizeof(float) * (size_t)(T * d)) == 0);
+    /* full fine-tuning makes the weights private and writable; one step changes them */
+    lvs_train_opts_default(&to);
+    to.full = 1;
+    to.lr = 1e-2;
+    seq.tokens = r.tokens; seq.n = r.n; seq.loss_from = r.n / 2;
+    CHECK_OK(lvs_trainer_create(&tr, m, &to, T, &err), &err);
+    CHECK_OK(tr ? lvs_trainer_step(tr, &seq, 1, 0, NULL, &err) : LVS_ERR_ARG, &err);
+    r.grad_x0 = g1;
+    CHECK_OK(lvs_backward(m, t, &r, &err), &err);
+    CHECK(lvs_tape_panel_bytes(t) == 0);
+    CHECK_OK(lvs_tape_create(&t2, m, T, 0, &err), &err);
+    r.grad_x0 = g2;
+    if (t2) CHECK_OK(lvs_backward(m, t2, &r, &err), &err);
+    CHECK(lvs_tape_panel_bytes(t2) == 0);
+    CHECK(memcmp(g1, g2, sizeof(float) * (size_t)(T * d)) == 0);
+    lvs_trainer_free(tr);
+    lvs_tape_free(t);
+    lvs_tape_free(t2);
+    free(g1); free(g2);
+    gclose(g);
+    lvs_model_close(m);
+}

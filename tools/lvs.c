@@ -926,9 +926,10 @@ static int cmd_trace(int argc, char **argv) {
             rc = 1;
             goto done;
         }
-        fprintf(stderr, "lvs trace: %s %.6f over %lld targets; activation memory %.2f MiB%s\n",
+        fprintf(stderr, "lvs trace: %s %.6f over %lld targets; activation memory %.2f MiB%s, packed weights %.2f MiB\n",
                 pool >= 0 ? "reward" : "loss", br.loss, pool >= 0 ? 1LL : (long long)(T - loss_from),
-                (double)lvs_tape_bytes(tape) / (1024.0 * 1024.0), recompute ? " (recomputing)" : "");
+                (double)lvs_tape_bytes(tape) / (1024.0 * 1024.0), recompute ? " (recomputing)" : "",
+                (double)lvs_tape_panel_bytes(tape) / (1024.0 * 1024.0));
         loss = br.loss;
         lvs_tape_free(tape);
         free(gs);
