@@ -8648,32 +8648,22 @@ static void lvs__axpy(float *y, float a, const float *x, int64_t n) {
     for (; k < n; k++) y[k] += a * x[k];
 }
 
-/* xt[c * n + t] = x[t * ld + c] for c < cols */
-static void lvs__transpose(const float *x, int64_t n, int64_t ld, int64_t cols, float *xt, int nt) {
-    int64_t t0;
-    (void)nt;
-    LVS__PAR_FOR(n * cols * 4, nt)
-    for (t0 = 0; t0 < n; t0 += 16) {
-        const int64_t t1 = t0 + 16 < n ? t0 + 16 : n;
-        int64_t c, t;
-        for (c = 0; c < cols; c++)
-            for (t = t0; t < t1; t++) xt[c * n + t] = x[t * ld + c];
-    }
-}
 /* For the rows q < 4 of v (ldv apart; those past nq repeat row nq - 1):
-   out[q * ldo + j] = sum_e v_q[e] xt[e * ns + j] for j0 <= j < j1, each a sum over e in order
-   (four rows against 16 columns of xt in registers). The last tile may run past j1 (never past
-   ns or ldo) and write those columns too, rather than finish them one at a time. */
-static void lvs__rowdots4(const float *v, int64_t ldv, int64_t nq, const float *xt, int64_t ns, int64_t dim, int64_t j0,
+   out[q * ldo + j] = sum_e v_q[e] x_j[e] for j0 <= j < j1, column j of x taken from panels of
+   16 columns (lvs__pack16): x_j[e] = xp[(j / 16) * ps + e * 16 + j % 16]. Each is a sum over e
+   in order (four rows against a panel's 16 columns in registers). With AVX2 whole panels are
+   computed: the columns of the first and last panel outside [j0, j1) are written too, so out's
+   rows need room up to j1 rounded up to 16. */
+static void lvs__rowdots4(const float *v, int64_t ldv, int64_t nq, const float *xp, int64_t ps, int64_t dim, int64_t j0,
                           int64_t j1, float *out, int64_t ldo) {
     const float *v0 = v, *v1 = v + (nq > 1) * ldv, *v2 = v + (nq > 2 ? 2 : nq - 1) * ldv, *v3 = v + (nq - 1) * ldv;
-    int64_t j = j0, e;
+    int64_t j, e;
 #ifdef LVS__AVX2
-    const int64_t jmax = ns < ldo ? ns : ldo;
-    for (; j < j1 && j + 16 <= jmax; j += 16) {
+    for (j = j0 - j0 % 16; j < j1; j += 16) {
+        const float *P = xp + (j / 16) * ps;
         __m256 a00 = _mm256_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00, b;
         for (e = 0; e < dim; e++) {
-            const __m256 x0 = _mm256_loadu_ps(xt + e * ns + j), x1 = _mm256_loadu_ps(xt + e * ns + j + 8);
+            const __m256 x0 = _mm256_loadu_ps(P + e * 16), x1 = _mm256_loadu_ps(P + e * 16 + 8);
             b = _mm256_broadcast_ss(v0 + e), a00 = _mm256_fmadd_ps(b, x0, a00), a01 = _mm256_fmadd_ps(b, x1, a01);
             b = _mm256_broadcast_ss(v1 + e), a10 = _mm256_fmadd_ps(b, x0, a10), a11 = _mm256_fmadd_ps(b, x1, a11);
             b = _mm256_broadcast_ss(v2 + e), a20 = _mm256_fmadd_ps(b, x0, a20), a21 = _mm256_fmadd_ps(b, x1, a21);
@@ -8684,27 +8674,17 @@ static void lvs__rowdots4(const float *v, int64_t ldv, int64_t nq, const float *
         _mm256_storeu_ps(out + 2 * ldo + j, a20), _mm256_storeu_ps(out + 2 * ldo + j + 8, a21);
         _mm256_storeu_ps(out + 3 * ldo + j, a30), _mm256_storeu_ps(out + 3 * ldo + j + 8, a31);
     }
-    for (; j < j1 && j + 8 <= jmax; j += 8) {
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-        for (e = 0; e < dim; e++) {
-            const __m256 x0 = _mm256_loadu_ps(xt + e * ns + j);
-            a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(v0 + e), x0, a0);
-            a1 = _mm256_fmadd_ps(_mm256_broadcast_ss(v1 + e), x0, a1);
-            a2 = _mm256_fmadd_ps(_mm256_broadcast_ss(v2 + e), x0, a2);
-            a3 = _mm256_fmadd_ps(_mm256_broadcast_ss(v3 + e), x0, a3);
-        }
-        _mm256_storeu_ps(out + j, a0), _mm256_storeu_ps(out + ldo + j, a1);
-        _mm256_storeu_ps(out + 2 * ldo + j, a2), _mm256_storeu_ps(out + 3 * ldo + j, a3);
-    }
-#endif
-    for (; j < j1; j++) {
+#else
+    for (j = j0; j < j1; j++) {
+        const float *P = xp + (j / 16) * ps + j % 16;
         float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
         for (e = 0; e < dim; e++) {
-            const float x0 = xt[e * ns + j];
+            const float x0 = P[e * 16];
             a0 += v0[e] * x0, a1 += v1[e] * x0, a2 += v2[e] * x0, a3 += v3[e] * x0;
         }
         out[j] = a0, out[ldo + j] = a1, out[2 * ldo + j] = a2, out[3 * ldo + j] = a3;
     }
+#endif
 }
 /* o[e] (+)= sum_j w[j] x[j * ld + e] for e < dim, j0 <= j < j1 (each a sum over j in order) */
 static void lvs__rowacc(const float *w, const float *x, int64_t ld, int64_t dim, int64_t j0, int64_t j1, float *o,
@@ -9926,6 +9906,31 @@ static void lvs__gemm_tn(const float *A, int64_t r, int64_t n, const float *X, i
     }
 }
 
+/* Rows t < n of x (ld apart), cols wide, as panels of 16 rows, each [cols][16]:
+   xp[(t / 16) * cols * 16 + c * 16 + t % 16] = x[t * ld + c], zeros for the rows from n up to
+   a multiple of 16. */
+static void lvs__pack16(const float *x, int64_t n, int64_t ld, int64_t cols, float *xp, int nt) {
+    const int64_t np = (n + 15) / 16;
+    int64_t t;
+    (void)nt;
+    LVS__PAR_FOR(n * cols * 4, nt)
+    for (t = 0; t < np * LVS__PANEL; t += 8) { /* rows t..t+7 into their panel */
+        float *o = xp + (t / LVS__PANEL) * cols * LVS__PANEL + t % LVS__PANEL;
+        int64_t k = 0, i;
+#ifdef LVS__AVX2
+        if (t + 8 <= n)
+            for (; k + 8 <= cols; k += 8) {
+                __m256 r[8];
+                for (i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(x + (t + i) * ld + k);
+                lvs__tr8(r);
+                for (i = 0; i < 8; i++) _mm256_storeu_ps(o + (k + i) * LVS__PANEL, r[i]);
+            }
+#endif
+        for (; k < cols; k++)
+            for (i = 0; i < 8; i++) o[k * LVS__PANEL + i] = t + i < n ? x[(t + i) * ld + k] : 0.0f;
+    }
+}
+
 /* y[t][r] = sum_k x[t][k] W[r][k] + bias[r] (int8 W dequantized, activations kept in f32):
    the activations are packed into panels of 16 tokens, and tiles of 6 weight rows (read in
    place when f32) sweep them. pack: LVS__FWD_SCRATCH(n, cols, threads) floats. */
@@ -9933,23 +9938,8 @@ static void lvs__gemm_tn(const float *A, int64_t r, int64_t n, const float *X, i
 static void lvs__matmul_fwd(const lvs__mat *W, const float *x, int64_t n, float *y, int64_t ldy, const float *bias,
                             float *pack, int nt) {
     const int64_t K = W->cols, R = W->rows, np = (n + 15) / 16, ntile = (R + 5) / 6;
-    int64_t t, tile;
-    LVS__PAR_FOR(n * K * 4, nt)
-    for (t = 0; t < np * LVS__PANEL; t += 8) { /* tokens t..t+7 into their panel, [K][16] */
-        float *o = pack + (t / LVS__PANEL) * K * LVS__PANEL + t % LVS__PANEL;
-        int64_t k = 0, i;
-#ifdef LVS__AVX2
-        if (t + 8 <= n)
-            for (; k + 8 <= K; k += 8) {
-                __m256 r[8];
-                for (i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(x + (t + i) * K + k);
-                lvs__tr8(r);
-                for (i = 0; i < 8; i++) _mm256_storeu_ps(o + (k + i) * LVS__PANEL, r[i]);
-            }
-#endif
-        for (; k < K; k++)
-            for (i = 0; i < 8; i++) o[k * LVS__PANEL + i] = t + i < n ? x[(t + i) * K + k] : 0.0f;
-    }
+    int64_t tile;
+    lvs__pack16(x, n, K, K, pack, nt);
     (void)nt;
     LVS__PAR_FOR(R * K * n, nt)
     for (tile = 0; tile < ntile; tile++) {
@@ -10124,8 +10114,9 @@ static void lvs__rope_back(float *g, const float *cs, const float *sn, int64_t h
    not see get probability 0 inside its block's range. With from > 0 only the query rows from
    there on exist (the last block of an attack, whose loss reads only its last rows); keys are
    all n. work: LVS__ATTN_SCRATCH floats. */
-#define LVS__ATTN_PER_THREAD(n, qd) (8 * (n) + (qd))
-#define LVS__ATTN_SCRATCH(n, qd, kvd, nt) (LVS__ATTN_PER_THREAD(n, qd) * (int64_t)(nt) + 2 * (n) * ((qd) + (kvd)))
+#define LVS__N16(n) (((n) + 15) / 16 * 16)
+#define LVS__ATTN_PER_THREAD(n, qd) (8 * LVS__N16(n) + (qd))
+#define LVS__ATTN_SCRATCH(n, qd, kvd, nt) (LVS__ATTN_PER_THREAD(n, qd) * (int64_t)(nt) + 2 * LVS__N16(n) * ((qd) + (kvd)))
 typedef struct lvs__attn {
     int64_t n, H, KV, hd, wnd;
     int64_t from;               /* query rows from here on (a multiple of 4; 0: all) */
@@ -10145,12 +10136,12 @@ static int64_t lvs__attn_hi(const lvs__attn *A, int64_t j) {
 
 static void lvs__attn_fwd(const lvs__attn *A, float *work, int nt) {
     const int64_t n = A->n, H = A->H, KV = A->KV, hd = A->hd, qd = H * hd, kvd = KV * hd, fb = A->from / 4;
-    const int64_t nb = (n + 3) / 4 - fb;
+    const int64_t nb = (n + 3) / 4 - fb, n16 = LVS__N16(n);
     const float scale = A->scale, cap = A->cap;
     float *kt = work + LVS__ATTN_PER_THREAD(n, qd) * nt;
     int64_t item;
     (void)nt;
-    lvs__transpose(A->k, n, kvd, kvd, kt, nt);
+    lvs__pack16(A->k, n, kvd, kvd, kt, nt);
     LVS__PAR_FOR(n * H * 64 * hd, nt)
     for (item = 0; item < nb * H; item++) {
         const int64_t b0 = (fb + lvs__attn_block(item / H, nb)) * 4, h = item % H, kvh = h / (H / KV);
@@ -10158,10 +10149,10 @@ static void lvs__attn_fwd(const lvs__attn *A, float *work, int nt) {
         const int64_t lo0 = lvs__attn_lo(A, b0), j1 = b0 + nq;
         float *sc = work + (int64_t)LVS__TID() * LVS__ATTN_PER_THREAD(n, qd);
         int64_t q, j;
-        lvs__rowdots4(A->q + b0 * qd + h * hd, qd, nq, kt + kvh * hd * n, n, hd, lo0, j1, sc, n);
+        lvs__rowdots4(A->q + b0 * qd + h * hd, qd, nq, kt + kvh * hd * 16, kvd * 16, hd, lo0, j1, sc, n16);
         for (q = 0; q < nq; q++) {
             const int64_t i0 = b0 + q, lo = lvs__attn_lo(A, i0);
-            float *s = sc + q * n, mx = -FLT_MAX, sum = 0.0f, inv;
+            float *s = sc + q * n16, mx = -FLT_MAX, sum = 0.0f, inv;
             for (j = lo; j <= i0; j++) {
                 s[j] *= scale;
                 if (cap > 0.0f) s[j] = tanhf(s[j] / cap) * cap;
@@ -10176,34 +10167,34 @@ static void lvs__attn_fwd(const lvs__attn *A, float *work, int nt) {
             for (j = i0 + 1; j < j1; j++) s[j] = 0.0f;
             A->lse[i0 * H + h] = mx + logf(sum);
         }
-        lvs__rowacc4(sc, n, nq, A->v + kvh * hd, kvd, hd, lo0, j1, A->att + b0 * qd + h * hd, qd, 0, sc + 8 * n);
+        lvs__rowacc4(sc, n16, nq, A->v + kvh * hd, kvd, hd, lo0, j1, A->att + b0 * qd + h * hd, qd, 0, sc + 8 * n16);
     }
 }
 static void lvs__attn_back(const lvs__attn *A, const float *datt, float *dq, float *dk, float *dv, float *ddot,
                            float *work, int nt) {
     const int64_t n = A->n, H = A->H, KV = A->KV, hd = A->hd, qd = H * hd, kvd = KV * hd, G = H / KV, nbk = (n + 3) / 4;
-    const int64_t fb = A->from / 4, nb = nbk - fb;
+    const int64_t fb = A->from / 4, nb = nbk - fb, n16 = LVS__N16(n);
     const float scale = A->scale, cap = A->cap;
-    float *qt = work + LVS__ATTN_PER_THREAD(n, qd) * nt, *ot = qt + n * qd, *kt = ot + n * qd, *vt = kt + n * kvd;
+    float *qt = work + LVS__ATTN_PER_THREAD(n, qd) * nt, *ot = qt + n16 * qd, *kt = ot + n16 * qd, *vt = kt + n16 * kvd;
     int64_t item;
     (void)nt;
-    lvs__transpose(A->q, n, qd, qd, qt, nt);
-    lvs__transpose(datt, n, qd, qd, ot, nt);
-    lvs__transpose(A->k, n, kvd, kvd, kt, nt);
-    lvs__transpose(A->v, n, kvd, kvd, vt, nt);
+    lvs__pack16(A->q, n, qd, qd, qt, nt);
+    lvs__pack16(datt, n, qd, qd, ot, nt);
+    lvs__pack16(A->k, n, kvd, kvd, kt, nt);
+    lvs__pack16(A->v, n, kvd, kvd, vt, nt);
     /* pass A, per (four query rows, head): D = dO . O, and dq */
     LVS__PAR_FOR(n * H * 64 * hd, nt)
     for (item = 0; item < nb * H; item++) {
         const int64_t b0 = (fb + lvs__attn_block(item / H, nb)) * 4, h = item % H, kvh = h / G, nq = n - b0 < 4 ? n - b0 : 4;
         const int64_t lo0 = lvs__attn_lo(A, b0), j1 = b0 + nq;
-        float *p = work + (int64_t)LVS__TID() * LVS__ATTN_PER_THREAD(n, qd), *dp = p + 4 * n;
+        float *p = work + (int64_t)LVS__TID() * LVS__ATTN_PER_THREAD(n, qd), *dp = p + 4 * n16;
         int64_t q, j;
-        lvs__rowdots4(A->q + b0 * qd + h * hd, qd, nq, kt + kvh * hd * n, n, hd, lo0, j1, p, n);
-        lvs__rowdots4(datt + b0 * qd + h * hd, qd, nq, vt + kvh * hd * n, n, hd, lo0, j1, dp, n);
+        lvs__rowdots4(A->q + b0 * qd + h * hd, qd, nq, kt + kvh * hd * 16, kvd * 16, hd, lo0, j1, p, n16);
+        lvs__rowdots4(datt + b0 * qd + h * hd, qd, nq, vt + kvh * hd * 16, kvd * 16, hd, lo0, j1, dp, n16);
         for (q = 0; q < nq; q++) {
             const int64_t i0 = b0 + q, lo = lvs__attn_lo(A, i0);
             const float D = lvs__dot(datt + i0 * qd + h * hd, A->att + i0 * qd + h * hd, hd), lse = A->lse[i0 * H + h];
-            float *pr = p + q * n, *ds = dp + q * n;
+            float *pr = p + q * n16, *ds = dp + q * n16;
             if (cap > 0.0f)
                 for (j = lo; j <= i0; j++) {
                     const float th = tanhf(pr[j] * scale / cap);
@@ -10219,21 +10210,21 @@ static void lvs__attn_back(const lvs__attn *A, const float *datt, float *dq, flo
             for (j = i0 + 1; j < j1; j++) ds[j] = 0.0f;
             ddot[i0 * H + h] = D;
         }
-        lvs__rowacc4(dp, n, nq, A->k + kvh * hd, kvd, hd, lo0, j1, dq + b0 * qd + h * hd, qd, 0, p + 8 * n);
+        lvs__rowacc4(dp, n16, nq, A->k + kvh * hd, kvd, hd, lo0, j1, dq + b0 * qd + h * hd, qd, 0, p + 8 * n16);
     }
     /* pass B, per (four key rows, kv head): dk and dv, summed over the heads that share it */
     LVS__PAR_FOR(n * H * 64 * hd, nt)
     for (item = 0; item < nbk * KV; item++) {
         const int64_t j0 = lvs__attn_block(item / KV, nbk) * 4, kvh = item % KV, nk = n - j0 < 4 ? n - j0 : 4;
         const int64_t i1 = lvs__attn_hi(A, j0 + nk - 1) + 1, ib = j0 > A->from ? j0 : A->from; /* queries ib .. i1-1 */
-        float *p = work + (int64_t)LVS__TID() * LVS__ATTN_PER_THREAD(n, qd), *dsb = p + 4 * n;
+        float *p = work + (int64_t)LVS__TID() * LVS__ATTN_PER_THREAD(n, qd), *dsb = p + 4 * n16;
         int64_t h, q, i0;
         for (h = kvh * G; h < (kvh + 1) * G; h++) {
-            lvs__rowdots4(A->k + j0 * kvd + kvh * hd, kvd, nk, qt + h * hd * n, n, hd, ib, i1, p, n);
-            lvs__rowdots4(A->v + j0 * kvd + kvh * hd, kvd, nk, ot + h * hd * n, n, hd, ib, i1, dsb, n);
+            lvs__rowdots4(A->k + j0 * kvd + kvh * hd, kvd, nk, qt + h * hd * 16, qd * 16, hd, ib, i1, p, n16);
+            lvs__rowdots4(A->v + j0 * kvd + kvh * hd, kvd, nk, ot + h * hd * 16, qd * 16, hd, ib, i1, dsb, n16);
             for (q = 0; q < nk; q++) {
                 const int64_t j = j0 + q > A->from ? j0 + q : A->from, hi = lvs__attn_hi(A, j0 + q);
-                float *pr = p + q * n, *ds = dsb + q * n;
+                float *pr = p + q * n16, *ds = dsb + q * n16;
                 if (cap > 0.0f)
                     for (i0 = j; i0 <= hi; i0++) {
                         const float th = tanhf(pr[i0] * scale / cap);
@@ -10248,8 +10239,8 @@ static void lvs__attn_back(const lvs__attn *A, const float *datt, float *dq, flo
                 for (i0 = ib; i0 < j && i0 < i1; i0++) pr[i0] = ds[i0] = 0.0f;
                 for (i0 = hi + 1 > ib ? hi + 1 : ib; i0 < i1; i0++) pr[i0] = ds[i0] = 0.0f;
             }
-            lvs__rowacc4(dsb, n, nk, A->q + h * hd, qd, hd, ib, i1, dk + j0 * kvd + kvh * hd, kvd, h > kvh * G, p + 8 * n);
-            lvs__rowacc4(p, n, nk, datt + h * hd, qd, hd, ib, i1, dv + j0 * kvd + kvh * hd, kvd, h > kvh * G, p + 8 * n);
+            lvs__rowacc4(dsb, n16, nk, A->q + h * hd, qd, hd, ib, i1, dk + j0 * kvd + kvh * hd, kvd, h > kvh * G, p + 8 * n16);
+            lvs__rowacc4(p, n16, nk, datt + h * hd, qd, hd, ib, i1, dv + j0 * kvd + kvh * hd, kvd, h > kvh * G, p + 8 * n16);
         }
     }
 }
