@@ -9567,31 +9567,35 @@ LVSDEF float *lvs_wgrads_get(lvs_wgrads *g, const char *name, int64_t *numel) {
 /* x[i] = exp(x[i]): with AVX2, 8 at a time by range reduction to [-ln2/2, ln2/2] and the
    degree-6 polynomial of Cephes' expf (within 2 ulp of expf; arguments below -87.3 give about
    1e-38 instead of a denormal or 0); the tail and portable builds use expf. */
-static void lvs__expv(float *x, int64_t n) {
-    int64_t i = 0;
 #ifdef LVS__AVX2
+static __m256 lvs__exp8(__m256 v) {
     const __m256 hi = _mm256_set1_ps(88.3762626647949f), lo = _mm256_set1_ps(-87.3365478515625f);
     const __m256 l2e = _mm256_set1_ps(1.44269504088896341f), c1 = _mm256_set1_ps(0.693359375f);
     const __m256 c2 = _mm256_set1_ps(-2.12194440e-4f), one = _mm256_set1_ps(1.0f), half = _mm256_set1_ps(0.5f);
     const __m256 p0 = _mm256_set1_ps(1.9875691500e-4f), p1 = _mm256_set1_ps(1.3981999507e-3f);
     const __m256 p2 = _mm256_set1_ps(8.3334519073e-3f), p3 = _mm256_set1_ps(4.1665795894e-2f);
     const __m256 p4 = _mm256_set1_ps(1.6666665459e-1f), p5 = _mm256_set1_ps(5.0000001201e-1f);
-    for (; i + 8 <= n; i += 8) {
-        __m256 v = _mm256_min_ps(_mm256_max_ps(_mm256_loadu_ps(x + i), lo), hi), fx, y, z;
-        __m256i e;
-        fx = _mm256_floor_ps(_mm256_fmadd_ps(v, l2e, half));
-        v = _mm256_fnmadd_ps(fx, c1, v);
-        v = _mm256_fnmadd_ps(fx, c2, v);
-        z = _mm256_mul_ps(v, v);
-        y = _mm256_fmadd_ps(p0, v, p1);
-        y = _mm256_fmadd_ps(y, v, p2);
-        y = _mm256_fmadd_ps(y, v, p3);
-        y = _mm256_fmadd_ps(y, v, p4);
-        y = _mm256_fmadd_ps(y, v, p5);
-        y = _mm256_fmadd_ps(y, z, _mm256_add_ps(v, one));
-        e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvttps_epi32(fx), _mm256_set1_epi32(127)), 23);
-        _mm256_storeu_ps(x + i, _mm256_mul_ps(y, _mm256_castsi256_ps(e)));
-    }
+    __m256 fx, y, z;
+    __m256i e;
+    v = _mm256_min_ps(_mm256_max_ps(v, lo), hi);
+    fx = _mm256_floor_ps(_mm256_fmadd_ps(v, l2e, half));
+    v = _mm256_fnmadd_ps(fx, c1, v);
+    v = _mm256_fnmadd_ps(fx, c2, v);
+    z = _mm256_mul_ps(v, v);
+    y = _mm256_fmadd_ps(p0, v, p1);
+    y = _mm256_fmadd_ps(y, v, p2);
+    y = _mm256_fmadd_ps(y, v, p3);
+    y = _mm256_fmadd_ps(y, v, p4);
+    y = _mm256_fmadd_ps(y, v, p5);
+    y = _mm256_fmadd_ps(y, z, _mm256_add_ps(v, one));
+    e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvttps_epi32(fx), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(y, _mm256_castsi256_ps(e));
+}
+#endif
+static void lvs__expv(float *x, int64_t n) {
+    int64_t i = 0;
+#ifdef LVS__AVX2
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, lvs__exp8(_mm256_loadu_ps(x + i)));
 #endif
     for (; i < n; i++) x[i] = expf(x[i]);
 }
@@ -9603,10 +9607,16 @@ static void lvs__swiglu(const float *g, const float *u, float *h, int64_t n, int
     LVS__PAR_FOR(n * 8, nt)
     for (c = 0; c < n; c += 1024) {
         const int64_t m = n - c < 1024 ? n - c : 1024;
-        int64_t i;
-        for (i = 0; i < m; i++) h[c + i] = -g[c + i];
-        lvs__expv(h + c, m);
-        for (i = 0; i < m; i++) h[c + i] = g[c + i] / (1.0f + h[c + i]) * u[c + i];
+        int64_t i = 0;
+#ifdef LVS__AVX2
+        for (; i + 8 <= m; i += 8) {
+            const __m256 gv = _mm256_loadu_ps(g + c + i);
+            const __m256 e = lvs__exp8(_mm256_sub_ps(_mm256_setzero_ps(), gv));
+            _mm256_storeu_ps(h + c + i, _mm256_mul_ps(_mm256_div_ps(gv, _mm256_add_ps(_mm256_set1_ps(1.0f), e)),
+                                                      _mm256_loadu_ps(u + c + i)));
+        }
+#endif
+        for (; i < m; i++) h[c + i] = g[c + i] / (1.0f + expf(-g[c + i])) * u[c + i];
     }
 }
 
@@ -9933,13 +9943,14 @@ static void lvs__pack16(const float *x, int64_t n, int64_t ld, int64_t cols, flo
 
 /* y[t][r] = sum_k x[t][k] W[r][k] + bias[r] (int8 W dequantized, activations kept in f32):
    the activations are packed into panels of 16 tokens, and tiles of 6 weight rows (read in
-   place when f32) sweep them. pack: LVS__FWD_SCRATCH(n, cols, threads) floats. */
+   place when f32) sweep them. pack: LVS__FWD_SCRATCH(n, cols, threads) floats; x NULL: pack
+   holds the panels of the x of the previous call (the same n and cols), packed then. */
 #define LVS__FWD_SCRATCH(n, cols, nt) ((((n) + 15) / 16 * 16) * (cols) + 6 * (int64_t)(nt) * (cols))
 static void lvs__matmul_fwd(const lvs__mat *W, const float *x, int64_t n, float *y, int64_t ldy, const float *bias,
                             float *pack, int nt) {
     const int64_t K = W->cols, R = W->rows, np = (n + 15) / 16, ntile = (R + 5) / 6;
     int64_t tile;
-    lvs__pack16(x, n, K, K, pack, nt);
+    if (x) lvs__pack16(x, n, K, K, pack, nt);
     (void)nt;
     LVS__PAR_FOR(R * K * n, nt)
     for (tile = 0; tile < ntile; tile++) {
@@ -10061,11 +10072,19 @@ static void lvs__swiglu_back(const float *g, const float *u, const float *dh, in
     LVS__PAR_FOR(n * 8, nt)
     for (c = 0; c < n; c += 1024) {
         const int64_t m = n - c < 1024 ? n - c : 1024;
-        int64_t i;
-        for (i = 0; i < m; i++) du[c + i] = -g[c + i];
-        lvs__expv(du + c, m);
-        for (i = c; i < c + m; i++) {
-            const float sg = 1.0f / (1.0f + du[i]);
+        int64_t i = c;
+#ifdef LVS__AVX2
+        const __m256 one = _mm256_set1_ps(1.0f);
+        for (; i + 8 <= c + m; i += 8) {
+            const __m256 gv = _mm256_loadu_ps(g + i), d = _mm256_loadu_ps(dh + i);
+            const __m256 sg = _mm256_div_ps(one, _mm256_add_ps(one, lvs__exp8(_mm256_sub_ps(_mm256_setzero_ps(), gv))));
+            _mm256_storeu_ps(du + i, _mm256_mul_ps(_mm256_mul_ps(d, gv), sg));
+            _mm256_storeu_ps(dg + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(d, _mm256_loadu_ps(u + i)), sg),
+                                                   _mm256_fmadd_ps(gv, _mm256_sub_ps(one, sg), one)));
+        }
+#endif
+        for (; i < c + m; i++) {
+            const float sg = 1.0f / (1.0f + expf(-g[i]));
             du[i] = dh[i] * g[i] * sg;
             dg[i] = dh[i] * u[i] * sg * (1.0f + g[i] * (1.0f - sg));
         }
@@ -10438,9 +10457,9 @@ static void lvs__block_fwd(const lvs_model *m, lvs_tape *t, const lvs_backward_r
 #define LVS__LBT (t->lbuf + 4 * t->cap * lo->o.rank)
     LVS__PAR_FOR(n * d * 8, nt)
     for (rr = 0; rr < n; rr++) lvs__norm(m, x + rr * d, Ly->attn_norm, Ly->attn_norm_b, t->xn + rr * d);
-    lvs__matmul_fwd(&Ly->wq, t->xn + r0 * d, n - r0, b->q + r0 * qd, qd, Ly->bq, t->pack, nt);
-    lvs__matmul_fwd(&Ly->wk, t->xn, n, b->k, kvd, Ly->bk, t->pack, nt);
-    lvs__matmul_fwd(&Ly->wv, t->xn, n, b->v, kvd, Ly->bv, t->pack, nt);
+    lvs__matmul_fwd(&Ly->wk, t->xn, n, b->k, kvd, Ly->bk, t->pack, nt); /* xn packed once for k, v (and q) */
+    lvs__matmul_fwd(&Ly->wv, NULL, n, b->v, kvd, Ly->bv, t->pack, nt);
+    lvs__matmul_fwd(&Ly->wq, r0 ? t->xn + r0 * d : NULL, n - r0, b->q + r0 * qd, qd, Ly->bq, t->pack, nt);
     if (lo) {
         lvs__lora_fwd(lo, l * 7 + 0, LVS__LIN(0, t->xn), n, b->q, qd, t->lbuf, LVS__LBT, nt);
         lvs__lora_fwd(lo, l * 7 + 1, LVS__LIN(1, t->xn), n, b->k, kvd, t->lbuf, LVS__LBT, nt);
@@ -10472,7 +10491,7 @@ static void lvs__block_fwd(const lvs_model *m, lvs_tape *t, const lvs_backward_r
     LVS__PAR_FOR(n * d * 8, nt)
     for (rr = r0; rr < n; rr++) lvs__norm(m, b->xm + rr * d, Ly->mlp_norm, Ly->mlp_norm_b, t->xn + rr * d);
     if (m->gated) lvs__matmul_fwd(&Ly->wg, t->xn + r0 * d, n - r0, b->g + r0 * ff, ff, Ly->bg, t->pack, nt);
-    lvs__matmul_fwd(&Ly->wu, t->xn + r0 * d, n - r0, b->u + r0 * ff, ff, Ly->bu, t->pack, nt);
+    lvs__matmul_fwd(&Ly->wu, m->gated ? NULL : t->xn + r0 * d, n - r0, b->u + r0 * ff, ff, Ly->bu, t->pack, nt);
     if (lo) {
         lvs__lora_fwd(lo, l * 7 + 4, LVS__LIN(4, t->xn), n, b->g, ff, t->lbuf, LVS__LBT, nt);
         lvs__lora_fwd(lo, l * 7 + 5, LVS__LIN(5, t->xn), n, b->u, ff, t->lbuf, LVS__LBT, nt);
