@@ -8791,6 +8791,11 @@ static void lvs__lora_bt(const lvs_lora *lo, int64_t i, float *bt) {
     for (o = 0; o < out; o++)
         for (j = 0; j < r; j++) bt[j * out + o] = lo->B[i][o * r + j];
 }
+/* ax [n, r] = scale * A x for the n rows of x ([n, in]), adapter projection i. */
+static void lvs__lora_ax(const lvs_lora *lo, int64_t i, const float *x, int64_t n, float *ax) {
+    const int64_t in = lo->in[i % 7];
+    lvs__dots_rt(lo->A[i], lo->o.rank, in, x, in, n, ax, lo->o.rank, lo->scale);
+}
 /* LoRA on one projection i = layer * 7 + k: y[t] += scale * B (A x[t]) for the n rows of x
    ([n, in]; y rows ldy apart). ax: [n, r] scratch, left holding scale * A x[t]; bt: [r, out]. */
 static void lvs__lora_fwd(const lvs_lora *lo, int64_t i, const float *x, int64_t n, float *y, int64_t ldy, float *ax,
@@ -8805,7 +8810,7 @@ static void lvs__lora_fwd(const lvs_lora *lo, int64_t i, const float *x, int64_t
     for (t = 0; t < n; t += 16) { /* 16 tokens at a time: ax = scale A x, then y += B ax */
         const int64_t t1 = t + 16 < n ? t + 16 : n;
         int64_t tt;
-        lvs__dots_rt(A, r, in, x + t * in, in, t1 - t, ax + t * r, r, lo->scale);
+        lvs__lora_ax(lo, i, x + t * in, t1 - t, ax + t * r);
         for (tt = t; tt + 4 <= t1; tt += 4) /* four tokens per sweep of B */
             lvs__rowacc4(ax + tt * r, r, 4, bt, out, out, 0, r, y + tt * ldy, ldy, 1, NULL);
         for (; tt < t1; tt++) lvs__rowacc(ax + tt * r, bt, out, out, 0, r, y + tt * ldy, 1);
@@ -9641,13 +9646,14 @@ static const float *lvs__lora_in(const lvs_lora *lo, uint64_t seed, int training
 }
 static void lvs__gemm_tn(const float *A, int64_t r, int64_t n, const float *X, int64_t ldx, int64_t dim, float *C,
                          int64_t ldc, int accumulate, float *pack, int nt);
-/* Backward through the adapter of projection i: with dy [n, out] (rows ldy apart) and the
-   adapter's input xd [n, in] (dropout applied), accumulates scale * B^T dy A into dx (times
-   the dropout factors) and, when g is not NULL, the gradients of A and B into g.
-   Scratch: ax, u and their transposes [n, r] each, bt and dbt [r, out]. */
+/* Backward through the adapter of projection i: with dy [n, out] (rows ldy apart), the
+   adapter's input xd [n, in] (dropout applied) and ax [n, r], scale * A xd as the forward pass
+   left it, accumulates scale * B^T dy A into dx (times the dropout factors) and, when g is not
+   NULL, the gradients of A and B into g. Scratch: u and the transposes of ax and u [n, r]
+   each, bt and dbt [r, out]. */
 static void lvs__lora_back(const lvs_lora *lo, lvs_lora *g, int64_t i, const float *xd, const float *dy, int64_t ldy,
-                           int64_t n, float *dx, float *ax, float *u, float *bt, float *dbt, uint64_t seed, int training,
-                           float *pack, int nt) {
+                           int64_t n, float *dx, const float *ax, float *u, float *bt, float *dbt, uint64_t seed,
+                           int training, float *pack, int nt) {
     const float *A = lo->A[i], sc = lo->scale;
     const int64_t r = lo->o.rank, in = lo->in[i % 7], out = lo->out[i % 7];
     const int drop = training && lo->o.dropout > 0;
@@ -9656,15 +9662,14 @@ static void lvs__lora_back(const lvs_lora *lo, lvs_lora *g, int64_t i, const flo
     if (!A) return;
     (void)nt;
     lvs__lora_bt(lo, i, bt);
-    LVS__PAR_FOR(n * r * (in + out) * 2, nt)
-    for (t = 0; t < n; t += 16) { /* ax = A xd, u = scale B^T dy, and their transposes */
+    LVS__PAR_FOR(n * r * out * 2, nt)
+    for (t = 0; t < n; t += 16) { /* u = scale B^T dy, and the transposes */
         const int64_t t1 = t + 16 < n ? t + 16 : n;
         int64_t tt, jj;
-        lvs__dots_rt(A, r, in, xd + t * in, in, t1 - t, ax + t * r, r, 1.0f);
         lvs__dots_rt(bt, r, out, dy + t * ldy, ldy, t1 - t, u + t * r, r, sc);
         for (tt = t; tt < t1; tt++)
             for (jj = 0; jj < r; jj++) {
-                axt[jj * n + tt] = sc * ax[tt * r + jj];
+                axt[jj * n + tt] = ax[tt * r + jj];
                 ut[jj * n + tt] = u[tt * r + jj];
             }
     }
@@ -10293,7 +10298,8 @@ struct lvs_tape {
     float *logits, *dlogits;    /* grown per call */
     size_t logits_cap;
     float *lbuf;                /* LoRA scratch, grown per call: ax, u, (scale ax)^T, u^T [cap, r], B^T and dB^T [r, wide],
-                                   the dropped input [cap, wide] */
+                                   the dropped input [cap, wide], then per record and projection the
+                                   forward pass's scale * A x [cap, r] (lvs__lax) */
     size_t lbuf_cap;
     int64_t lwide;              /* the widest projection side */
     const int64_t *seg;         /* this call's sequences: [start, length] pairs */
@@ -10304,6 +10310,12 @@ struct lvs_tape {
     int n_pc, cap_pc;
     uint64_t pc_bytes;
 };
+
+/* Where the forward pass leaves scale * A x of block l's projection k for the backward pass. */
+static float *lvs__lax(const lvs_tape *t, const lvs_lora *lo, int64_t l, int k) {
+    return t->lbuf + (4 * t->cap + 2 * t->lwide) * lo->o.rank + (lo->o.dropout > 0 ? t->cap * t->lwide : 0) +
+           ((t->recompute ? 0 : l) * 7 + k) * t->cap * lo->o.rank;
+}
 
 static void lvs__tape_drop_panels(lvs_tape *t) {
     int i;
@@ -10467,9 +10479,9 @@ static void lvs__block_fwd(const lvs_model *m, lvs_tape *t, const lvs_backward_r
     lvs__matmul_fwd(&Ly->wv, NULL, n, b->v, kvd, Ly->bv, t->pack, nt);
     lvs__matmul_fwd(&Ly->wq, r0 ? t->xn + r0 * d : NULL, n - r0, b->q + r0 * qd, qd, Ly->bq, t->pack, nt);
     if (lo) {
-        lvs__lora_fwd(lo, l * 7 + 0, LVS__LIN(0, t->xn), n, b->q, qd, t->lbuf, LVS__LBT, nt);
-        lvs__lora_fwd(lo, l * 7 + 1, LVS__LIN(1, t->xn), n, b->k, kvd, t->lbuf, LVS__LBT, nt);
-        lvs__lora_fwd(lo, l * 7 + 2, LVS__LIN(2, t->xn), n, b->v, kvd, t->lbuf, LVS__LBT, nt);
+        lvs__lora_fwd(lo, l * 7 + 0, LVS__LIN(0, t->xn), n, b->q, qd, lvs__lax(t, lo, l, 0), LVS__LBT, nt);
+        lvs__lora_fwd(lo, l * 7 + 1, LVS__LIN(1, t->xn), n, b->k, kvd, lvs__lax(t, lo, l, 1), LVS__LBT, nt);
+        lvs__lora_fwd(lo, l * 7 + 2, LVS__LIN(2, t->xn), n, b->v, kvd, lvs__lax(t, lo, l, 2), LVS__LBT, nt);
     }
     LVS__PAR_FOR(n * (H + KV) * hd * 4, nt)
     for (rr = 0; rr < (m->rope ? n : 0); rr++) {
@@ -10486,7 +10498,7 @@ static void lvs__block_fwd(const lvs_model *m, lvs_tape *t, const lvs_backward_r
     }
     ao = Ly->post_attn_norm ? b->ao : t->t2;
     lvs__matmul_fwd(&Ly->wo, b->att + r0 * qd, n - r0, ao + r0 * d, d, Ly->bo, t->pack, nt);
-    if (lo) lvs__lora_fwd(lo, l * 7 + 3, LVS__LIN(3, b->att), n, ao, d, t->lbuf, LVS__LBT, nt);
+    if (lo) lvs__lora_fwd(lo, l * 7 + 3, LVS__LIN(3, b->att), n, ao, d, lvs__lax(t, lo, l, 3), LVS__LBT, nt);
     LVS__PAR_FOR(Ly->post_attn_norm ? n * d * 8 : 0, nt)
     for (rr = r0; rr < (Ly->post_attn_norm ? n : 0); rr++)
         lvs__norm(m, ao + rr * d, Ly->post_attn_norm, NULL, t->t2 + rr * d);
@@ -10499,15 +10511,15 @@ static void lvs__block_fwd(const lvs_model *m, lvs_tape *t, const lvs_backward_r
     if (m->gated) lvs__matmul_fwd(&Ly->wg, t->xn + r0 * d, n - r0, b->g + r0 * ff, ff, Ly->bg, t->pack, nt);
     lvs__matmul_fwd(&Ly->wu, m->gated ? NULL : t->xn + r0 * d, n - r0, b->u + r0 * ff, ff, Ly->bu, t->pack, nt);
     if (lo) {
-        lvs__lora_fwd(lo, l * 7 + 4, LVS__LIN(4, t->xn), n, b->g, ff, t->lbuf, LVS__LBT, nt);
-        lvs__lora_fwd(lo, l * 7 + 5, LVS__LIN(5, t->xn), n, b->u, ff, t->lbuf, LVS__LBT, nt);
+        lvs__lora_fwd(lo, l * 7 + 4, LVS__LIN(4, t->xn), n, b->g, ff, lvs__lax(t, lo, l, 4), LVS__LBT, nt);
+        lvs__lora_fwd(lo, l * 7 + 5, LVS__LIN(5, t->xn), n, b->u, ff, lvs__lax(t, lo, l, 5), LVS__LBT, nt);
     }
     /* recomputing for the backward pass: the MLP's inputs are enough, and the output before a post norm */
     if (!xout && !Ly->post_mlp_norm) return;
     lvs__act_fwd(m, b->g + r0 * ff, b->u + r0 * ff, t->hbuf + r0 * ff, (n - r0) * ff, nt);
     mo = Ly->post_mlp_norm ? b->mo : t->t2;
     lvs__matmul_fwd(&Ly->wd, t->hbuf + r0 * ff, n - r0, mo + r0 * d, d, Ly->bd, t->pack, nt);
-    if (lo) lvs__lora_fwd(lo, l * 7 + 6, LVS__LIN(6, t->hbuf), n, mo, d, t->lbuf, LVS__LBT, nt);
+    if (lo) lvs__lora_fwd(lo, l * 7 + 6, LVS__LIN(6, t->hbuf), n, mo, d, lvs__lax(t, lo, l, 6), LVS__LBT, nt);
     if (!xout) return;
     LVS__PAR_FOR(Ly->post_mlp_norm ? n * d * 8 : 0, nt)
     for (rr = r0; rr < (Ly->post_mlp_norm ? n : 0); rr++)
@@ -10540,13 +10552,14 @@ static void lvs__block_back(const lvs_model *m, lvs_tape *t, const lvs_backward_
     const lvs_lora *lo = m->lora;
     lvs_lora *lg = r->lora_grads;
     const int training = lg != NULL;
-    float *lax = lo ? t->lbuf : NULL, *lu = lo ? t->lbuf + t->cap * lo->o.rank : NULL;
+    float *lu = lo ? t->lbuf + t->cap * lo->o.rank : NULL;
     const float *dy;
     lvs__attn A;
     int64_t rr;
     int sg;
 #define LVS__LBACK(k, x_, dy_, ldy_, dx_) \
-    do { if (lo && lo->A[l * 7 + (k)]) lvs__lora_back(lo, lg, l * 7 + (k), LVS__LIN(k, x_), dy_, ldy_, n, dx_, lax, lu, \
+    do { if (lo && lo->A[l * 7 + (k)]) lvs__lora_back(lo, lg, l * 7 + (k), LVS__LIN(k, x_), dy_, ldy_, n, dx_, \
+                                                     lvs__lax(t, lo, l, k), lu, \
                                                      LVS__LBT, LVS__LBT + t->lwide * lo->o.rank, r->dropout_seed, \
                                                      training, t->pack, nt); } while (0)
     lvs__site_put(r, LVS_SITE_RESID_POST, (int)l, t->dx, n * d);
@@ -10564,6 +10577,12 @@ static void lvs__block_back(const lvs_model *m, lvs_tape *t, const lvs_backward_
     if (wg || (lo && lo->A[l * 7 + 6])) {
         float *hh = t->du; /* h itself, for dWd and the adapter (du is filled below) */
         lvs__act_fwd(m, b->g, b->u, hh, n * ff, nt);
+        if (lo && lo->A[l * 7 + 6] && t->recompute && !Ly->post_mlp_norm) { /* the recomputed forward stopped short */
+            const float *xl = LVS__LIN(6, hh);
+            LVS__PAR_FOR(n * lo->o.rank * ff * 2, nt)
+            for (rr = 0; rr < n; rr += 16)
+                lvs__lora_ax(lo, l * 7 + 6, xl + rr * ff, n - rr < 16 ? n - rr : 16, lvs__lax(t, lo, l, 6) + rr * lo->o.rank);
+        }
         if (wg) lvs__matmul_dw(dy, d, hh, ff, n, d, ff, wg[6], wg[13], nt);
         LVS__LBACK(6, hh, dy, d, t->hbuf);
     }
@@ -10911,7 +10930,8 @@ LVSDEF lvs_status lvs_backward(const lvs_model *m, lvs_tape *t, lvs_backward_req
         size_t need;
         wide = wide > c->intermediate_size ? wide : c->intermediate_size;
         t->lwide = wide;
-        need = (size_t)((4 * t->cap + 2 * wide) * m->lora->o.rank + (m->lora->o.dropout > 0 ? t->cap * wide : 0));
+        need = (size_t)((4 * t->cap + 2 * wide) * m->lora->o.rank + (m->lora->o.dropout > 0 ? t->cap * wide : 0) +
+                        (t->recompute ? 1 : c->n_layers) * 7 * t->cap * m->lora->o.rank);
         if (need > t->lbuf_cap) {
             LVS_FREE(t->lbuf);
             t->lbuf_cap = (t->lbuf = LVS__NEW(float, need)) ? need : 0;
