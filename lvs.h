@@ -8147,10 +8147,15 @@ LVSDEF lvs_status lvs_model_open(lvs_model **out, const char *path, const lvs_mo
 #ifdef _OPENMP
 #define LVS__TID() omp_get_thread_num()
 #define LVS__PAR_FOR(work, nt) LVS__PRAGMA(omp parallel for schedule(static) num_threads(nt) if ((work) >= 32768))
+/* the same, items handed out `chunk` at a time as threads come free, so that a core slowed by
+   other work does not hold the others up (the results do not depend on who does an item) */
+#define LVS__PAR_FOR_DYN(work, nt, chunk) \
+    LVS__PRAGMA(omp parallel for schedule(dynamic, chunk) num_threads(nt) if ((work) >= 32768))
 static int lvs__threads(int want) { return want > 0 ? want : omp_get_max_threads(); }
 #else
 #define LVS__TID() 0
 #define LVS__PAR_FOR(work, nt)
+#define LVS__PAR_FOR_DYN(work, nt, chunk)
 static int lvs__threads(int want) { (void)want; return 1; }
 #endif
 
@@ -9840,13 +9845,14 @@ static void lvs__matmul_dx(const lvs__mat *W, const float *dy, int64_t ldy, int6
             }
         return;
     }
-    { /* each thread owns a range of 16-column panels of dx and takes them LVS__DX_GROUP at a
-         time: per block of LVS__DX_RB rows of W, it copies the block's columns as f32 into
+    { /* the 16-column panels of dx in 4 x threads ranges, handed out as threads come free; a
+         range is taken LVS__DX_GROUP panels at a time: per block of LVS__DX_RB rows of W, the
+         block's columns are copied as f32 into
          [panel][row][16] (reading each row's segment once, in order), then sweeps each panel
          with every row of dy, adding the blocks in order */
-        const int64_t npanel = (cols + LVS__PANEL - 1) / LVS__PANEL, nslice = npanel < nt ? npanel : nt;
+        const int64_t npanel = (cols + LVS__PANEL - 1) / LVS__PANEL, nslice = npanel < 4 * nt ? npanel : 4 * nt;
         int64_t s;
-        LVS__PAR_FOR(rows * cols * n, nt)
+        LVS__PAR_FOR_DYN(rows * cols * n, nt, 1)
         for (s = 0; s < nslice; s++) {
             float *pk = pack + (int64_t)LVS__TID() * LVS__DX_PER_THREAD, *seg = pk + LVS__DX_GROUP * (LVS__DX_RB + 1) * LVS__PANEL;
             const int64_t p0 = npanel * s / nslice, p1 = npanel * (s + 1) / nslice;
@@ -9963,7 +9969,7 @@ static void lvs__matmul_fwd(const lvs__mat *W, const float *x, int64_t n, float 
     int64_t tile;
     if (x) lvs__pack16(x, n, K, K, pack, nt);
     (void)nt;
-    LVS__PAR_FOR(R * K * n, nt)
+    LVS__PAR_FOR_DYN(R * K * n, nt, 4)
     for (tile = 0; tile < ntile; tile++) {
         const int64_t r0 = tile * 6, nr = R - r0 < 6 ? R - r0 : 6;
         const float *A;
@@ -10746,7 +10752,7 @@ static float lvs__ce_head(const lvs__mat *W, const float *xn, int64_t n, const i
     double mx[LVS__DX_CHUNKS][6], sum[LVS__DX_CHUNKS][6], total = 0;
     int64_t c, t, k;
     (void)nt;
-    LVS__PAR_FOR(V * d * n, nt)
+    LVS__PAR_FOR_DYN(V * d * n, nt, 1)
     for (c = 0; c < LVS__DX_CHUNKS; c++) {
         float *acc = pack + c * (6 + LVS__CE_VB) * d, *wbuf = acc + 6 * d, z[6 * LVS__CE_VB];
         int64_t v0, v1 = (c + 1) * per < V ? (c + 1) * per : V, tt, v, e;
