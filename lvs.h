@@ -9847,9 +9847,9 @@ static void lvs__matmul_dx(const lvs__mat *W, const float *dy, int64_t ldy, int6
     }
     { /* the 16-column panels of dx in 4 x threads ranges, handed out as threads come free; a
          range is taken LVS__DX_GROUP panels at a time: per block of LVS__DX_RB rows of W, the
-         block's columns are copied as f32 into
-         [panel][row][16] (reading each row's segment once, in order), then sweeps each panel
-         with every row of dy, adding the blocks in order */
+         block's columns are copied as f32 into [panel][row][16] (reading each row's segment
+         once, in order; or taken from tw), then each panel is swept with every row of dy, the
+         blocks added in order */
         const int64_t npanel = (cols + LVS__PANEL - 1) / LVS__PANEL, nslice = npanel < 4 * nt ? npanel : 4 * nt;
         int64_t s;
         LVS__PAR_FOR_DYN(rows * cols * n, nt, 1)
