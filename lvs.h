@@ -10149,16 +10149,20 @@ static void lvs__rope_back(float *g, const float *cs, const float *sn, int64_t h
    products run on transposed copies ([dim][n]) four rows at a time; the positions a row does
    not see get probability 0 inside its block's range. With from > 0 only the query rows from
    there on exist (the last block of an attack, whose loss reads only its last rows); keys are
-   all n. work: LVS__ATTN_SCRATCH floats. */
+   all n. work: LVS__ATTN_SCRATCH floats. With kept (no window inside the sequence), pass A
+   also writes its probabilities and score gradients there transposed, and pass B reads them
+   instead of computing them again (the same values: the same sums and formulas). */
 #define LVS__N16(n) (((n) + 15) / 16 * 16)
 #define LVS__ATTN_PER_THREAD(n, qd) (8 * LVS__N16(n) + (qd))
 #define LVS__ATTN_SCRATCH(n, qd, kvd, nt) (LVS__ATTN_PER_THREAD(n, qd) * (int64_t)(nt) + 2 * LVS__N16(n) * ((qd) + (kvd)))
+#define LVS__ATTN_KEEP ((int64_t)2 << 20) /* floats at most for the backward pass's kept P^T and dS^T */
 typedef struct lvs__attn {
     int64_t n, H, KV, hd, wnd;
     int64_t from;               /* query rows from here on (a multiple of 4; 0: all) */
     float scale, cap;           /* score = scale q.k, then cap tanh(score / cap) when cap > 0 */
     const float *q, *k, *v;     /* [n, H * hd], [n, KV * hd], [n, KV * hd], after RoPE */
     float *att, *lse;           /* [n, H * hd], [n, H] */
+    float *kept;                /* backward: NULL, or room for P^T and dS^T [H][n][LVS__N16(n)] each (see below) */
 } lvs__attn;
 
 /* Block b of nb in an order that alternates between the two ends (0, nb-1, 1, nb-2, ...), so
@@ -10245,6 +10249,10 @@ static void lvs__attn_back(const lvs__attn *A, const float *datt, float *dq, flo
             for (j = lo0; j < lo; j++) ds[j] = 0.0f;
             for (j = i0 + 1; j < j1; j++) ds[j] = 0.0f;
             ddot[i0 * H + h] = D;
+            if (A->kept) { /* row i0 as column i0 of P^T and dS^T (zeros past the diagonal) */
+                float *pt = A->kept + h * n * n16 + i0, *st = pt + H * n * n16;
+                for (j = lo0; j < j1; j++) pt[j * n16] = j <= i0 ? pr[j] : 0.0f, st[j * n16] = ds[j];
+            }
         }
         lvs__rowacc4(dp, n16, nq, A->k + kvh * hd, kvd, hd, lo0, j1, dq + b0 * qd + h * hd, qd, 0, p + 8 * n16);
     }
@@ -10256,6 +10264,12 @@ static void lvs__attn_back(const lvs__attn *A, const float *datt, float *dq, flo
         float *p = work + (int64_t)LVS__TID() * LVS__ATTN_PER_THREAD(n, qd), *dsb = p + 4 * n16;
         int64_t h, q, i0;
         for (h = kvh * G; h < (kvh + 1) * G; h++) {
+            if (A->kept) { /* pass A left P^T and dS^T */
+                const float *pt = A->kept + (h * n + j0) * n16, *st = pt + H * n * n16;
+                lvs__rowacc4(st, n16, nk, A->q + h * hd, qd, hd, ib, i1, dk + j0 * kvd + kvh * hd, kvd, h > kvh * G, p);
+                lvs__rowacc4(pt, n16, nk, datt + h * hd, qd, hd, ib, i1, dv + j0 * kvd + kvh * hd, kvd, h > kvh * G, p);
+                continue;
+            }
             lvs__rowdots4(A->k + j0 * kvd + kvh * hd, kvd, nk, qt + h * hd * 16, qd * 16, hd, ib, i1, p, n16);
             lvs__rowdots4(A->v + j0 * kvd + kvh * hd, kvd, nk, ot + h * hd * 16, qd * 16, hd, ib, i1, dsb, n16);
             for (q = 0; q < nk; q++) {
@@ -10299,6 +10313,8 @@ struct lvs_tape {
     lvs__brec *rec;             /* per block (one shared record when recomputing) */
     float *xs;                  /* [n_layers + 1][cap][d]: each block's input, and the final residual */
     float *xn, *t2, *dx, *dxn, *dq, *dk, *dv, *datt, *dg, *du, *hbuf, *ddot, *cos, *sin, *scores, *pack;
+    float *kept;                /* attention's P^T and dS^T for sequences of up to kept_n tokens (lvs__attn) */
+    int64_t kept_n;
     int8_t *qx;
     float *qs;
     float *logits, *dlogits;    /* grown per call */
@@ -10395,6 +10411,7 @@ LVSDEF lvs_status lvs_tape_create(lvs_tape **out, const lvs_model *m, int64_t ma
     t->cap = T;
     t->recompute = recompute ? 1 : 0;
     t->nt = lvs__threads(m->n_threads);
+    for (t->kept_n = T; t->kept_n > 0 && 2 * H * t->kept_n * LVS__N16(t->kept_n) > LVS__ATTN_KEEP; t->kept_n /= 2) {}
     t->rec = LVS__NEW(lvs__brec, (size_t)nrec);
     if (!t->rec) { lvs_tape_free(t); return lvs__oom(err); }
 #define LVS__CARVE(ptr, T_, count) \
@@ -10432,6 +10449,7 @@ LVSDEF lvs_status lvs_tape_create(lvs_tape **out, const lvs_model *m, int64_t ma
         LVS__CARVE(t->cos, float, T * half);
         LVS__CARVE(t->sin, float, T * half);
         LVS__CARVE(t->scores, float, LVS__ATTN_SCRATCH(T, qd, kvd, t->nt));
+        LVS__CARVE(t->kept, float, 2 * H * t->kept_n * LVS__N16(t->kept_n));
         LVS__CARVE(t->pack, float, lvs__max64(lvs__max64(LVS__FWD_SCRATCH(T, wide, t->nt), LVS__DX_SCRATCH(wide, t->nt)),
                                               (int64_t)LVS__PANEL * T * t->nt)); /* the last: lvs__gemm_tn */
         LVS__CARVE(t->qx, int8_t, T * wide);
@@ -10500,6 +10518,7 @@ static void lvs__block_fwd(const lvs_model *m, lvs_tape *t, const lvs_backward_r
         A.n = t->seg[2 * sg + 1]; A.H = H; A.KV = KV; A.hd = hd; A.wnd = wnd; A.from = r0;
         A.scale = m->attn_scale; A.cap = (float)cf->attn_softcap;
         A.q = b->q + s0 * qd; A.k = b->k + s0 * kvd; A.v = b->v + s0 * kvd; A.att = b->att + s0 * qd; A.lse = b->lse + s0 * H;
+        A.kept = NULL;
         lvs__attn_fwd(&A, t->scores, nt);
     }
     ao = Ly->post_attn_norm ? b->ao : t->t2;
@@ -10626,6 +10645,7 @@ static void lvs__block_back(const lvs_model *m, lvs_tape *t, const lvs_backward_
         A.n = t->seg[2 * sg + 1]; A.H = H; A.KV = KV; A.hd = hd; A.wnd = wnd; A.from = r0;
         A.scale = m->attn_scale; A.cap = (float)cf->attn_softcap;
         A.q = b->q + s0 * qd; A.k = b->k + s0 * kvd; A.v = b->v + s0 * kvd; A.att = b->att + s0 * qd; A.lse = b->lse + s0 * H;
+        A.kept = A.n <= t->kept_n && (wnd == 0 || wnd >= A.n) ? t->kept : NULL;
         lvs__attn_back(&A, t->datt + s0 * qd, t->dq + s0 * qd, t->dk + s0 * kvd, t->dv + s0 * kvd, t->ddot + s0 * H,
                        t->scores, nt);
     }
