@@ -40,6 +40,12 @@ The only line on stdout (a C benchmark parses it):
     threads=<n> batch=<b> T=<T> impl=<mkldnn|blas> torch=<version>
 (one line). Everything else goes to stderr.
 
+--serve (what `make bench` uses): after the --warmup steps, print "ready threads=<n>
+impl=<impl> torch=<version>", then answer one timed request per line read from stdin: "step"
+-> "step_ms=<ms> loss=<loss>", "forward" -> "forward_ms=<ms>"; "quit" or EOF ends. The C
+benchmark alternates its own steps with these, so that both sides are timed under the same load
+of a shared machine.
+
 Matrix products: --impl mkldnn sends every product through oneDNN
 (torch._C._nn.mkldnn_linear, whose autograd backward in torch 1.13 also runs in oneDNN, for the
 input and for the weight): base projections, the LoRA A and B products, attention scores and
@@ -323,6 +329,31 @@ def mkldnn_works():
         return False
 
 
+def serve(model, W, lora, opt, ids, warmup, impl):
+    """--serve: the caller (tests/bench.c) alternates its own steps with ours, so that both sides
+    are timed under the same load of a shared machine. Protocol, one line each way:
+    after the warm-up, "ready threads=<n> impl=<impl> torch=<version>"; then per request
+    "step" -> "step_ms=<ms> loss=<loss>", "forward" -> "forward_ms=<ms>"; "quit" or EOF ends."""
+    for _ in range(warmup):
+        train_step(model, W, lora, opt, ids)
+    print(f"ready threads={torch.get_num_threads()} impl={impl} torch={torch.__version__}", flush=True)
+    for line in sys.stdin:
+        cmd = line.strip()
+        if cmd == "step":
+            t0 = time.perf_counter()
+            loss = train_step(model, W, lora, opt, ids)
+            print(f"step_ms={(time.perf_counter() - t0) * 1e3:.3f} loss={loss:.6f}", flush=True)
+        elif cmd == "forward":
+            with torch.no_grad():
+                t0 = time.perf_counter()
+                model.loss(W, lora, ids).item()
+                print(f"forward_ms={(time.perf_counter() - t0) * 1e3:.3f}", flush=True)
+        elif cmd == "quit":
+            break
+        else:
+            print(f"error unknown request {cmd!r}", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--threads", type=int, default=1)
@@ -336,6 +367,9 @@ def main():
                     help="first check loss and LoRA gradients against a naive float64 model")
     ap.add_argument("--profile", action="store_true",
                     help="print an operator profile of one extra untimed step on stderr")
+    ap.add_argument("--serve", action="store_true",
+                    help="after the warm-up steps, time one step per line 'step' (or one no_grad forward per "
+                         "line 'forward') read from stdin, answering each on stdout; stop at 'quit' or EOF")
     a = ap.parse_args()
     if a.T < 2 or a.batch < 1 or a.steps < 1 or a.warmup < 0 or a.threads < 1:
         ap.error("need T >= 2, batch >= 1, steps >= 1, warmup >= 0, threads >= 1")
@@ -372,6 +406,9 @@ def main():
     model = LoraModel(Bn, T, impl)
     opt = make_opt(lora)
 
+    if a.serve:
+        serve(model, W, lora, opt, ids, a.warmup, impl)
+        return
     times, phases, losses = [], [], []
     for i in range(a.warmup + a.steps):
         t0 = time.perf_counter()

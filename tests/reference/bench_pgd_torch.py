@@ -16,6 +16,11 @@ The only line on stdout (the C benchmark parses it):
     torch_pgd_step_ms=<median ms> min_ms=<fastest step ms> threads=<n> T=<T> torch=<version>
 Everything else goes to stderr.
 
+--serve (what `make bench` uses): after the --warmup steps, print "ready threads=<n>
+impl=<impl> torch=<version>", then time one step per line "step" read from stdin and answer
+"step_ms=<ms> loss=<loss>"; any other line or EOF ends. The C benchmark alternates its own
+steps with these, so that both sides are timed under the same load of a shared machine.
+
 Matrix products: --impl mkldnn calls oneDNN (torch._C._nn.mkldnn_linear, the op behind
 torch.utils.mkldnn, with autograd support) for every product, projections and attention;
 --impl blas uses F.linear / torch.baddbmm / torch.bmm, which go to whatever BLAS torch was
@@ -221,6 +226,9 @@ def main():
     ap.add_argument("--impl", choices=["auto", "mkldnn", "blas"], default="auto")
     ap.add_argument("--selftest", action="store_true",
                     help="also check the fast path against a naive float64 model (slow)")
+    ap.add_argument("--serve", action="store_true",
+                    help="after the warm-up steps, time one step per line 'step' read from stdin, answering "
+                         "each on stdout ('step_ms=<ms> loss=<loss>'); stop at 'quit' or EOF")
     a = ap.parse_args()
     T = a.T
     P = T - N_TARGET if a.P is None else a.P
@@ -257,6 +265,17 @@ def main():
     t_prefix = time.perf_counter()
 
     delta = torch.zeros(P, HIDDEN)
+    if a.serve:  # the caller (tests/bench.c) alternates its steps with ours, under the same load
+        for _ in range(a.warmup):
+            delta, _, _ = pgd_step(model, W, h, delta, targets, a.alpha, a.eps)
+        print(f"ready threads={torch.get_num_threads()} impl={impl} torch={torch.__version__}", flush=True)
+        for line in sys.stdin:
+            if line.strip() != "step":
+                break
+            t0 = time.perf_counter()
+            delta, loss, _ = pgd_step(model, W, h, delta, targets, a.alpha, a.eps)
+            print(f"step_ms={(time.perf_counter() - t0) * 1e3:.3f} loss={loss:.6f}", flush=True)
+        return
     times, losses = [], []
     for i in range(a.warmup + a.reps):
         t0 = time.perf_counter()
