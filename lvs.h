@@ -9607,9 +9607,16 @@ static __m256 lvs__exp8(__m256 v) {
 static void lvs__expv(float *x, int64_t n) {
     int64_t i = 0;
 #ifdef LVS__AVX2
+    float tail[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, lvs__exp8(_mm256_loadu_ps(x + i)));
-#endif
+    if (i < n) { /* the tail through the same kernel: each value's exp does not depend on where it sits */
+        memcpy(tail, x + i, sizeof(float) * (size_t)(n - i));
+        _mm256_storeu_ps(tail, lvs__exp8(_mm256_loadu_ps(tail)));
+        memcpy(x + i, tail, sizeof(float) * (size_t)(n - i));
+    }
+#else
     for (; i < n; i++) x[i] = expf(x[i]);
+#endif
 }
 
 /* h = silu(g) u */

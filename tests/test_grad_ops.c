@@ -228,37 +228,38 @@ void test_grad_ops(void) {
        a window the backward pass runs twice: computing P and dS again in its second pass, and
        reading them as the first pass kept them (the same bits) */
     {
+        enum { NA = 21 }; /* rows of 1 to 21 keys: exp's vector body and its tail */
         int wi, kp;
         for (wi = 0; wi < 3; wi++) {
-            float q[N * H * HD], k[N * KV * HD], v[N * KV * HD], att[N * H * HD], lse[N * H], dO[N * H * HD];
-            float dq[N * H * HD], dk[N * KV * HD], dv[N * KV * HD], ddot[N * H];
-            float dq0[N * H * HD], dk0[N * KV * HD], dv0[N * KV * HD];
-            float scores[LVS__ATTN_SCRATCH(N, H * HD, KV * HD, 1)], kept[2 * H * N * LVS__N16(N)];
-            double qd[N * H * HD], kd[N * KV * HD], vd[N * KV * HD], rq[N * H * HD], rk[N * KV * HD], rv[N * KV * HD];
+            float q[NA * H * HD], k[NA * KV * HD], v[NA * KV * HD], att[NA * H * HD], lse[NA * H], dO[NA * H * HD];
+            float dq[NA * H * HD], dk[NA * KV * HD], dv[NA * KV * HD], ddot[NA * H];
+            float dq0[NA * H * HD], dk0[NA * KV * HD], dv0[NA * KV * HD];
+            float scores[LVS__ATTN_SCRATCH(NA, H * HD, KV * HD, 1)], kept[2 * H * NA * LVS__N16(NA)];
+            double qd[NA * H * HD], kd[NA * KV * HD], vd[NA * KV * HD], rq[NA * H * HD], rk[NA * KV * HD], rv[NA * KV * HD];
             lvs__attn A;
             attn_d Ad;
-            fill(q, N * H * HD, &r, 1.5); fill(k, N * KV * HD, &r, 1.5); fill(v, N * KV * HD, &r, 1.0);
-            fill(dO, N * H * HD, &r, 1.0);
-            to_d(q, qd, N * H * HD); to_d(k, kd, N * KV * HD); to_d(v, vd, N * KV * HD);
-            A.n = N; A.H = H; A.KV = KV; A.hd = HD; A.wnd = wi == 1 ? 3 : 0; A.q = q; A.k = k; A.v = v; A.att = att; A.lse = lse;
+            fill(q, NA * H * HD, &r, 1.5); fill(k, NA * KV * HD, &r, 1.5); fill(v, NA * KV * HD, &r, 1.0);
+            fill(dO, NA * H * HD, &r, 1.0);
+            to_d(q, qd, NA * H * HD); to_d(k, kd, NA * KV * HD); to_d(v, vd, NA * KV * HD);
+            A.n = NA; A.H = H; A.KV = KV; A.hd = HD; A.wnd = wi == 1 ? 3 : 0; A.q = q; A.k = k; A.v = v; A.att = att; A.lse = lse;
             A.from = 0; A.kept = NULL;
             A.scale = wi == 2 ? 0.3f : (float)(1.0 / sqrt((double)HD));
             A.cap = wi == 2 ? 1.5f : 0.0f;
-            Ad.n = N; Ad.H = H; Ad.KV = KV; Ad.hd = HD; Ad.wnd = A.wnd; Ad.scale = A.scale; Ad.cap = A.cap;
+            Ad.n = NA; Ad.H = H; Ad.KV = KV; Ad.hd = HD; Ad.wnd = A.wnd; Ad.scale = A.scale; Ad.cap = A.cap;
             lvs__attn_fwd(&A, scores, 1);
-            FD(rq, qd, N * H * HD, attn_fd(&Ad, qd, kd, vd, dO));
-            FD(rk, kd, N * KV * HD, attn_fd(&Ad, qd, kd, vd, dO));
-            FD(rv, vd, N * KV * HD, attn_fd(&Ad, qd, kd, vd, dO));
+            FD(rq, qd, NA * H * HD, attn_fd(&Ad, qd, kd, vd, dO));
+            FD(rk, kd, NA * KV * HD, attn_fd(&Ad, qd, kd, vd, dO));
+            FD(rv, vd, NA * KV * HD, attn_fd(&Ad, qd, kd, vd, dO));
             for (kp = 0; kp < (A.wnd ? 1 : 2); kp++) {
-                for (i = 0; i < 2 * H * N * LVS__N16(N); i++) kept[i] = NAN; /* every value read must be written */
+                for (i = 0; i < 2 * H * NA * LVS__N16(NA); i++) kept[i] = NAN; /* every value read must be written */
                 A.kept = kp ? kept : NULL;
                 lvs__attn_back(&A, dO, dq, dk, dv, ddot, scores, 1);
-                CHECKF(rel_errd(dq, rq, N * H * HD) < 1e-5, "attention dq (run %d%s): %.3g", wi, kp ? ", kept" : "",
-                       rel_errd(dq, rq, N * H * HD));
-                CHECKF(rel_errd(dk, rk, N * KV * HD) < 1e-5, "attention dk (run %d%s): %.3g", wi, kp ? ", kept" : "",
-                       rel_errd(dk, rk, N * KV * HD));
-                CHECKF(rel_errd(dv, rv, N * KV * HD) < 1e-5, "attention dv (run %d%s): %.3g", wi, kp ? ", kept" : "",
-                       rel_errd(dv, rv, N * KV * HD));
+                CHECKF(rel_errd(dq, rq, NA * H * HD) < 1e-5, "attention dq (run %d%s): %.3g", wi, kp ? ", kept" : "",
+                       rel_errd(dq, rq, NA * H * HD));
+                CHECKF(rel_errd(dk, rk, NA * KV * HD) < 1e-5, "attention dk (run %d%s): %.3g", wi, kp ? ", kept" : "",
+                       rel_errd(dk, rk, NA * KV * HD));
+                CHECKF(rel_errd(dv, rv, NA * KV * HD) < 1e-5, "attention dv (run %d%s): %.3g", wi, kp ? ", kept" : "",
+                       rel_errd(dv, rv, NA * KV * HD));
                 if (kp)
                     CHECKF(!memcmp(dq, dq0, sizeof dq) && !memcmp(dk, dk0, sizeof dk) && !memcmp(dv, dv0, sizeof dv),
                            "attention (run %d): kept P and dS change the gradients' bits", wi);
