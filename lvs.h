@@ -231,7 +231,10 @@
      change no bit. The tape stores, per block, its input, q, k, v, the attention output,
      the log-sum-exp, the residual after attention and the MLP's gate and up values
      (lvs_tape_bytes); with recompute = 1 only the block inputs, and each block's forward
-     pass runs again during the backward pass. Gradients of further loss terms on block
+     pass runs again during the backward pass. Its scratch also holds up to 8 MB in which
+     attention's backward pass keeps the probabilities between its two sweeps (sequences
+     short enough, with no sliding window inside them; the same bits as computing them
+     again). Gradients of further loss terms on block
      outputs (a loss on hidden states that the caller computes from captured activations) can
      be injected (lvs_backward_req.inject): they join the gradient flowing back through those
      resid_post sites. With an adapter attached, the adapters' products
