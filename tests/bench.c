@@ -630,8 +630,8 @@ static void bench_pgd(void) {
             }
         torch_stop(&srv);
         for (k = 0; k < REPS; k++) rat[k] = theirs[k] > 0 ? theirs[k] / 1e3 / times[k] : 0;
-        if (paired && theirs[0] > 0) {
-            qsort(theirs, REPS, sizeof theirs[0], dcmp);
+        qsort(theirs, REPS, sizeof theirs[0], dcmp);
+        if (paired && theirs[0] > 0) { /* every PyTorch step answered */
             qsort(rat, REPS, sizeof rat[0], dcmp);
             torch_ms[nt] = 0.5 * (theirs[REPS / 2 - 1] + theirs[REPS / 2]);
             torch_min[nt] = theirs[0];
@@ -845,9 +845,9 @@ static void bench_lora(void) {
         torch_stop(&srv);
         qsort(times, REPS, sizeof times[0], dcmp);
         step_ms[nt] = 1e3 * times[REPS / 2];
-        if (paired && theirs[0] > 0) {
+        qsort(theirs, REPS, sizeof theirs[0], dcmp);
+        if (paired && theirs[0] > 0) { /* every PyTorch step answered */
             double fastest = times[0];
-            qsort(theirs, REPS, sizeof theirs[0], dcmp);
             qsort(rat, REPS, sizeof rat[0], dcmp);
             torch_ms[nt] = theirs[REPS / 2];
             ratio[nt] = rat[REPS / 2];
