@@ -8611,39 +8611,124 @@ static float lvs__dot(const float *a, const float *b, int64_t n) {
 #endif
 }
 
-/* out[t * ldo + j] = scale (w_j . x_t) for rows j < r of w ([r, dim]) and t < n of x (row
-   stride ldx): each exactly lvs__dot(w_j, x_t) times scale, two rows of x against four of w at
-   a time so that eight sums are in flight. */
-static void lvs__dots_rt(const float *w, int64_t r, int64_t dim, const float *x, int64_t ldx, int64_t n, float *out,
-                         int64_t ldo, float scale) {
-    int64_t n2 = 0, r4 = 0, t, j;
+/* The adapters' narrow products, r columns wide (r: the LoRA rank):
+   lvs__xw:  out[t * ldo + j] = scale sum_k x[t * ldx + k] w[k * r + j] for t < n, j < r
+             (A x with w = A^T, B^T dy with w = B);
+   lvs__xtv: C[c * r + j] += X[t * ldx + c] v[t * r + j] for t < n in order, c < dim, j < r
+             (the weight gradients: dA^T += sum_t x_t u_t^T, dB += sum_t dy_t (A x_t)^T).
+   Each output is one sum in order (over k; over t from C's value). With AVX2 the r columns go
+   eight at a time as one vector (masked for a last partial group). lvs__xw holds 12 rows of x
+   in registers (the rows past a multiple of 12 one at a time, the same sums); lvs__xtv adds
+   eight rows of X at a time to each C row, reading X row by row (in the backward pass X
+   usually comes from memory, where reading it down its columns is four times slower). */
+#define LVS__R12(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7) M(8) M(9) M(10) M(11)
 #ifdef LVS__AVX2
-    n2 = n - n % 2;
-    r4 = r - r % 4;
-    for (t = 0; t < n2; t += 2)
-        for (j = 0; j < r4; j += 4) {
-            const float *x0 = x + t * ldx, *x1 = x0 + ldx, *w0 = w + j * dim;
-            __m256 a[8], a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, wv;
-            int64_t k, l;
-            for (k = 0; k + 8 <= dim; k += 8) { /* named accumulators: an array here would live in memory */
-                const __m256 u0 = _mm256_loadu_ps(x0 + k), u1 = _mm256_loadu_ps(x1 + k);
-                wv = _mm256_loadu_ps(w0 + k), a0 = _mm256_fmadd_ps(wv, u0, a0), a4 = _mm256_fmadd_ps(wv, u1, a4);
-                wv = _mm256_loadu_ps(w0 + dim + k), a1 = _mm256_fmadd_ps(wv, u0, a1), a5 = _mm256_fmadd_ps(wv, u1, a5);
-                wv = _mm256_loadu_ps(w0 + 2 * dim + k), a2 = _mm256_fmadd_ps(wv, u0, a2), a6 = _mm256_fmadd_ps(wv, u1, a6);
-                wv = _mm256_loadu_ps(w0 + 3 * dim + k), a3 = _mm256_fmadd_ps(wv, u0, a3), a7 = _mm256_fmadd_ps(wv, u1, a7);
+static __m256 lvs__ld8(const float *p, __m256i mask, int nj) { return nj == 8 ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, mask); }
+static __m256i lvs__mask8(int64_t nj) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)nj), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+#endif
+static void lvs__xw(const float *x, int64_t ldx, int64_t n, const float *w, int64_t K, int64_t r, float *out,
+                    int64_t ldo, float scale, int nt) {
+    const int64_t ng = (n + 11) / 12;
+    int64_t g;
+    (void)nt;
+    LVS__PAR_FOR(n * K * r * 2, nt)
+    for (g = 0; g < ng; g++) {
+        int64_t t0 = 12 * g, t1 = t0 + 12 < n ? t0 + 12 : n, j0, k, t, j;
+#ifdef LVS__AVX2
+        for (j0 = 0; j0 < r; j0 += 8) {
+            const int nj = (int)(r - j0 < 8 ? r - j0 : 8);
+            const __m256i mk = lvs__mask8(nj);
+            const __m256 sv = _mm256_set1_ps(scale);
+            const float *wj = w + j0;
+            float tmp[8];
+            if (t1 - t0 == 12) {
+#define LVS__D(i) const float *x##i = x + (t0 + i) * ldx; __m256 a##i = _mm256_setzero_ps();
+                LVS__R12(LVS__D)
+#undef LVS__D
+#define LVS__S(i) a##i = _mm256_fmadd_ps(_mm256_broadcast_ss(x##i + k), wv, a##i);
+                if (nj == 8)
+                    for (k = 0; k < K; k++) { const __m256 wv = _mm256_loadu_ps(wj + k * r); LVS__R12(LVS__S) }
+                else
+                    for (k = 0; k < K; k++) { const __m256 wv = _mm256_maskload_ps(wj + k * r, mk); LVS__R12(LVS__S) }
+#undef LVS__S
+#define LVS__W(i) _mm256_storeu_ps(tmp, _mm256_mul_ps(a##i, sv)); memcpy(out + (t0 + i) * ldo + j0, tmp, sizeof(float) * (size_t)nj);
+                LVS__R12(LVS__W)
+#undef LVS__W
+                continue;
             }
-            a[0] = a0, a[1] = a1, a[2] = a2, a[3] = a3, a[4] = a4, a[5] = a5, a[6] = a6, a[7] = a7;
-            for (l = 0; l < 8; l++) {
-                const float *wl = w0 + (l % 4) * dim, *xl = l < 4 ? x0 : x1;
-                float sm = lvs__hsum8(a[l]);
-                int64_t kk;
-                for (kk = k; kk < dim; kk++) sm += wl[kk] * xl[kk];
-                out[(t + l / 4) * ldo + j + l % 4] = sm * scale;
+            for (t = t0; t < t1; t++) {
+                __m256 a = _mm256_setzero_ps();
+                for (k = 0; k < K; k++) a = _mm256_fmadd_ps(_mm256_broadcast_ss(x + t * ldx + k), lvs__ld8(wj + k * r, mk, nj), a);
+                _mm256_storeu_ps(tmp, _mm256_mul_ps(a, sv));
+                memcpy(out + t * ldo + j0, tmp, sizeof(float) * (size_t)nj);
             }
         }
+        (void)j;
+#else
+        (void)j0;
+        for (t = t0; t < t1; t++)
+            for (j = 0; j < r; j++) {
+                float a = 0.0f;
+                for (k = 0; k < K; k++) a += x[t * ldx + k] * w[k * r + j];
+                out[t * ldo + j] = a * scale;
+            }
 #endif
-    for (t = 0; t < n; t++) /* what the tiles did not cover */
-        for (j = t < n2 ? r4 : 0; j < r; j++) out[t * ldo + j] = lvs__dot(w + j * dim, x + t * ldx, dim) * scale;
+    }
+}
+static void lvs__xtv(const float *X, int64_t ldx, int64_t n, int64_t dim, const float *v, int64_t r, float *C, int nt) {
+    const int64_t nc = dim < 64 * nt ? 1 : 4 * nt; /* column ranges: each thread reads its columns of every row */
+    int64_t g;
+    (void)nt;
+    LVS__PAR_FOR(n * dim * r * 2, nt)
+    for (g = 0; g < nc; g++) {
+        const int64_t c0 = dim * g / nc, c1 = dim * (g + 1) / nc;
+        int64_t j0, t, c, j;
+#ifdef LVS__AVX2
+        for (j0 = 0; j0 < r; j0 += 8) {
+            const int nj = (int)(r - j0 < 8 ? r - j0 : 8);
+            const __m256i mk = lvs__mask8(nj);
+            for (t = 0; t + 8 <= n; t += 8) { /* eight rows of X per sweep of C's columns */
+                const float *vt = v + t * r + j0, *x0 = X + t * ldx;
+                const __m256 v0 = lvs__ld8(vt, mk, nj), v1 = lvs__ld8(vt + r, mk, nj), v2 = lvs__ld8(vt + 2 * r, mk, nj);
+                const __m256 v3 = lvs__ld8(vt + 3 * r, mk, nj), v4 = lvs__ld8(vt + 4 * r, mk, nj);
+                const __m256 v5 = lvs__ld8(vt + 5 * r, mk, nj), v6 = lvs__ld8(vt + 6 * r, mk, nj);
+                const __m256 v7 = lvs__ld8(vt + 7 * r, mk, nj);
+                for (c = c0; c < c1; c++) {
+                    const float *xc = x0 + c;
+                    float *o = C + c * r + j0;
+                    __m256 a = lvs__ld8(o, mk, nj);
+                    a = _mm256_fmadd_ps(_mm256_broadcast_ss(xc), v0, a);
+                    a = _mm256_fmadd_ps(_mm256_broadcast_ss(xc + ldx), v1, a);
+                    a = _mm256_fmadd_ps(_mm256_broadcast_ss(xc + 2 * ldx), v2, a);
+                    a = _mm256_fmadd_ps(_mm256_broadcast_ss(xc + 3 * ldx), v3, a);
+                    a = _mm256_fmadd_ps(_mm256_broadcast_ss(xc + 4 * ldx), v4, a);
+                    a = _mm256_fmadd_ps(_mm256_broadcast_ss(xc + 5 * ldx), v5, a);
+                    a = _mm256_fmadd_ps(_mm256_broadcast_ss(xc + 6 * ldx), v6, a);
+                    a = _mm256_fmadd_ps(_mm256_broadcast_ss(xc + 7 * ldx), v7, a);
+                    if (nj == 8) _mm256_storeu_ps(o, a);
+                    else _mm256_maskstore_ps(o, mk, a);
+                }
+            }
+            for (; t < n; t++) {
+                const __m256 vt = lvs__ld8(v + t * r + j0, mk, nj);
+                for (c = c0; c < c1; c++) {
+                    float *o = C + c * r + j0;
+                    const __m256 a = _mm256_fmadd_ps(_mm256_broadcast_ss(X + t * ldx + c), vt, lvs__ld8(o, mk, nj));
+                    if (nj == 8) _mm256_storeu_ps(o, a);
+                    else _mm256_maskstore_ps(o, mk, a);
+                }
+            }
+        }
+        (void)j;
+#else
+        (void)j0;
+        for (t = 0; t < n; t++)
+            for (c = c0; c < c1; c++)
+                for (j = 0; j < r; j++) C[c * r + j] += X[t * ldx + c] * v[t * r + j];
+#endif
+    }
 }
 
 /* y += a x, elementwise (AVX2 with FMA when available). */
@@ -8791,37 +8876,36 @@ static void lvs__rowacc4(const float *w, int64_t ldw, int64_t nq, const float *x
     }
 }
 
-/* B [out, r] of projection i transposed into bt [r, out], so that the products with B run
-   along its long side. */
-static void lvs__lora_bt(const lvs_lora *lo, int64_t i, float *bt) {
-    const int64_t r = lo->o.rank, out = lo->out[i % 7];
-    int64_t o, j;
-    for (o = 0; o < out; o++)
-        for (j = 0; j < r; j++) bt[j * out + o] = lo->B[i][o * r + j];
+/* out [cols, rows] = a [rows, cols] transposed (the adapters' A and B, for lvs__xw and for
+   y += B ax along B's long side). */
+static void lvs__transpose(const float *a, int64_t rows, int64_t cols, float *out) {
+    int64_t i, j;
+    for (i = 0; i < rows; i++)
+        for (j = 0; j < cols; j++) out[j * rows + i] = a[i * cols + j];
 }
-/* ax [n, r] = scale * A x for the n rows of x ([n, in]), adapter projection i. */
-static void lvs__lora_ax(const lvs_lora *lo, int64_t i, const float *x, int64_t n, float *ax) {
-    const int64_t in = lo->in[i % 7];
-    lvs__dots_rt(lo->A[i], lo->o.rank, in, x, in, n, ax, lo->o.rank, lo->scale);
+/* ax [n, r] = scale * A x for the n rows of x ([n, in]), adapter projection i. at: [in, r]
+   scratch. */
+static void lvs__lora_ax(const lvs_lora *lo, int64_t i, const float *x, int64_t n, float *ax, float *at, int nt) {
+    const int64_t r = lo->o.rank, in = lo->in[i % 7];
+    lvs__transpose(lo->A[i], r, in, at);
+    lvs__xw(x, in, n, at, in, r, ax, r, lo->scale, nt);
 }
 /* LoRA on one projection i = layer * 7 + k: y[t] += scale * B (A x[t]) for the n rows of x
-   ([n, in]; y rows ldy apart). ax: [n, r] scratch, left holding scale * A x[t]; bt: [r, out]. */
+   ([n, in]; y rows ldy apart). ax: [n, r] scratch, left holding scale * A x[t]; work: r times
+   max(in, out) floats. */
 static void lvs__lora_fwd(const lvs_lora *lo, int64_t i, const float *x, int64_t n, float *y, int64_t ldy, float *ax,
-                          float *bt, int nt) {
-    const float *A = lo->A[i];
-    const int64_t r = lo->o.rank, in = lo->in[i % 7], out = lo->out[i % 7];
+                          float *work, int nt) {
+    const int64_t r = lo->o.rank, out = lo->out[i % 7];
     int64_t t;
-    if (!A) return;
-    (void)nt;
-    lvs__lora_bt(lo, i, bt);
-    LVS__PAR_FOR(n * r * (in + out) * 2, nt)
-    for (t = 0; t < n; t += 16) { /* 16 tokens at a time: ax = scale A x, then y += B ax */
-        const int64_t t1 = t + 16 < n ? t + 16 : n;
+    if (!lo->A[i]) return;
+    lvs__lora_ax(lo, i, x, n, ax, work, nt);
+    lvs__transpose(lo->B[i], out, r, work); /* B^T [r, out] */
+    LVS__PAR_FOR(n * r * out * 2, nt)
+    for (t = 0; t < n; t += 4) { /* y += B ax, four tokens per sweep of B^T */
         int64_t tt;
-        lvs__lora_ax(lo, i, x + t * in, t1 - t, ax + t * r);
-        for (tt = t; tt + 4 <= t1; tt += 4) /* four tokens per sweep of B */
-            lvs__rowacc4(ax + tt * r, r, 4, bt, out, out, 0, r, y + tt * ldy, ldy, 1, NULL);
-        for (; tt < t1; tt++) lvs__rowacc(ax + tt * r, bt, out, out, 0, r, y + tt * ldy, 1);
+        if (t + 4 <= n) lvs__rowacc4(ax + t * r, r, 4, work, out, out, 0, r, y + t * ldy, ldy, 1, NULL);
+        else
+            for (tt = t; tt < n; tt++) lvs__rowacc(ax + tt * r, work, out, out, 0, r, y + tt * ldy, 1);
     }
 }
 
@@ -9659,42 +9743,25 @@ static const float *lvs__lora_in(const lvs_lora *lo, uint64_t seed, int training
         for (c = 0; c < in; c++) drop[t * in + c] = x[t * in + c] * lvs__lora_keep(seed, i, t, c, lo->o.dropout);
     return drop;
 }
-static void lvs__gemm_tn(const float *A, int64_t r, int64_t n, const float *X, int64_t ldx, int64_t dim, float *C,
-                         int64_t ldc, int accumulate, float *pack, int nt);
 /* Backward through the adapter of projection i: with dy [n, out] (rows ldy apart), the
    adapter's input xd [n, in] (dropout applied) and ax [n, r], scale * A xd as the forward pass
    left it, accumulates scale * B^T dy A into dx (times the dropout factors) and, when g is not
-   NULL, the gradients of A and B into g. Scratch: u and the transposes of ax and u [n, r]
-   each, bt and dbt [r, out]. */
+   NULL, the gradients of A and B into g. u: [n, r] scratch; work: [in, r]. */
 static void lvs__lora_back(const lvs_lora *lo, lvs_lora *g, int64_t i, const float *xd, const float *dy, int64_t ldy,
-                           int64_t n, float *dx, const float *ax, float *u, float *bt, float *dbt, uint64_t seed,
-                           int training, float *pack, int nt) {
-    const float *A = lo->A[i], sc = lo->scale;
+                           int64_t n, float *dx, const float *ax, float *u, float *work, uint64_t seed, int training,
+                           int nt) {
+    const float *A = lo->A[i];
     const int64_t r = lo->o.rank, in = lo->in[i % 7], out = lo->out[i % 7];
     const int drop = training && lo->o.dropout > 0;
-    float *axt = u + n * r, *ut = axt + n * r;
     int64_t t, j;
     if (!A) return;
-    (void)nt;
-    lvs__lora_bt(lo, i, bt);
-    LVS__PAR_FOR(n * r * out * 2, nt)
-    for (t = 0; t < n; t += 16) { /* u = scale B^T dy, and the transposes */
-        const int64_t t1 = t + 16 < n ? t + 16 : n;
-        int64_t tt, jj;
-        lvs__dots_rt(bt, r, out, dy + t * ldy, ldy, t1 - t, u + t * r, r, sc);
-        for (tt = t; tt < t1; tt++)
-            for (jj = 0; jj < r; jj++) {
-                axt[jj * n + tt] = ax[tt * r + jj];
-                ut[jj * n + tt] = u[tt * r + jj];
-            }
-    }
-    if (g) {
-        float *gA = g->gA[i], *gB = g->gB[i];
-        /* dA[j] += sum_t u[t][j] xd[t]; dB^T[j] = scale sum_t ax[t][j] dy[t] */
-        lvs__gemm_tn(ut, r, n, xd, in, in, gA, in, 1, pack, nt);
-        lvs__gemm_tn(axt, r, n, dy, ldy, out, dbt, out, 0, pack, nt);
-        for (t = 0; t < out; t++)
-            for (j = 0; j < r; j++) gB[t * r + j] += dbt[j * out + t];
+    lvs__xw(dy, ldy, n, lo->B[i], out, r, u, r, lo->scale, nt); /* u = scale B^T dy */
+    if (g) { /* dA += sum_t u_t xd_t^T; dB += sum_t dy_t ax_t^T (ax holds the scale) */
+        memset(work, 0, sizeof(float) * (size_t)(in * r));
+        lvs__xtv(xd, in, n, in, u, r, work, nt);
+        for (t = 0; t < in; t++)
+            for (j = 0; j < r; j++) g->gA[i][j * in + t] += work[t * r + j];
+        lvs__xtv(dy, ldy, n, out, ax, r, g->gB[i], nt);
     }
     LVS__PAR_FOR(n * r * in * 2, nt)
     for (t = 0; t < n; t += 4) { /* dx += (A^T u) x dropout factors, four tokens per sweep of A */
@@ -9918,29 +9985,6 @@ static int lvs__pack_panels(const lvs__mat *W, float *out, int nt) {
     }
     LVS_FREE(buf);
     return 1;
-}
-
-/* C[j][c] (+)= sum_t A[j][t] X[t][c] for j < r, c < dim, t < n (A: [r, n]; X rows ldx apart):
-   LoRA's weight gradients. Per 16-column panel of C (one thread each), X's panel is copied
-   into [n][16] and swept by A's rows; each output one sum over t in order.
-   pack: LVS__PANEL x n floats per thread. */
-static void lvs__gemm_tn(const float *A, int64_t r, int64_t n, const float *X, int64_t ldx, int64_t dim, float *C,
-                         int64_t ldc, int accumulate, float *pack, int nt) {
-    const int64_t npanel = (dim + LVS__PANEL - 1) / LVS__PANEL;
-    int64_t p;
-    (void)nt;
-    LVS__PAR_FOR(r * n * dim, nt)
-    for (p = 0; p < npanel; p++) {
-        float *pk = pack + (int64_t)LVS__TID() * LVS__PANEL * n;
-        const int64_t c0 = p * LVS__PANEL;
-        const int nj = (int)(dim - c0 < LVS__PANEL ? dim - c0 : LVS__PANEL);
-        int64_t t, j;
-        for (t = 0; t < n; t++)
-            if (nj == LVS__PANEL) lvs__copy16(pk + t * LVS__PANEL, X + t * ldx + c0);
-            else
-                for (j = 0; j < LVS__PANEL; j++) pk[t * LVS__PANEL + j] = j < nj ? X[t * ldx + c0 + j] : 0.0f;
-        lvs__gemm_panel(A, n, r, pk, n, C + c0, ldc, nj, accumulate, NULL, NULL);
-    }
 }
 
 /* Rows t < n of x (ld apart), cols wide, as panels of 16 rows, each [cols][16]:
@@ -10329,9 +10373,9 @@ struct lvs_tape {
     float *qs;
     float *logits, *dlogits;    /* grown per call */
     size_t logits_cap;
-    float *lbuf;                /* LoRA scratch, grown per call: ax, u, (scale ax)^T, u^T [cap, r], B^T and dB^T [r, wide],
-                                   the dropped input [cap, wide], then per record and projection the
-                                   forward pass's scale * A x [cap, r] (lvs__lax) */
+    float *lbuf;                /* LoRA scratch, grown per call: u [cap, r], A^T or B^T [wide, r], the dropped
+                                   input [cap, wide], then per record and projection the forward pass's
+                                   scale * A x [cap, r] (lvs__lax) */
     size_t lbuf_cap;
     int64_t lwide;              /* the widest projection side */
     const int64_t *seg;         /* this call's sequences: [start, length] pairs */
@@ -10345,7 +10389,7 @@ struct lvs_tape {
 
 /* Where the forward pass leaves scale * A x of block l's projection k for the backward pass. */
 static float *lvs__lax(const lvs_tape *t, const lvs_lora *lo, int64_t l, int k) {
-    return t->lbuf + (4 * t->cap + 2 * t->lwide) * lo->o.rank + (lo->o.dropout > 0 ? t->cap * t->lwide : 0) +
+    return t->lbuf + (t->cap + t->lwide) * lo->o.rank + (lo->o.dropout > 0 ? t->cap * t->lwide : 0) +
            ((t->recompute ? 0 : l) * 7 + k) * t->cap * lo->o.rank;
 }
 
@@ -10460,8 +10504,7 @@ LVSDEF lvs_status lvs_tape_create(lvs_tape **out, const lvs_model *m, int64_t ma
         LVS__CARVE(t->sin, float, T * half);
         LVS__CARVE(t->scores, float, LVS__ATTN_SCRATCH(T, qd, kvd, t->nt));
         LVS__CARVE(t->kept, float, 2 * H * t->kept_n * LVS__N16(t->kept_n));
-        LVS__CARVE(t->pack, float, lvs__max64(lvs__max64(LVS__FWD_SCRATCH(T, wide, t->nt), LVS__DX_SCRATCH(wide, t->nt)),
-                                              (int64_t)LVS__PANEL * T * t->nt)); /* the last: lvs__gemm_tn */
+        LVS__CARVE(t->pack, float, lvs__max64(LVS__FWD_SCRATCH(T, wide, t->nt), LVS__DX_SCRATCH(wide, t->nt)));
         LVS__CARVE(t->qx, int8_t, T * wide);
         LVS__CARVE(t->qs, float, T * lvs_q8_nblocks(wide));
         if (pass) break;
@@ -10505,8 +10548,8 @@ static void lvs__block_fwd(const lvs_model *m, lvs_tape *t, const lvs_backward_r
     float *ao, *mo;
     int sg;
 #define LVS__LIN(k, x_) lvs__lora_in(lo, r->dropout_seed, training, l * 7 + (k), (x_), n, \
-                                     t->lbuf + 4 * t->cap * lo->o.rank + 2 * t->lwide * lo->o.rank)
-#define LVS__LBT (t->lbuf + 4 * t->cap * lo->o.rank)
+                                     t->lbuf + (t->cap + t->lwide) * lo->o.rank)
+#define LVS__LBT (t->lbuf + t->cap * lo->o.rank)
     LVS__PAR_FOR(n * d * 8, nt)
     for (rr = 0; rr < n; rr++) lvs__norm(m, x + rr * d, Ly->attn_norm, Ly->attn_norm_b, t->xn + rr * d);
     lvs__matmul_fwd(&Ly->wk, t->xn, n, b->k, kvd, Ly->bk, t->pack, nt); /* xn packed once for k, v (and q) */
@@ -10587,16 +10630,15 @@ static void lvs__block_back(const lvs_model *m, lvs_tape *t, const lvs_backward_
     const lvs_lora *lo = m->lora;
     lvs_lora *lg = r->lora_grads;
     const int training = lg != NULL;
-    float *lu = lo ? t->lbuf + t->cap * lo->o.rank : NULL;
+    float *lu = lo ? t->lbuf : NULL;
     const float *dy;
     lvs__attn A;
     int64_t rr;
     int sg;
 #define LVS__LBACK(k, x_, dy_, ldy_, dx_) \
     do { if (lo && lo->A[l * 7 + (k)]) lvs__lora_back(lo, lg, l * 7 + (k), LVS__LIN(k, x_), dy_, ldy_, n, dx_, \
-                                                     lvs__lax(t, lo, l, k), lu, \
-                                                     LVS__LBT, LVS__LBT + t->lwide * lo->o.rank, r->dropout_seed, \
-                                                     training, t->pack, nt); } while (0)
+                                                     lvs__lax(t, lo, l, k), lu, LVS__LBT, r->dropout_seed, training, \
+                                                     nt); } while (0)
     lvs__site_put(r, LVS_SITE_RESID_POST, (int)l, t->dx, n * d);
     lvs__site_put(r, LVS_SITE_MLP_OUT, (int)l, t->dx, n * d);
     /* MLP: x_out = xm + [post norm] Wd act(g, u), g = Wg xn2, u = Wu xn2, xn2 = norm(xm) */
@@ -10612,12 +10654,8 @@ static void lvs__block_back(const lvs_model *m, lvs_tape *t, const lvs_backward_
     if (wg || (lo && lo->A[l * 7 + 6])) {
         float *hh = t->du; /* h itself, for dWd and the adapter (du is filled below) */
         lvs__act_fwd(m, b->g, b->u, hh, n * ff, nt);
-        if (lo && lo->A[l * 7 + 6] && t->recompute && !Ly->post_mlp_norm) { /* the recomputed forward stopped short */
-            const float *xl = LVS__LIN(6, hh);
-            LVS__PAR_FOR(n * lo->o.rank * ff * 2, nt)
-            for (rr = 0; rr < n; rr += 16)
-                lvs__lora_ax(lo, l * 7 + 6, xl + rr * ff, n - rr < 16 ? n - rr : 16, lvs__lax(t, lo, l, 6) + rr * lo->o.rank);
-        }
+        if (lo && lo->A[l * 7 + 6] && t->recompute && !Ly->post_mlp_norm) /* the recomputed forward stopped short */
+            lvs__lora_ax(lo, l * 7 + 6, LVS__LIN(6, hh), n, lvs__lax(t, lo, l, 6), LVS__LBT, nt);
         if (wg) lvs__matmul_dw(dy, d, hh, ff, n, d, ff, wg[6], wg[13], nt);
         LVS__LBACK(6, hh, dy, d, t->hbuf);
     }
@@ -10966,7 +11004,7 @@ LVSDEF lvs_status lvs_backward(const lvs_model *m, lvs_tape *t, lvs_backward_req
         size_t need;
         wide = wide > c->intermediate_size ? wide : c->intermediate_size;
         t->lwide = wide;
-        need = (size_t)((4 * t->cap + 2 * wide) * m->lora->o.rank + (m->lora->o.dropout > 0 ? t->cap * wide : 0) +
+        need = (size_t)((t->cap + wide) * m->lora->o.rank + (m->lora->o.dropout > 0 ? t->cap * wide : 0) +
                         (t->recompute ? 1 : c->n_layers) * 7 * t->cap * m->lora->o.rank);
         if (need > t->lbuf_cap) {
             LVS_FREE(t->lbuf);
