@@ -9743,44 +9743,6 @@ static const float *lvs__lora_in(const lvs_lora *lo, uint64_t seed, int training
         for (c = 0; c < in; c++) drop[t * in + c] = x[t * in + c] * lvs__lora_keep(seed, i, t, c, lo->o.dropout);
     return drop;
 }
-/* Backward through the adapter of projection i: with dy [n, out] (rows ldy apart), the
-   adapter's input xd [n, in] (dropout applied) and ax [n, r], scale * A xd as the forward pass
-   left it, accumulates scale * B^T dy A into dx (times the dropout factors) and, when g is not
-   NULL, the gradients of A and B into g. u: [n, r] scratch; work: [in, r]. */
-static void lvs__lora_back(const lvs_lora *lo, lvs_lora *g, int64_t i, const float *xd, const float *dy, int64_t ldy,
-                           int64_t n, float *dx, const float *ax, float *u, float *work, uint64_t seed, int training,
-                           int nt) {
-    const float *A = lo->A[i];
-    const int64_t r = lo->o.rank, in = lo->in[i % 7], out = lo->out[i % 7];
-    const int drop = training && lo->o.dropout > 0;
-    int64_t t, j;
-    if (!A) return;
-    lvs__xw(dy, ldy, n, lo->B[i], out, r, u, r, lo->scale, nt); /* u = scale B^T dy */
-    if (g) { /* dA += sum_t u_t xd_t^T; dB += sum_t dy_t ax_t^T (ax holds the scale) */
-        memset(work, 0, sizeof(float) * (size_t)(in * r));
-        lvs__xtv(xd, in, n, in, u, r, work, nt);
-        for (t = 0; t < in; t++)
-            for (j = 0; j < r; j++) g->gA[i][j * in + t] += work[t * r + j];
-        lvs__xtv(dy, ldy, n, out, ax, r, g->gB[i], nt);
-    }
-    LVS__PAR_FOR(n * r * in * 2, nt)
-    for (t = 0; t < n; t += 4) { /* dx += (A^T u) x dropout factors, four tokens per sweep of A */
-        int64_t jj, c, tt;
-        if (!drop && t + 4 <= n) lvs__rowacc4(u + t * r, r, 4, A, in, in, 0, r, dx + t * in, in, 1, NULL);
-        else
-            for (tt = t; tt < t + 4 && tt < n; tt++) {
-                float *dt = dx + tt * in;
-                if (!drop) lvs__rowacc(u + tt * r, A, in, in, 0, r, dt, 1);
-                else
-                    for (c = 0; c < in; c++) {
-                        float v = 0;
-                        for (jj = 0; jj < r; jj++) v += u[tt * r + jj] * A[jj * in + c];
-                        dt[c] += v * lvs__lora_keep(seed, i, tt, c, lo->o.dropout);
-                    }
-            }
-    }
-}
-
 /* The matrix products of the backward pass (and of its forward pass, for float weights) run
    on packed panels: 16 columns of the right-hand matrix, dequantized to f32 and laid out
    [K][16] contiguously, then a register tile of 6 rows x 16 columns sweeps them (rows given
@@ -9815,8 +9777,11 @@ static void lvs__copy16(float *dst, const float *src) {
     for (i = 0; i < 16; i++) dst[i] = src[i];
 #endif
 }
+/* More steps of a tile's sums after its K (a product's fused low-rank term, see lvs__lora_tail):
+   row t of the left operand at A + t * lda, the right one packed [K][16]. */
+typedef struct lvs__tail { const float *A; int64_t lda; const float *B; int64_t K; } lvs__tail;
 static void lvs__gemm_panel(const float *A, int64_t lda, int64_t n, const float *B, int64_t K, float *C, int64_t ldc,
-                            int nj, int accumulate, const float *bias, const char *pf) {
+                            int nj, int accumulate, const float *bias, const char *pf, const lvs__tail *tl) {
     int64_t t0, k;
     int t, j;
     for (t0 = 0; t0 < n; t0 += 6) {
@@ -9842,6 +9807,12 @@ static void lvs__gemm_panel(const float *A, int64_t lda, int64_t n, const float 
                 for (k = 0; k < K; k++, b += 16) { LVS__PREFETCH(pf + 64 * k); LVS__GEMM_K(k) }
             else
                 for (k = 0; k < K; k++, b += 16) { LVS__GEMM_K(k) }
+            if (tl) {
+#define LVS__TROW(t) (tl->A + (t0 + (t) < n ? t0 + (t) : n - 1) * tl->lda)
+                a0 = LVS__TROW(0), a1 = LVS__TROW(1), a2 = LVS__TROW(2), a3 = LVS__TROW(3), a4 = LVS__TROW(4), a5 = LVS__TROW(5);
+#undef LVS__TROW
+                for (k = 0, b = tl->B; k < tl->K; k++, b += 16) { LVS__GEMM_K(k) }
+            }
 #undef LVS__GEMM_K
             if (nj == LVS__PANEL && t0 + 6 <= n) { /* a whole tile: C = base + acc, 8 at a time */
 #define LVS__GEMM_ROW(t, x0, x1)                                                                                       \
@@ -9871,6 +9842,11 @@ static void lvs__gemm_panel(const float *A, int64_t lda, int64_t n, const float 
                 const float a = ar[t][k];
                 for (j = 0; j < LVS__PANEL; j++) acc[t][j] += a * B[k * LVS__PANEL + j];
             }
+        for (k = 0; tl && k < tl->K; k++)
+            for (t = 0; t < 6; t++) {
+                const float a = tl->A[(t0 + t < n ? t0 + t : n - 1) * tl->lda + k];
+                for (j = 0; j < LVS__PANEL; j++) acc[t][j] += a * tl->B[k * LVS__PANEL + j];
+            }
 #endif
         for (t = 0; t < 6 && t0 + t < n; t++) {
             float *o = C + (t0 + t) * ldc;
@@ -9883,14 +9859,16 @@ static void lvs__gemm_panel(const float *A, int64_t lda, int64_t n, const float 
    Many rows of dy: packed panels of W's columns, taken from tw when not NULL (W packed once
    by lvs__pack_panels), else copied block by block. A few (the loss rows through lm_head): W is
    streamed once, row by row, in LVS__DX_CHUNKS fixed chunks whose partial sums are added in
-   order (the same bits for any thread count). pack: LVS__DX_SCRATCH(cols, threads) floats. */
+   order (the same bits for any thread count). pack: LVS__DX_SCRATCH(cols, threads) floats.
+   tl (or NULL): a fused term dx[t][k] += sum_j tl->A[t * lda + j] P[j][k], P packed like tw
+   ([panel][tl->K][16]), added to the first block's sums (an adapter's A^T u). */
 #define LVS__DX_CHUNKS 8
 #define LVS__DX_RB 256
 #define LVS__DX_GROUP 16
 #define LVS__DX_PER_THREAD ((int64_t)LVS__DX_GROUP * (LVS__DX_RB + 1) * 16 + LVS__DX_GROUP * 16)
 #define LVS__DX_SCRATCH(cols, nt) (LVS__DX_PER_THREAD * (nt) + LVS__DX_CHUNKS * 14 * (cols) + (cols))
 static void lvs__matmul_dx(const lvs__mat *W, const float *dy, int64_t ldy, int64_t n, float *dx, int64_t ldx,
-                           int accumulate, const float *tw, float *pack, int nt) {
+                           int accumulate, const float *tw, float *pack, int nt, const lvs__tail *tl) {
     const int64_t rows = W->rows, cols = W->cols;
     int64_t p;
     (void)nt;
@@ -9918,6 +9896,8 @@ static void lvs__matmul_dx(const lvs__mat *W, const float *dy, int64_t ldy, int6
             for (k = 0; k < cols; k++) {
                 float s = accumulate ? dx[t * ldx + k] : 0.0f;
                 for (p = 0; p < LVS__DX_CHUNKS; p++) s += pack[p * (n + 1) * cols + t * cols + k];
+                for (p = 0; tl && p < tl->K; p++)
+                    s += tl->A[t * tl->lda + p] * tl->B[((k / LVS__PANEL) * tl->K + p) * LVS__PANEL + k % LVS__PANEL];
                 dx[t * ldx + k] = s;
             }
         return;
@@ -9956,9 +9936,11 @@ static void lvs__matmul_dx(const lvs__mat *W, const float *dy, int64_t ldy, int6
                         const float *B = tw ? tw + ((g0 + q) * rows + rb) * LVS__PANEL : pk + q * (nr + 1) * LVS__PANEL;
                         const float *next = !tw ? NULL : q + 1 < ng ? B + rows * LVS__PANEL
                                           : rb + LVS__DX_RB < rows ? tw + (g0 * rows + rb + LVS__DX_RB) * LVS__PANEL : NULL;
+                        lvs__tail lt;
+                        if (tl) lt.A = tl->A, lt.lda = tl->lda, lt.B = tl->B + (g0 + q) * tl->K * LVS__PANEL, lt.K = tl->K;
                         lvs__gemm_panel(dy + rb, ldy, n, B, nr, dx + kq, ldx,
                                         (int)(cols - kq < LVS__PANEL ? cols - kq : LVS__PANEL), accumulate || rb > 0, NULL,
-                                        (const char *)next);
+                                        (const char *)next, tl && rb == 0 ? &lt : NULL);
                     }
                 }
             }
@@ -10015,10 +9997,12 @@ static void lvs__pack16(const float *x, int64_t n, int64_t ld, int64_t cols, flo
 /* y[t][r] = sum_k x[t][k] W[r][k] + bias[r] (int8 W dequantized, activations kept in f32):
    the activations are packed into panels of 16 tokens, and tiles of 6 weight rows (read in
    place when f32) sweep them. pack: LVS__FWD_SCRATCH(n, cols, threads) floats; x NULL: pack
-   holds the panels of the x of the previous call (the same n and cols), packed then. */
+   holds the panels of the x of the previous call (the same n and cols), packed then. tl (or
+   NULL): a fused term y[t][r] += sum_j tl->A[r * lda + j] Q[j][t], Q packed like x's panels
+   ([panel][tl->K][16]; an adapter's B (scale A x)). */
 #define LVS__FWD_SCRATCH(n, cols, nt) ((((n) + 15) / 16 * 16) * (cols) + 6 * (int64_t)(nt) * (cols))
 static void lvs__matmul_fwd(const lvs__mat *W, const float *x, int64_t n, float *y, int64_t ldy, const float *bias,
-                            float *pack, int nt) {
+                            float *pack, int nt, const lvs__tail *tl) {
     const int64_t K = W->cols, R = W->rows, np = (n + 15) / 16, ntile = (R + 5) / 6;
     int64_t tile;
     if (x) lvs__pack16(x, n, K, K, pack, nt);
@@ -10035,7 +10019,9 @@ static void lvs__matmul_fwd(const lvs__mat *W, const float *x, int64_t n, float 
             A = wb;
         }
         for (p = 0; p < np; p++) {
-            lvs__gemm_panel(A, K, nr, pack + p * K * LVS__PANEL, K, c, LVS__PANEL, LVS__PANEL, 0, NULL, NULL);
+            lvs__tail lt;
+            if (tl) lt.A = tl->A + r0 * tl->lda, lt.lda = tl->lda, lt.B = tl->B + p * tl->K * LVS__PANEL, lt.K = tl->K;
+            lvs__gemm_panel(A, K, nr, pack + p * K * LVS__PANEL, K, c, LVS__PANEL, LVS__PANEL, 0, NULL, NULL, tl ? &lt : NULL);
             j = 0;
 #ifdef LVS__AVX2
             if (nr == 6) { /* the tile [6 rows][16 tokens] transposed 8 tokens at a time */
@@ -10058,6 +10044,62 @@ static void lvs__matmul_fwd(const lvs__mat *W, const float *x, int64_t n, float 
             for (; j < LVS__PANEL && p * LVS__PANEL + j < n; j++)
                 for (i = 0; i < nr; i++)
                     y[(p * LVS__PANEL + j) * ldy + r0 + i] = c[i * LVS__PANEL + j] + (bias ? bias[r0 + i] : 0.0f);
+        }
+    }
+}
+
+/* The adapter of projection i inside the products (r: its rank):
+   forward, y = W x + B (scale A x): lvs__lora_tail computes ax = scale A x [n, r] (kept for
+   the backward pass), packs its rows from r0 on into q like x's panels and returns the tail for
+   lvs__matmul_fwd;
+   backward, dx = dy W + (scale B^T dy) A: lvs__lora_pre computes u = scale B^T dy [n, r] and
+   packs A's column panels into ap ([(in + 15) / 16][r][16]), returning the tail for
+   lvs__matmul_dx, or NULL with dropout while training (lvs__lora_post then adds A^T u times the
+   dropout factors); lvs__lora_post adds the gradients of A and B into g when it is not NULL.
+   x, xd: the adapter's input (dropout applied); work: [in, r] scratch. */
+static const lvs__tail *lvs__lora_tail(const lvs_lora *lo, int64_t i, const float *x, int64_t n, int64_t r0, float *ax,
+                                       float *work, float *q, lvs__tail *tl, int nt) {
+    const int64_t r = lo->o.rank;
+    lvs__lora_ax(lo, i, x, n, ax, work, nt);
+    lvs__pack16(ax + r0 * r, n - r0, r, r, q, nt);
+    tl->A = lo->B[i], tl->lda = r, tl->B = q, tl->K = r;
+    return tl;
+}
+static const lvs__tail *lvs__lora_pre(const lvs_lora *lo, int64_t i, const float *dy, int64_t ldy, int64_t n, int64_t r0,
+                                      float *u, float *ap, int training, lvs__tail *tl, int nt) {
+    const float *A = lo->A[i];
+    const int64_t r = lo->o.rank, in = lo->in[i % 7], out = lo->out[i % 7];
+    int64_t q, j, c;
+    lvs__xw(dy, ldy, n, lo->B[i], out, r, u, r, lo->scale, nt);
+    if (training && lo->o.dropout > 0) return NULL;
+    for (q = 0; q < (in + 15) / 16; q++)
+        for (j = 0; j < r; j++)
+            for (c = 0; c < 16; c++) ap[(q * r + j) * 16 + c] = 16 * q + c < in ? A[j * in + 16 * q + c] : 0.0f;
+    tl->A = u + r0 * r, tl->lda = r, tl->B = ap, tl->K = r;
+    return tl;
+}
+static void lvs__lora_post(const lvs_lora *lo, lvs_lora *g, int64_t i, const float *xd, const float *dy, int64_t ldy,
+                           int64_t n, float *dx, const float *ax, const float *u, float *work, uint64_t seed, int training,
+                           int nt) {
+    const float *A = lo->A[i];
+    const int64_t r = lo->o.rank, in = lo->in[i % 7], out = lo->out[i % 7];
+    int64_t t, j;
+    (void)nt;
+    if (g) { /* dA += sum_t u_t xd_t^T (through dA^T in work); dB += sum_t dy_t ax_t^T (ax holds the scale) */
+        memset(work, 0, sizeof(float) * (size_t)(in * r));
+        lvs__xtv(xd, in, n, in, u, r, work, nt);
+        for (t = 0; t < in; t++)
+            for (j = 0; j < r; j++) g->gA[i][j * in + t] += work[t * r + j];
+        lvs__xtv(dy, ldy, n, out, ax, r, g->gB[i], nt);
+    }
+    if (!training || lo->o.dropout <= 0) return;
+    LVS__PAR_FOR(n * r * in * 2, nt)
+    for (t = 0; t < n; t++) { /* dx += (A^T u) x the dropout factors */
+        int64_t c, jj;
+        for (c = 0; c < in; c++) {
+            float v = 0;
+            for (jj = 0; jj < r; jj++) v += u[t * r + jj] * A[jj * in + c];
+            dx[t * in + c] += v * lvs__lora_keep(seed, i, t, c, lo->o.dropout);
         }
     }
 }
@@ -10373,9 +10415,7 @@ struct lvs_tape {
     float *qs;
     float *logits, *dlogits;    /* grown per call */
     size_t logits_cap;
-    float *lbuf;                /* LoRA scratch, grown per call: u [cap, r], A^T or B^T [wide, r], the dropped
-                                   input [cap, wide], then per record and projection the forward pass's
-                                   scale * A x [cap, r] (lvs__lax) */
+    float *lbuf;                /* LoRA scratch, grown per call (lvs__lwork) */
     size_t lbuf_cap;
     int64_t lwide;              /* the widest projection side */
     const int64_t *seg;         /* this call's sequences: [start, length] pairs */
@@ -10387,10 +10427,15 @@ struct lvs_tape {
     uint64_t pc_bytes;
 };
 
-/* Where the forward pass leaves scale * A x of block l's projection k for the backward pass. */
+/* The tape's LoRA scratch (r: the rank): u = scale B^T dy, or the packed scale A x of the
+   forward pass, [cap + 16, r]; then lvs__lwork's [wide + 16, r] (A^T, A's panels, dA^T); then
+   lvs__ldrop's dropped input [cap, wide] (with dropout); then lvs__lax's scale * A x of every
+   record's projections, [cap, r] each, which the forward pass leaves for the backward pass. */
+#define LVS__LBUF(cap, wide, r, drop, nrec) (((cap) + (wide) + 32) * (r) + ((drop) ? (cap) * (wide) : 0) + (nrec) * 7 * (cap) * (r))
+static float *lvs__lwork(const lvs_tape *t, const lvs_lora *lo) { return t->lbuf + (t->cap + 16) * lo->o.rank; }
+static float *lvs__ldrop(const lvs_tape *t, const lvs_lora *lo) { return lvs__lwork(t, lo) + (t->lwide + 16) * lo->o.rank; }
 static float *lvs__lax(const lvs_tape *t, const lvs_lora *lo, int64_t l, int k) {
-    return t->lbuf + (t->cap + t->lwide) * lo->o.rank + (lo->o.dropout > 0 ? t->cap * t->lwide : 0) +
-           ((t->recompute ? 0 : l) * 7 + k) * t->cap * lo->o.rank;
+    return lvs__ldrop(t, lo) + (lo->o.dropout > 0 ? t->cap * t->lwide : 0) + ((t->recompute ? 0 : l) * 7 + k) * t->cap * lo->o.rank;
 }
 
 static void lvs__tape_drop_panels(lvs_tape *t) {
@@ -10422,8 +10467,8 @@ static const float *lvs__tape_panels(lvs_tape *t, const lvs__mat *W, int64_t n) 
     return p;
 }
 static void lvs__dx(lvs_tape *t, const lvs__mat *W, const float *dy, int64_t ldy, int64_t n, float *dx, int64_t ldx,
-                    int accumulate) {
-    lvs__matmul_dx(W, dy, ldy, n, dx, ldx, accumulate, lvs__tape_panels(t, W, n), t->pack, t->nt);
+                    int accumulate, const lvs__tail *tl) {
+    lvs__matmul_dx(W, dy, ldy, n, dx, ldx, accumulate, lvs__tape_panels(t, W, n), t->pack, t->nt, tl);
 }
 
 LVSDEF void lvs_tape_free(lvs_tape *t) {
@@ -10544,22 +10589,20 @@ static void lvs__block_fwd(const lvs_model *m, lvs_tape *t, const lvs_backward_r
     const lvs_lora *lo = m->lora;
     const int training = r->lora_grads != NULL;
     lvs__attn A;
+    lvs__tail tl;
     int64_t i, rr;
     float *ao, *mo;
     int sg;
-#define LVS__LIN(k, x_) lvs__lora_in(lo, r->dropout_seed, training, l * 7 + (k), (x_), n, \
-                                     t->lbuf + (t->cap + t->lwide) * lo->o.rank)
-#define LVS__LBT (t->lbuf + t->cap * lo->o.rank)
+#define LVS__LIN(k, x_) lvs__lora_in(lo, r->dropout_seed, training, l * 7 + (k), (x_), n, lvs__ldrop(t, lo))
+#define LVS__LT(k, x_, r0_) (lo && lo->A[l * 7 + (k)] ? lvs__lora_tail(lo, l * 7 + (k), LVS__LIN(k, x_), n, r0_, \
+                                    lvs__lax(t, lo, l, k), lvs__lwork(t, lo), t->lbuf, &tl, nt) : NULL)
     LVS__PAR_FOR(n * d * 8, nt)
     for (rr = 0; rr < n; rr++) lvs__norm(m, x + rr * d, Ly->attn_norm, Ly->attn_norm_b, t->xn + rr * d);
-    lvs__matmul_fwd(&Ly->wk, t->xn, n, b->k, kvd, Ly->bk, t->pack, nt); /* xn packed once for k, v (and q) */
-    lvs__matmul_fwd(&Ly->wv, NULL, n, b->v, kvd, Ly->bv, t->pack, nt);
-    lvs__matmul_fwd(&Ly->wq, r0 ? t->xn + r0 * d : NULL, n - r0, b->q + r0 * qd, qd, Ly->bq, t->pack, nt);
-    if (lo) {
-        lvs__lora_fwd(lo, l * 7 + 0, LVS__LIN(0, t->xn), n, b->q, qd, lvs__lax(t, lo, l, 0), LVS__LBT, nt);
-        lvs__lora_fwd(lo, l * 7 + 1, LVS__LIN(1, t->xn), n, b->k, kvd, lvs__lax(t, lo, l, 1), LVS__LBT, nt);
-        lvs__lora_fwd(lo, l * 7 + 2, LVS__LIN(2, t->xn), n, b->v, kvd, lvs__lax(t, lo, l, 2), LVS__LBT, nt);
-    }
+    /* xn packed once for k, v (and q); the adapters fused into the products (lvs__lora_tail) */
+    lvs__matmul_fwd(&Ly->wk, t->xn, n, b->k, kvd, Ly->bk, t->pack, nt, LVS__LT(1, t->xn, 0));
+    lvs__matmul_fwd(&Ly->wv, NULL, n, b->v, kvd, Ly->bv, t->pack, nt, LVS__LT(2, t->xn, 0));
+    lvs__matmul_fwd(&Ly->wq, r0 ? t->xn + r0 * d : NULL, n - r0, b->q + r0 * qd, qd, Ly->bq, t->pack, nt,
+                    LVS__LT(0, t->xn, r0));
     LVS__PAR_FOR(n * (H + KV) * hd * 4, nt)
     for (rr = 0; rr < (m->rope ? n : 0); rr++) {
         int64_t h, p = pos[rr];
@@ -10575,8 +10618,7 @@ static void lvs__block_fwd(const lvs_model *m, lvs_tape *t, const lvs_backward_r
         lvs__attn_fwd(&A, t->scores, nt);
     }
     ao = Ly->post_attn_norm ? b->ao : t->t2;
-    lvs__matmul_fwd(&Ly->wo, b->att + r0 * qd, n - r0, ao + r0 * d, d, Ly->bo, t->pack, nt);
-    if (lo) lvs__lora_fwd(lo, l * 7 + 3, LVS__LIN(3, b->att), n, ao, d, lvs__lax(t, lo, l, 3), LVS__LBT, nt);
+    lvs__matmul_fwd(&Ly->wo, b->att + r0 * qd, n - r0, ao + r0 * d, d, Ly->bo, t->pack, nt, LVS__LT(3, b->att, r0));
     LVS__PAR_FOR(Ly->post_attn_norm ? n * d * 8 : 0, nt)
     for (rr = r0; rr < (Ly->post_attn_norm ? n : 0); rr++)
         lvs__norm(m, ao + rr * d, Ly->post_attn_norm, NULL, t->t2 + rr * d);
@@ -10586,18 +10628,15 @@ static void lvs__block_fwd(const lvs_model *m, lvs_tape *t, const lvs_backward_r
     lvs__bhooks(r, pos, LVS_SITE_RESID_MID, (int)l, b->xm, d);
     LVS__PAR_FOR(n * d * 8, nt)
     for (rr = r0; rr < n; rr++) lvs__norm(m, b->xm + rr * d, Ly->mlp_norm, Ly->mlp_norm_b, t->xn + rr * d);
-    if (m->gated) lvs__matmul_fwd(&Ly->wg, t->xn + r0 * d, n - r0, b->g + r0 * ff, ff, Ly->bg, t->pack, nt);
-    lvs__matmul_fwd(&Ly->wu, m->gated ? NULL : t->xn + r0 * d, n - r0, b->u + r0 * ff, ff, Ly->bu, t->pack, nt);
-    if (lo) {
-        lvs__lora_fwd(lo, l * 7 + 4, LVS__LIN(4, t->xn), n, b->g, ff, lvs__lax(t, lo, l, 4), LVS__LBT, nt);
-        lvs__lora_fwd(lo, l * 7 + 5, LVS__LIN(5, t->xn), n, b->u, ff, lvs__lax(t, lo, l, 5), LVS__LBT, nt);
-    }
+    if (m->gated)
+        lvs__matmul_fwd(&Ly->wg, t->xn + r0 * d, n - r0, b->g + r0 * ff, ff, Ly->bg, t->pack, nt, LVS__LT(4, t->xn, r0));
+    lvs__matmul_fwd(&Ly->wu, m->gated ? NULL : t->xn + r0 * d, n - r0, b->u + r0 * ff, ff, Ly->bu, t->pack, nt,
+                    LVS__LT(5, t->xn, r0));
     /* recomputing for the backward pass: the MLP's inputs are enough, and the output before a post norm */
     if (!xout && !Ly->post_mlp_norm) return;
     lvs__act_fwd(m, b->g + r0 * ff, b->u + r0 * ff, t->hbuf + r0 * ff, (n - r0) * ff, nt);
     mo = Ly->post_mlp_norm ? b->mo : t->t2;
-    lvs__matmul_fwd(&Ly->wd, t->hbuf + r0 * ff, n - r0, mo + r0 * d, d, Ly->bd, t->pack, nt);
-    if (lo) lvs__lora_fwd(lo, l * 7 + 6, LVS__LIN(6, t->hbuf), n, mo, d, lvs__lax(t, lo, l, 6), LVS__LBT, nt);
+    lvs__matmul_fwd(&Ly->wd, t->hbuf + r0 * ff, n - r0, mo + r0 * d, d, Ly->bd, t->pack, nt, LVS__LT(6, t->hbuf, r0));
     if (!xout) return;
     LVS__PAR_FOR(Ly->post_mlp_norm ? n * d * 8 : 0, nt)
     for (rr = r0; rr < (Ly->post_mlp_norm ? n : 0); rr++)
@@ -10632,13 +10671,18 @@ static void lvs__block_back(const lvs_model *m, lvs_tape *t, const lvs_backward_
     const int training = lg != NULL;
     float *lu = lo ? t->lbuf : NULL;
     const float *dy;
+    lvs__tail tl;
     lvs__attn A;
     int64_t rr;
     int sg;
-#define LVS__LBACK(k, x_, dy_, ldy_, dx_) \
-    do { if (lo && lo->A[l * 7 + (k)]) lvs__lora_back(lo, lg, l * 7 + (k), LVS__LIN(k, x_), dy_, ldy_, n, dx_, \
-                                                     lvs__lax(t, lo, l, k), lu, LVS__LBT, r->dropout_seed, training, \
-                                                     nt); } while (0)
+    /* the adapters: u before each input-gradient product, fused into it (lvs__lora_pre), their
+       gradients after it (lvs__lora_post) */
+#define LVS__LPRE(k, dy_, ldy_, r0_) (lo && lo->A[l * 7 + (k)] ? lvs__lora_pre(lo, l * 7 + (k), dy_, ldy_, n, r0_, lu, \
+                                      lvs__lwork(t, lo), training, &tl, nt) : NULL)
+#define LVS__LPOST(k, x_, dy_, ldy_, dx_) \
+    do { if (lo && lo->A[l * 7 + (k)]) lvs__lora_post(lo, lg, l * 7 + (k), LVS__LIN(k, x_), dy_, ldy_, n, dx_, \
+                                                     lvs__lax(t, lo, l, k), lu, lvs__lwork(t, lo), r->dropout_seed, \
+                                                     training, nt); } while (0)
     lvs__site_put(r, LVS_SITE_RESID_POST, (int)l, t->dx, n * d);
     lvs__site_put(r, LVS_SITE_MLP_OUT, (int)l, t->dx, n * d);
     /* MLP: x_out = xm + [post norm] Wd act(g, u), g = Wg xn2, u = Wu xn2, xn2 = norm(xm) */
@@ -10650,14 +10694,14 @@ static void lvs__block_back(const lvs_model *m, lvs_tape *t, const lvs_backward_
                            NULL);
         dy = t->t2;
     }
-    lvs__dx(t, &Ly->wd, dy + r0 * d, d, n - r0, t->hbuf + r0 * ff, ff, 0); /* d h */
+    lvs__dx(t, &Ly->wd, dy + r0 * d, d, n - r0, t->hbuf + r0 * ff, ff, 0, LVS__LPRE(6, dy, d, r0)); /* d h */
     if (wg || (lo && lo->A[l * 7 + 6])) {
         float *hh = t->du; /* h itself, for dWd and the adapter (du is filled below) */
         lvs__act_fwd(m, b->g, b->u, hh, n * ff, nt);
         if (lo && lo->A[l * 7 + 6] && t->recompute && !Ly->post_mlp_norm) /* the recomputed forward stopped short */
-            lvs__lora_ax(lo, l * 7 + 6, LVS__LIN(6, hh), n, lvs__lax(t, lo, l, 6), LVS__LBT, nt);
+            lvs__lora_ax(lo, l * 7 + 6, LVS__LIN(6, hh), n, lvs__lax(t, lo, l, 6), lvs__lwork(t, lo), nt);
         if (wg) lvs__matmul_dw(dy, d, hh, ff, n, d, ff, wg[6], wg[13], nt);
-        LVS__LBACK(6, hh, dy, d, t->hbuf);
+        LVS__LPOST(6, hh, dy, d, t->hbuf);
     }
     lvs__act_back(m, b->g + r0 * ff, b->u + r0 * ff, t->hbuf + r0 * ff, t->dg + r0 * ff, t->du + r0 * ff, (n - r0) * ff, nt);
     LVS__PAR_FOR(n * d * 8, nt)
@@ -10666,10 +10710,12 @@ static void lvs__block_back(const lvs_model *m, lvs_tape *t, const lvs_backward_
         if (m->gated) lvs__matmul_dw(t->dg, ff, t->xn, d, n, ff, d, wg[4], wg[11], nt);
         lvs__matmul_dw(t->du, ff, t->xn, d, n, ff, d, wg[5], wg[12], nt);
     }
-    if (m->gated) lvs__dx(t, &Ly->wg, t->dg + r0 * ff, ff, n - r0, t->dxn + r0 * d, d, 0);
-    lvs__dx(t, &Ly->wu, t->du + r0 * ff, ff, n - r0, t->dxn + r0 * d, d, m->gated);
-    LVS__LBACK(4, t->xn, t->dg, ff, t->dxn);
-    LVS__LBACK(5, t->xn, t->du, ff, t->dxn);
+    if (m->gated) {
+        lvs__dx(t, &Ly->wg, t->dg + r0 * ff, ff, n - r0, t->dxn + r0 * d, d, 0, LVS__LPRE(4, t->dg, ff, r0));
+        LVS__LPOST(4, t->xn, t->dg, ff, t->dxn);
+    }
+    lvs__dx(t, &Ly->wu, t->du + r0 * ff, ff, n - r0, t->dxn + r0 * d, d, m->gated, LVS__LPRE(5, t->du, ff, r0));
+    LVS__LPOST(5, t->xn, t->du, ff, t->dxn);
     LVS__PAR_FOR(wg ? 0 : n * d * 8, nt)
     for (rr = r0; rr < n; rr++)
         lvs__norm_back(m, b->xm + rr * d, Ly->mlp_norm, t->dxn + rr * d, t->dx + rr * d, 1, wg ? wg[15] : NULL,
@@ -10685,8 +10731,8 @@ static void lvs__block_back(const lvs_model *m, lvs_tape *t, const lvs_backward_
                            NULL);
         dy = t->t2;
     }
-    lvs__dx(t, &Ly->wo, dy + r0 * d, d, n - r0, t->datt + r0 * qd, qd, 0);
-    LVS__LBACK(3, b->att, dy, d, t->datt);
+    lvs__dx(t, &Ly->wo, dy + r0 * d, d, n - r0, t->datt + r0 * qd, qd, 0, LVS__LPRE(3, dy, d, r0));
+    LVS__LPOST(3, b->att, dy, d, t->datt);
     if (wg) lvs__matmul_dw(dy, d, b->att, qd, n, d, qd, wg[3], wg[10], nt);
     for (sg = 0; sg < t->n_seg; sg++) {
         const int64_t s0 = t->seg[2 * sg];
@@ -10712,24 +10758,27 @@ static void lvs__block_back(const lvs_model *m, lvs_tape *t, const lvs_backward_
         lvs__matmul_dw(t->dv, kvd, t->xn, d, n, kvd, d, wg[2], wg[9], nt);
     }
     if (r0 > 0) { /* the last block of an attack: keys and values on every row, queries from r0 */
-        lvs__dx(t, &Ly->wk, t->dk, kvd, n, t->dxn, d, 0);
-        lvs__dx(t, &Ly->wq, t->dq + r0 * qd, qd, n - r0, t->dxn + r0 * d, d, 1);
+        lvs__dx(t, &Ly->wk, t->dk, kvd, n, t->dxn, d, 0, LVS__LPRE(1, t->dk, kvd, 0));
+        LVS__LPOST(1, t->xn, t->dk, kvd, t->dxn);
+        lvs__dx(t, &Ly->wq, t->dq + r0 * qd, qd, n - r0, t->dxn + r0 * d, d, 1, LVS__LPRE(0, t->dq, qd, r0));
+        LVS__LPOST(0, t->xn, t->dq, qd, t->dxn);
     } else {
-        lvs__dx(t, &Ly->wq, t->dq, qd, n, t->dxn, d, 0);
-        lvs__dx(t, &Ly->wk, t->dk, kvd, n, t->dxn, d, 1);
+        lvs__dx(t, &Ly->wq, t->dq, qd, n, t->dxn, d, 0, LVS__LPRE(0, t->dq, qd, 0));
+        LVS__LPOST(0, t->xn, t->dq, qd, t->dxn);
+        lvs__dx(t, &Ly->wk, t->dk, kvd, n, t->dxn, d, 1, LVS__LPRE(1, t->dk, kvd, 0));
+        LVS__LPOST(1, t->xn, t->dk, kvd, t->dxn);
     }
-    lvs__dx(t, &Ly->wv, t->dv, kvd, n, t->dxn, d, 1);
-    LVS__LBACK(0, t->xn, t->dq, qd, t->dxn);
-    LVS__LBACK(1, t->xn, t->dk, kvd, t->dxn);
-    LVS__LBACK(2, t->xn, t->dv, kvd, t->dxn);
+    lvs__dx(t, &Ly->wv, t->dv, kvd, n, t->dxn, d, 1, LVS__LPRE(2, t->dv, kvd, 0));
+    LVS__LPOST(2, t->xn, t->dv, kvd, t->dxn);
     LVS__PAR_FOR(wg ? 0 : n * d * 8, nt)
     for (rr = 0; rr < n; rr++)
         lvs__norm_back(m, b->x + rr * d, Ly->attn_norm, t->dxn + rr * d, t->dx + rr * d, 1, wg ? wg[14] : NULL,
                        wg ? wg[16] : NULL);
     lvs__site_put(r, LVS_SITE_RESID_PRE, (int)l, t->dx, n * d);
-#undef LVS__LBACK
+#undef LVS__LPRE
+#undef LVS__LPOST
 #undef LVS__LIN
-#undef LVS__LBT
+#undef LVS__LT
 }
 
 /* The cross-entropy head's inner steps for a block of nv <= LVS__CE_VB rows of W (w: [nv, d])
@@ -11004,8 +11053,7 @@ LVSDEF lvs_status lvs_backward(const lvs_model *m, lvs_tape *t, lvs_backward_req
         size_t need;
         wide = wide > c->intermediate_size ? wide : c->intermediate_size;
         t->lwide = wide;
-        need = (size_t)((t->cap + wide) * m->lora->o.rank + (m->lora->o.dropout > 0 ? t->cap * wide : 0) +
-                        (t->recompute ? 1 : c->n_layers) * 7 * t->cap * m->lora->o.rank);
+        need = (size_t)LVS__LBUF(t->cap, wide, m->lora->o.rank, m->lora->o.dropout > 0, t->recompute ? 1 : c->n_layers);
         if (need > t->lbuf_cap) {
             LVS_FREE(t->lbuf);
             t->lbuf_cap = (t->lbuf = LVS__NEW(float, need)) ? need : 0;
@@ -11082,7 +11130,7 @@ LVSDEF lvs_status lvs_backward(const lvs_model *m, lvs_tape *t, lvs_backward_req
             for (i = 0; i < nrows * d; i++) t->dxn[i] *= lw;
     } else {
         const float cap = (float)cf->final_softcap;
-        lvs__matmul_fwd(&m->lm_head, t->xn, nrows, t->logits, V, NULL, t->pack, t->nt);
+        lvs__matmul_fwd(&m->lm_head, t->xn, nrows, t->logits, V, NULL, t->pack, t->nt, NULL);
         if (cap > 0) lvs__softcap(t->logits, nrows * V, cap);
         if (r->seq_lens || r->loss_from > 0) r->loss = lvs__ce_loss(t->logits, (int)nrows, V, ltgt, t->dlogits, rowloss, t->nt);
         else r->loss = r->loss_fn(r->loss_user, t->logits, (int)nrows, V, t->dlogits);
@@ -11094,7 +11142,7 @@ LVSDEF lvs_status lvs_backward(const lvs_model *m, lvs_tape *t, lvs_backward_req
             if (r->wgrads)
                 lvs__matmul_dw(t->dlogits, V, t->xn, d, nrows, V, d, lvs__tied(m) ? r->wgrads->embed : r->wgrads->lm_head,
                                NULL, t->nt);
-            lvs__dx(t, &m->lm_head, t->dlogits, V, nrows, t->dxn, d, 0);
+            lvs__dx(t, &m->lm_head, t->dlogits, V, nrows, t->dxn, d, 0, NULL);
         }
     }
     if (r->no_grad) goto done;

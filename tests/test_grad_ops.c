@@ -271,7 +271,7 @@ void test_grad_ops(void) {
 
 /* dx = dy W for every weight type and dW = dy^T x, against float64 sums */
 void test_grad_matmul(void) {
-    enum { R = 300, C = 70, T = 7 }; /* R > LVS__DX_RB: two row blocks */
+    enum { R = 300, C = 70, T = 7, TK = 5 }; /* R > LVS__DX_RB: two row blocks */
     static float wf[R * C], dy[T * R], xx[T * C], dx[T * C], dwm[R * C], db[R];
     static uint16_t wh[R * C];
     static int8_t wq[R * C];
@@ -313,16 +313,35 @@ void test_grad_matmul(void) {
         for (k = 0; k < 6; k++) {
             static float first[T * C], first7[T * C];
             const int64_t rows_dy = k == 2 || k == 3 ? 3 : T;
-            lvs__matmul_dx(&W, dy, R, rows_dy, dx, C, 0, k >= 4 ? panels : NULL, pack, k % 2 + 1);
+            lvs__matmul_dx(&W, dy, R, rows_dy, dx, C, 0, k >= 4 ? panels : NULL, pack, k % 2 + 1, NULL);
             CHECKF(rel_errd(dx, ref, rows_dy * C) < 2e-6, "matmul_dx %s, %d rows%s: %.3g", lvs_wtype_name((lvs_wtype)ty),
                    (int)rows_dy, k >= 4 ? ", W packed once" : "", rel_errd(dx, ref, rows_dy * C));
             if (k == 0) memcpy(first7, dx, sizeof first7);
             if (k % 2 == 0 && k < 4) memcpy(first, dx, sizeof first);
             else CHECK(memcmp(k >= 4 ? first7 : first, dx, sizeof(float) * (size_t)(rows_dy * C)) == 0);
         }
+        /* a fused tail of TK more steps (an adapter's A^T u): dx[t][j] += sum_k tu[t][k] P[k][j], P
+           packed [panel][TK][16]; 7 rows (panels) and 3 (streamed), 1 and 2 threads */
+        for (k = 0; k < 4; k++) {
+            static float tu[T * TK], tp[(C + 15) / 16 * TK * 16];
+            static double reft[T * C];
+            const int64_t rows_dy = k < 2 ? T : 3;
+            lvs__tail tl;
+            fill(tu, T * TK, &r, 1.0);
+            fill(tp, (C + 15) / 16 * TK * 16, &r, 1.0);
+            for (t = 0; t < rows_dy; t++)
+                for (j = 0; j < C; j++) {
+                    reft[t * C + j] = ref[t * C + j];
+                    for (i = 0; i < TK; i++) reft[t * C + j] += (double)tu[t * TK + i] * tp[((j / 16) * TK + i) * 16 + j % 16];
+                }
+            tl.A = tu, tl.lda = TK, tl.B = tp, tl.K = TK;
+            lvs__matmul_dx(&W, dy, R, rows_dy, dx, C, 0, k == 0 ? panels : NULL, pack, k % 2 + 1, &tl);
+            CHECKF(rel_errd(dx, reft, rows_dy * C) < 2e-6, "matmul_dx %s with a tail, %d rows: %.3g",
+                   lvs_wtype_name((lvs_wtype)ty), (int)rows_dy, rel_errd(dx, reft, rows_dy * C));
+        }
         /* accumulate: adds to what is there */
         for (i = 0; i < T * C; i++) { dx[i] = 1.0f; ref[i] += 1.0; }
-        lvs__matmul_dx(&W, dy, R, T, dx, C, 1, NULL, pack, 1);
+        lvs__matmul_dx(&W, dy, R, T, dx, C, 1, NULL, pack, 1, NULL);
         CHECKF(rel_errd(dx, ref, T * C) < 2e-6, "matmul_dx accumulate %s", lvs_wtype_name((lvs_wtype)ty));
         /* the packed forward product y = x W^T + b */
         for (t = 0; t < T; t++)
@@ -332,8 +351,22 @@ void test_grad_matmul(void) {
                 refy[t * R + i] = s;
             }
         for (i = 0; i < R; i++) db[i] = 0.25f * (float)i;
-        lvs__matmul_fwd(&W, xx, T, y, R, db, pack, 2);
+        lvs__matmul_fwd(&W, xx, T, y, R, db, pack, 2, NULL);
         CHECKF(rel_errd(y, refy, T * R) < 2e-6, "matmul_fwd %s: %.3g", lvs_wtype_name((lvs_wtype)ty), rel_errd(y, refy, T * R));
+        { /* with a tail (an adapter's B (A x)): y[t][i] += sum_k ta[i][k] tv[t][k], tv packed like x */
+            static float ta[R * TK], tv[T * TK], tq[(T + 15) / 16 * 16 * TK];
+            lvs__tail tl;
+            fill(ta, R * TK, &r, 1.0);
+            fill(tv, T * TK, &r, 1.0);
+            for (t = 0; t < T; t++)
+                for (i = 0; i < R; i++)
+                    for (j = 0; j < TK; j++) refy[t * R + i] += (double)ta[i * TK + j] * tv[t * TK + j];
+            lvs__pack16(tv, T, TK, TK, tq, 1);
+            tl.A = ta, tl.lda = TK, tl.B = tq, tl.K = TK;
+            lvs__matmul_fwd(&W, xx, T, y, R, db, pack, 2, &tl);
+            CHECKF(rel_errd(y, refy, T * R) < 2e-6, "matmul_fwd %s with a tail: %.3g", lvs_wtype_name((lvs_wtype)ty),
+                   rel_errd(y, refy, T * R));
+        }
     }
     memset(dwm, 0, sizeof dwm);
     memset(db, 0, sizeof db);
@@ -448,7 +481,11 @@ void test_grad_lora(void) {
             lvs_rng r;
             lora_d L;
             float x[N * MAXD], cy[N * MAXD], y[N * MAXD], dx[N * MAXD], drop_buf[N * MAXD], ax[N * MAXR], u[N * MAXR];
-            float work[MAXR * MAXD];
+            float work[MAXR * MAXD], y2[N * MAXD], ax2[N * MAXR], ap[(MAXD + 15) / 16 * 16 * MAXR];
+            float axq[(N + 15) / 16 * 16 * MAXR];
+            static float wzero[MAXD * MAXD], pack[LVS__FWD_SCRATCH(N, MAXD, 1) + LVS__DX_SCRATCH(MAXD, 1)];
+            lvs__mat Z;
+            lvs__tail tl;
             double xd[N * MAXD], Ad[MAXR * MAXD], Bd[MAXR * MAXD], keep[N * MAXD], rx[N * MAXD], rA[MAXR * MAXD];
             double rB[MAXR * MAXD];
             const float *xin;
@@ -483,10 +520,23 @@ void test_grad_lora(void) {
                     worst = fabs(y[t * out + oo] - want) > worst ? fabs(y[t * out + oo] - want) : worst;
                 }
             CHECKF(worst < 1e-5, "lora forward (rank %d, dropout %d, projection %d): %.3g", (int)R, drop, (int)(i % 7), worst);
-            /* backward */
+            /* the same, fused into a product with W = 0 (the backward pass's forward) */
+            Z.type = LVS_W_F32; Z.rows = out; Z.cols = in; Z.w = wzero; Z.s = NULL;
+            lvs__matmul_fwd(&Z, x, N, y2, out, NULL, pack, 1, lvs__lora_tail(lo, i, xin, N, 0, ax2, work, axq, &tl, 1));
+            CHECK(memcmp(ax, ax2, sizeof(float) * (size_t)(N * R)) == 0);
+            worst = 0;
+            for (t = 0; t < N * out; t++) worst = fabsf(y2[t] - y[t]) > worst ? fabsf(y2[t] - y[t]) : worst;
+            CHECKF(worst < 1e-5, "lora forward in the product (rank %d, dropout %d): %.3g", (int)R, drop, worst);
+            /* backward: u and A's panels, the input-gradient product with W = 0 (the adapter its tail,
+               or after it with dropout), the gradients */
             lvs_lora_zero_grad(lo);
-            memset(dx, 0, sizeof dx);
-            lvs__lora_back(lo, lo, i, xin, cy, out, N, dx, ax, u, work, seed, 1, 1);
+            Z.rows = out; Z.cols = in;
+            {
+                const lvs__tail *tp = lvs__lora_pre(lo, i, cy, out, N, 0, u, ap, 1, &tl, 1);
+                CHECK((tp == NULL) == (drop != 0));
+                lvs__matmul_dx(&Z, cy, out, N, dx, in, 0, NULL, pack, 1, tp);
+            }
+            lvs__lora_post(lo, lo, i, xin, cy, out, N, dx, ax, u, work, seed, 1, 1);
             FD(rx, xd, N * in, lora_fd(&L, xd, Ad, Bd));
             FD(rA, Ad, R * in, lora_fd(&L, xd, Ad, Bd));
             FD(rB, Bd, out * R, lora_fd(&L, xd, Ad, Bd));
