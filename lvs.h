@@ -237,9 +237,12 @@
      again). Gradients of further loss terms on block
      outputs (a loss on hidden states that the caller computes from captured activations) can
      be injected (lvs_backward_req.inject): they join the gradient flowing back through those
-     resid_post sites. With an adapter attached, the adapters' products
-     run in the forward and backward passes; lora_grads (the attached adapter) accumulates the
-     gradients of its A and B, and enables its dropout. Gemma-2 and GPT-2 run through the same
+     resid_post sites. With an adapter attached, the adapters' products run in the forward and
+     backward passes: B (scale A x) as r more steps (r: the rank) of the base product's sums,
+     and A^T u likewise in the input gradient (except under dropout while training), so that
+     the last bits can differ from lvs_forward's, which adds B (scale A x) afterwards;
+     lora_grads (the attached adapter) accumulates the gradients of its A and B, and enables
+     its dropout. Gemma-2 and GPT-2 run through the same
      pass (post norms, LayerNorm, GELU, soft-caps and positions have their backward steps; the
      embedding gradient includes Gemma's sqrt(d)). A sequence classifier has no next-token
      loss: give loss_fn (lvs_loss_cls_logit: its logit at logits_from = lvs_cls_pool_index).
@@ -10342,13 +10345,29 @@ static void lvs__attn_back(const lvs__attn *A, const float *datt, float *dq, flo
                 lvs__expv(pr + lo, i0 + 1 - lo);
                 for (j = lo; j <= i0; j++) ds[j] = pr[j] * (ds[j] - D) * scale;
             }
-            for (j = lo0; j < lo; j++) ds[j] = 0.0f;
-            for (j = i0 + 1; j < j1; j++) ds[j] = 0.0f;
+            for (j = lo0; j < lo; j++) pr[j] = ds[j] = 0.0f;
+            for (j = i0 + 1; j < j1; j++) pr[j] = ds[j] = 0.0f;
             ddot[i0 * H + h] = D;
-            if (A->kept) { /* row i0 as column i0 of P^T and dS^T (zeros past the diagonal) */
-                float *pt = A->kept + h * n * n16 + i0, *st = pt + H * n * n16;
-                for (j = lo0; j < j1; j++) pt[j * n16] = j <= i0 ? pr[j] : 0.0f, st[j * n16] = ds[j];
+        }
+        if (A->kept) { /* the rows as columns b0.. of P^T and dS^T (lo0 is 0: no window) */
+            float *pt = A->kept + h * n * n16 + b0, *st = pt + H * n * n16;
+            j = lo0;
+#ifdef LVS__AVX2
+            for (; nq == 4 && j + 4 <= j1; j += 4) { /* 4 x 4 blocks transposed */
+                __m128 r0 = _mm_loadu_ps(p + j), r1 = _mm_loadu_ps(p + n16 + j), r2 = _mm_loadu_ps(p + 2 * n16 + j);
+                __m128 r3 = _mm_loadu_ps(p + 3 * n16 + j);
+                _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+                _mm_storeu_ps(pt + j * n16, r0), _mm_storeu_ps(pt + (j + 1) * n16, r1);
+                _mm_storeu_ps(pt + (j + 2) * n16, r2), _mm_storeu_ps(pt + (j + 3) * n16, r3);
+                r0 = _mm_loadu_ps(dp + j), r1 = _mm_loadu_ps(dp + n16 + j), r2 = _mm_loadu_ps(dp + 2 * n16 + j);
+                r3 = _mm_loadu_ps(dp + 3 * n16 + j);
+                _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+                _mm_storeu_ps(st + j * n16, r0), _mm_storeu_ps(st + (j + 1) * n16, r1);
+                _mm_storeu_ps(st + (j + 2) * n16, r2), _mm_storeu_ps(st + (j + 3) * n16, r3);
             }
+#endif
+            for (; j < j1; j++)
+                for (q = 0; q < nq; q++) pt[j * n16 + q] = p[q * n16 + j], st[j * n16 + q] = dp[q * n16 + j];
         }
         lvs__rowacc4(dp, n16, nq, A->k + kvh * hd, kvd, hd, lo0, j1, dq + b0 * qd + h * hd, qd, 0, p + 8 * n16);
     }

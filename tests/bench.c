@@ -715,7 +715,7 @@ static void bench_pgd(void) {
    alternating (the ratio is the median of the pairs' ratios: a shared machine's load changes
    over minutes, and a pair sees the same load on both sides). */
 static void bench_lora(void) {
-    enum { B = 4, T = 128, REPS = 5, WARM = 1 };
+    enum { B = 4, T = 128, REPS = 9, WARM = 1 };
     const char *cfg = "{\"architectures\":[\"LlamaForCausalLM\"],\"hidden_size\":576,\"intermediate_size\":1536,"
                       "\"num_hidden_layers\":30,\"num_attention_heads\":9,\"num_key_value_heads\":3,\"head_dim\":64,"
                       "\"vocab_size\":49152,\"tie_word_embeddings\":true,\"rope_theta\":100000,"
