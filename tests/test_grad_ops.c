@@ -530,7 +530,6 @@ void test_grad_lora(void) {
             /* backward: u and A's panels, the input-gradient product with W = 0 (the adapter its tail,
                or after it with dropout), the gradients */
             lvs_lora_zero_grad(lo);
-            Z.rows = out; Z.cols = in;
             {
                 const lvs__tail *tp = lvs__lora_pre(lo, i, cy, out, N, 0, u, ap, 1, &tl, 1);
                 CHECK((tp == NULL) == (drop != 0));
